@@ -1,0 +1,75 @@
+//! Public identifiers. All are UUIDv7 so they sort by creation time and never reveal counts.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered identifier.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user account.
+    UserId
+);
+id_type!(
+    /// An organisation: the studio or a partner.
+    OrgId
+);
+id_type!(
+    /// A project (title).
+    ProjectId
+);
+id_type!(
+    /// A season of a series.
+    SeasonId
+);
+id_type!(
+    /// An episode of a season.
+    EpisodeId
+);
+id_type!(
+    /// An API token (the id, not the secret).
+    TokenId
+);

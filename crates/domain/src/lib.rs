@@ -1,0 +1,20 @@
+//! The pure heart of locportal: identifiers, validated values ("parse, don't validate"),
+//! roles, the access policy and the maths that later features share (timecode).
+//!
+//! Nothing in this crate performs I/O, awaits, or knows about SQL or HTTP.
+
+pub mod ids;
+pub mod org;
+pub mod policy;
+pub mod project;
+pub mod roles;
+pub mod throttle;
+pub mod timecode;
+pub mod values;
+
+pub use ids::{EpisodeId, OrgId, ProjectId, SeasonId, TokenId, UserId};
+pub use org::{OrgKind, Organisation};
+pub use policy::{Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize, authorize_actor};
+pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
+pub use roles::{Role, Roles};
+pub use values::{Email, LanguageTag, MovieId, Name, Password, ValueError};

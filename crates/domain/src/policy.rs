@@ -1,0 +1,473 @@
+//! Who may see or do what. This is the only place such decisions are written; pages, API routes,
+//! search and (later) events, emails and downloads all ask [`authorize`] or derive their query
+//! scope from [`ProjectScope::for_subject`].
+//!
+//! The rule that matters most: **partners never see each other**. A partner user sees a project
+//! only while their organisation is assigned to at least one of its languages, and inside it only
+//! their own organisation's assignments. Anything else is reported as "not found" so that even the
+//! existence of another partner's work is not revealed.
+
+use crate::ids::{OrgId, UserId};
+use crate::org::OrgKind;
+use crate::roles::{Role, Roles};
+use std::fmt;
+
+/// The signed-in person a decision is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub org_kind: OrgKind,
+    pub roles: Roles,
+}
+
+impl Subject {
+    pub fn is_studio(&self) -> bool {
+        self.org_kind == OrgKind::Studio
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+/// What the subject wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Open any portal page or API route (everything but "My tasks" and one's own sign-out).
+    UsePortal,
+    /// Open "My tasks" — every signed-in user, linguists included.
+    ViewOwnTasks,
+    /// Create a new project.
+    CreateProject,
+    /// See a project (in search, My Projects, its page).
+    ViewProject,
+    /// Change a project: details, languages, episodes, assignments.
+    EditProject,
+    /// Add a project to one's My Projects.
+    FollowProject,
+    /// See one (language, service) → partner assignment of a project.
+    ViewAssignment,
+    /// See an organisation's name and kind.
+    ViewOrganisation,
+    /// Manage organisations, users and roles.
+    Administer,
+    /// Create, list and revoke one's own API tokens.
+    ManageOwnApiTokens,
+}
+
+/// What the action is about, with the facts the decision needs (loaded by the caller).
+#[derive(Clone, Copy, Debug)]
+pub enum Resource<'a> {
+    /// The portal as a whole (for actions that concern no particular object).
+    Portal,
+    /// A project, described by the organisations assigned to any of its languages.
+    Project { assigned_orgs: &'a [OrgId] },
+    /// One assignment of a project the subject may already see.
+    Assignment { org_id: OrgId },
+    /// An organisation.
+    Organisation { id: OrgId, kind: OrgKind },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(DenyReason),
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+
+    /// `Ok(())` or the reason, for `?` in use cases.
+    pub fn check(self) -> Result<(), DenyReason> {
+        match self {
+            Decision::Allow => Ok(()),
+            Decision::Deny(r) => Err(r),
+        }
+    }
+}
+
+/// Why something was refused. Each reason knows whether it may be shown as such or must look like
+/// "not found".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenyReason {
+    /// Nobody is signed in.
+    NotSignedIn,
+    /// Signed in, but the account lacks `portal_user` (e.g. a linguist).
+    NoPortalAccess,
+    /// Only studio users may do this.
+    StudioOnly,
+    /// The subject lacks a role the action needs.
+    MissingRole(Role),
+    /// The object is not visible to the subject; report it as not found.
+    NotVisible,
+}
+
+impl DenyReason {
+    /// True when the refusal must be presented as "not found" so nothing leaks.
+    pub fn hides_existence(&self) -> bool {
+        matches!(self, DenyReason::NotVisible)
+    }
+
+    pub fn explain(&self) -> String {
+        match self {
+            DenyReason::NotSignedIn => "Sign in to continue.".to_string(),
+            DenyReason::NoPortalAccess => "Your account does not have portal access (the \
+                portal_user role). Linguists work from their task list under \"My tasks\"; \
+                if you need the portal, ask your organisation's administrator to grant \
+                portal_user."
+                .to_string(),
+            DenyReason::StudioOnly => {
+                "Only studio users can do this. Partners can ask their studio contact.".to_string()
+            }
+            DenyReason::MissingRole(role) => format!(
+                "This needs the {role} role ({}). Ask an administrator if you should have it.",
+                role.describe()
+            ),
+            DenyReason::NotVisible => "Not found, or you do not have access to it.".to_string(),
+        }
+    }
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.explain())
+    }
+}
+
+/// The one access decision. Pure: everything it needs is in its arguments.
+pub fn authorize(subject: Option<&Subject>, action: Action, resource: Resource<'_>) -> Decision {
+    use Decision::{Allow, Deny};
+    let Some(s) = subject else {
+        return Deny(DenyReason::NotSignedIn);
+    };
+    if action == Action::ViewOwnTasks {
+        return Allow;
+    }
+    if !s.has(Role::PortalUser) {
+        return Deny(DenyReason::NoPortalAccess);
+    }
+    match (action, resource) {
+        (Action::UsePortal, _) | (Action::ManageOwnApiTokens, _) => Allow,
+        (Action::ViewOwnTasks, _) => Allow,
+        (Action::Administer, _) => {
+            if !s.is_studio() {
+                Deny(DenyReason::StudioOnly)
+            } else if !s.has(Role::Admin) {
+                Deny(DenyReason::MissingRole(Role::Admin))
+            } else {
+                Allow
+            }
+        }
+        (Action::CreateProject, _) => studio_manager(s),
+        (Action::ViewProject | Action::FollowProject, Resource::Project { assigned_orgs }) => {
+            if s.is_studio() || assigned_orgs.contains(&s.org_id) {
+                Allow
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        (Action::EditProject, Resource::Project { assigned_orgs }) => {
+            if s.is_studio() {
+                studio_manager(s)
+            } else if assigned_orgs.contains(&s.org_id) {
+                Deny(DenyReason::StudioOnly)
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        (Action::ViewAssignment, Resource::Assignment { org_id }) => {
+            if s.is_studio() || org_id == s.org_id {
+                Allow
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        (Action::ViewOrganisation, Resource::Organisation { id, kind }) => {
+            if s.is_studio() || id == s.org_id || kind == OrgKind::Studio {
+                Allow
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        // An action asked about the wrong kind of resource is a programming error; refuse it.
+        _ => Deny(DenyReason::NotVisible),
+    }
+}
+
+/// Who is acting: a signed-in person, or the operator at the server's command line (who holds
+/// the database itself and so may administer, but has no account and follows nothing).
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    User(&'a Subject),
+    Operator,
+}
+
+/// [`authorize`] for either kind of actor.
+pub fn authorize_actor(actor: Actor<'_>, action: Action, resource: Resource<'_>) -> Decision {
+    match actor {
+        Actor::User(s) => authorize(Some(s), action, resource),
+        Actor::Operator => match action {
+            Action::Administer
+            | Action::CreateProject
+            | Action::EditProject
+            | Action::ViewProject
+            | Action::ViewAssignment
+            | Action::ViewOrganisation => Decision::Allow,
+            Action::UsePortal
+            | Action::ViewOwnTasks
+            | Action::FollowProject
+            | Action::ManageOwnApiTokens => Decision::Deny(DenyReason::NotSignedIn),
+        },
+    }
+}
+
+fn studio_manager(s: &Subject) -> Decision {
+    if !s.is_studio() {
+        Decision::Deny(DenyReason::StudioOnly)
+    } else if !s.has(Role::Manager) {
+        Decision::Deny(DenyReason::MissingRole(Role::Manager))
+    } else {
+        Decision::Allow
+    }
+}
+
+/// Which projects a subject may see, expressed so a store can filter a list or a search in its
+/// query. It must agree with [`authorize`] for `ViewProject`; a test checks that it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectScope {
+    /// Every project (studio users).
+    All,
+    /// Projects with at least one assignment to this organisation (partner users).
+    AssignedTo(OrgId),
+    /// None at all (no portal access).
+    Nothing,
+}
+
+impl ProjectScope {
+    pub fn for_subject(subject: &Subject) -> Self {
+        if !subject.has(Role::PortalUser) {
+            ProjectScope::Nothing
+        } else if subject.is_studio() {
+            ProjectScope::All
+        } else {
+            ProjectScope::AssignedTo(subject.org_id)
+        }
+    }
+
+    pub fn admits(&self, assigned_orgs: &[OrgId]) -> bool {
+        match self {
+            ProjectScope::All => true,
+            ProjectScope::AssignedTo(org) => assigned_orgs.contains(org),
+            ProjectScope::Nothing => false,
+        }
+    }
+}
+
+/// Keeps only the items whose owning organisation the subject may see, e.g. a project's
+/// assignments: a partner gets only its own.
+pub fn visible_assignments<'a, T>(
+    subject: &Subject,
+    items: &'a [T],
+    org_of: impl Fn(&T) -> OrgId,
+) -> Vec<&'a T> {
+    items
+        .iter()
+        .filter(|t| {
+            authorize(
+                Some(subject),
+                Action::ViewAssignment,
+                Resource::Assignment { org_id: org_of(t) },
+            )
+            .is_allowed()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roles::Role::*;
+
+    struct World {
+        studio: OrgId,
+        partner_a: OrgId,
+        partner_b: OrgId,
+    }
+
+    fn subject(org: OrgId, kind: OrgKind, roles: &[Role]) -> Subject {
+        Subject {
+            user_id: UserId::new(),
+            org_id: org,
+            org_kind: kind,
+            roles: Roles::of(roles),
+        }
+    }
+
+    /// The table: every kind of user × every action × every relevant resource.
+    #[test]
+    fn policy_table() {
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let admin = subject(w.studio, OrgKind::Studio, &[PortalUser, Admin]);
+        let pm = subject(w.studio, OrgKind::Studio, &[PortalUser, Manager]);
+        let qc = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let a_user = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let a_fake_admin = subject(w.partner_a, OrgKind::Partner, &[PortalUser, Admin, Manager]);
+        let b_user = subject(w.partner_b, OrgKind::Partner, &[PortalUser]);
+        let linguist = subject(w.partner_a, OrgKind::Partner, &[Author]);
+        let studio_without_portal = subject(w.studio, OrgKind::Studio, &[Admin, Manager]);
+
+        let only_a = [w.partner_a];
+        let a_and_b = [w.partner_a, w.partner_b];
+        let none: [OrgId; 0] = [];
+        let p_a = Resource::Project { assigned_orgs: &only_a };
+        let p_ab = Resource::Project { assigned_orgs: &a_and_b };
+        let p_none = Resource::Project { assigned_orgs: &none };
+        let asg_a = Resource::Assignment { org_id: w.partner_a };
+        let asg_b = Resource::Assignment { org_id: w.partner_b };
+        let org_studio = Resource::Organisation { id: w.studio, kind: OrgKind::Studio };
+        let org_a = Resource::Organisation { id: w.partner_a, kind: OrgKind::Partner };
+        let org_b = Resource::Organisation { id: w.partner_b, kind: OrgKind::Partner };
+
+        use Action::*;
+        use DenyReason::*;
+        const A: Option<DenyReason> = None;
+        let hidden = Some(NotVisible);
+        let studio_only = Some(StudioOnly);
+        let no_portal = Some(NoPortalAccess);
+
+        #[rustfmt::skip]
+        let table: Vec<(&str, Option<&Subject>, Action, Resource, Option<DenyReason>)> = vec![
+            // anonymous
+            ("anon", None, UsePortal, Resource::Portal, Some(NotSignedIn)),
+            ("anon", None, ViewOwnTasks, Resource::Portal, Some(NotSignedIn)),
+            ("anon", None, ViewProject, p_a, Some(NotSignedIn)),
+            // linguist: tasks only
+            ("linguist", Some(&linguist), ViewOwnTasks, Resource::Portal, A),
+            ("linguist", Some(&linguist), UsePortal, Resource::Portal, no_portal),
+            ("linguist", Some(&linguist), ViewProject, p_a, no_portal),
+            ("linguist", Some(&linguist), ManageOwnApiTokens, Resource::Portal, no_portal),
+            ("studio w/o portal_user", Some(&studio_without_portal), Administer, Resource::Portal, no_portal),
+            ("studio w/o portal_user", Some(&studio_without_portal), CreateProject, Resource::Portal, no_portal),
+            // studio
+            ("admin", Some(&admin), Administer, Resource::Portal, A),
+            ("admin", Some(&admin), CreateProject, Resource::Portal, Some(MissingRole(Manager))),
+            ("admin", Some(&admin), ViewProject, p_none, A),
+            ("pm", Some(&pm), CreateProject, Resource::Portal, A),
+            ("pm", Some(&pm), EditProject, p_ab, A),
+            ("pm", Some(&pm), EditProject, p_none, A),
+            ("pm", Some(&pm), Administer, Resource::Portal, Some(MissingRole(Admin))),
+            ("pm", Some(&pm), ViewAssignment, asg_a, A),
+            ("pm", Some(&pm), ViewAssignment, asg_b, A),
+            ("pm", Some(&pm), ViewOrganisation, org_b, A),
+            ("qc", Some(&qc), ViewProject, p_ab, A),
+            ("qc", Some(&qc), FollowProject, p_none, A),
+            ("qc", Some(&qc), EditProject, p_ab, Some(MissingRole(Manager))),
+            ("qc", Some(&qc), CreateProject, Resource::Portal, Some(MissingRole(Manager))),
+            // partner A
+            ("a", Some(&a_user), UsePortal, Resource::Portal, A),
+            ("a", Some(&a_user), ManageOwnApiTokens, Resource::Portal, A),
+            ("a", Some(&a_user), ViewProject, p_a, A),
+            ("a", Some(&a_user), ViewProject, p_ab, A),
+            ("a", Some(&a_user), FollowProject, p_ab, A),
+            ("a", Some(&a_user), ViewProject, p_none, hidden),
+            ("a", Some(&a_user), FollowProject, p_none, hidden),
+            ("a", Some(&a_user), EditProject, p_a, studio_only),
+            ("a", Some(&a_user), EditProject, p_none, hidden),
+            ("a", Some(&a_user), CreateProject, Resource::Portal, studio_only),
+            ("a", Some(&a_user), Administer, Resource::Portal, studio_only),
+            ("a", Some(&a_user), ViewAssignment, asg_a, A),
+            ("a", Some(&a_user), ViewAssignment, asg_b, hidden),
+            ("a", Some(&a_user), ViewOrganisation, org_a, A),
+            ("a", Some(&a_user), ViewOrganisation, org_studio, A),
+            ("a", Some(&a_user), ViewOrganisation, org_b, hidden),
+            // roles that only a studio may hold do nothing for a partner
+            ("a with admin+manager", Some(&a_fake_admin), Administer, Resource::Portal, studio_only),
+            ("a with admin+manager", Some(&a_fake_admin), CreateProject, Resource::Portal, studio_only),
+            ("a with admin+manager", Some(&a_fake_admin), EditProject, p_a, studio_only),
+            ("a with admin+manager", Some(&a_fake_admin), ViewAssignment, asg_b, hidden),
+            // partner B mirrors A
+            ("b", Some(&b_user), ViewProject, p_a, hidden),
+            ("b", Some(&b_user), ViewProject, p_ab, A),
+            ("b", Some(&b_user), ViewAssignment, asg_a, hidden),
+            ("b", Some(&b_user), ViewOrganisation, org_a, hidden),
+            // wrong resource for an action is refused, not allowed
+            ("pm", Some(&pm), ViewProject, asg_a, hidden),
+            ("a", Some(&a_user), ViewAssignment, p_a, hidden),
+        ];
+
+        for (who, s, action, resource, want) in table {
+            let got = match authorize(s, action, resource) {
+                Decision::Allow => None,
+                Decision::Deny(r) => Some(r),
+            };
+            assert_eq!(got, want, "{who} {action:?} {resource:?}");
+        }
+    }
+
+    #[test]
+    fn the_operator_administers_but_has_no_account() {
+        let none: [OrgId; 0] = [];
+        let p = Resource::Project { assigned_orgs: &none };
+        for (action, allowed) in [
+            (Action::Administer, true),
+            (Action::CreateProject, true),
+            (Action::EditProject, true),
+            (Action::ViewProject, true),
+            (Action::FollowProject, false),
+            (Action::ManageOwnApiTokens, false),
+            (Action::UsePortal, false),
+        ] {
+            assert_eq!(
+                authorize_actor(Actor::Operator, action, p).is_allowed(),
+                allowed,
+                "{action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn scope_agrees_with_authorize() {
+        let studio = OrgId::new();
+        let a = OrgId::new();
+        let b = OrgId::new();
+        let subjects = [
+            subject(studio, OrgKind::Studio, &[PortalUser]),
+            subject(a, OrgKind::Partner, &[PortalUser]),
+            subject(b, OrgKind::Partner, &[PortalUser, Admin]),
+            subject(a, OrgKind::Partner, &[Author]),
+        ];
+        let sets: [&[OrgId]; 4] = [&[], &[a], &[b], &[a, b]];
+        for s in &subjects {
+            let scope = ProjectScope::for_subject(s);
+            for set in sets {
+                let allowed = authorize(
+                    Some(s),
+                    Action::ViewProject,
+                    Resource::Project { assigned_orgs: set },
+                )
+                .is_allowed();
+                assert_eq!(scope.admits(set), allowed, "{s:?} {set:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn partners_see_only_their_own_assignments() {
+        let a = OrgId::new();
+        let b = OrgId::new();
+        let user = subject(a, OrgKind::Partner, &[PortalUser]);
+        let items = [(1, a), (2, b), (3, a)];
+        let seen: Vec<i32> = visible_assignments(&user, &items, |x| x.1)
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(seen, vec![1, 3]);
+    }
+}

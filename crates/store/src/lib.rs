@@ -1,0 +1,273 @@
+//! The storage boundary of locportal.
+//!
+//! [`Store`] hands out transactions ([`Tx`]); a transaction implements every small repository
+//! trait ([`OrgRepo`], [`UserRepo`], …). The application layer opens exactly one transaction per
+//! action and commits it; dropping a [`Tx`] without committing rolls it back.
+//!
+//! Two backends implement this crate's traits, each in its own crate with its own migrations:
+//! `store-sqlite` (the embedded default) and `store-postgres` (scale-out). The behaviour both must
+//! share is pinned by the contract cases in [`contract`] (feature `contract`), which the test
+//! binary of this crate runs on both.
+
+use async_trait::async_trait;
+use domain::{
+    Assignment, Email, LanguageTag, MovieId, Name, OrgId, OrgKind, Organisation, Project,
+    ProjectId, ProjectKind, ProjectScope, Roles, TokenId, UserId,
+};
+use time::OffsetDateTime;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A uniqueness rule that a write broke. Backends map their constraint names to these so the
+/// application can show the error next to the right field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    OrganisationName,
+    Email,
+    /// A movie ID already used by a project or an episode.
+    MovieId,
+    ApiTokenName,
+    Other(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists: {0:?}")]
+    Conflict(Conflict),
+    /// A stored value no longer satisfies the domain's rules (a bug or a manual edit).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An account as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub display_name: Name,
+    pub roles: Roles,
+    /// PHC string (argon2id). `None` for an account that has never had a password set.
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user with the organisation it belongs to — what authentication produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserWithOrg {
+    pub user: UserRecord,
+    pub org: Organisation,
+}
+
+/// A sign-in session. Only the SHA-256 of the cookie value is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A bearer API token. Only the SHA-256 of the secret is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: Name,
+    pub token_hash: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A project as listed in search results and My Projects: enough to render a row and to apply
+/// the access policy (the assignments), without seasons and episodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectSummary {
+    pub id: ProjectId,
+    pub movie_id: MovieId,
+    pub name: Name,
+    pub kind: ProjectKind,
+    pub original_language: LanguageTag,
+    pub target_languages: Vec<LanguageTag>,
+    pub assignments: Vec<Assignment>,
+}
+
+impl ProjectSummary {
+    pub fn assigned_orgs(&self) -> Vec<OrgId> {
+        let mut v: Vec<OrgId> = self.assignments.iter().map(|a| a.org_id).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+#[async_trait]
+pub trait OrgRepo: Send {
+    async fn insert_org(&mut self, org: &Organisation) -> StoreResult<()>;
+    /// Renames; the kind of an organisation never changes.
+    async fn rename_org(&mut self, id: OrgId, name: &Name) -> StoreResult<()>;
+    async fn get_org(&mut self, id: OrgId) -> StoreResult<Option<Organisation>>;
+    /// Case-insensitive exact match.
+    async fn find_org_by_name(&mut self, name: &str) -> StoreResult<Option<Organisation>>;
+    /// Sorted by name.
+    async fn list_orgs(&mut self) -> StoreResult<Vec<Organisation>>;
+    /// The one studio organisation, if created.
+    async fn studio_org(&mut self) -> StoreResult<Option<Organisation>> {
+        Ok(self
+            .list_orgs()
+            .await?
+            .into_iter()
+            .find(|o| o.kind == OrgKind::Studio))
+    }
+}
+
+#[async_trait]
+pub trait UserRepo: Send {
+    async fn insert_user(&mut self, user: &UserRecord) -> StoreResult<()>;
+    /// Updates org, email, display name, roles and disabled flag (not the password).
+    async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()>;
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
+    async fn get_user(&mut self, id: UserId) -> StoreResult<Option<UserWithOrg>>;
+    async fn find_user_by_email(&mut self, email: &Email) -> StoreResult<Option<UserWithOrg>>;
+    /// All users with their organisations, sorted by organisation name then display name.
+    async fn list_users(&mut self) -> StoreResult<Vec<UserWithOrg>>;
+}
+
+#[async_trait]
+pub trait SessionRepo: Send {
+    async fn insert_session(&mut self, session: &SessionRecord) -> StoreResult<()>;
+    /// The session with this token hash if it has not expired at `now`.
+    async fn get_session(
+        &mut self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<SessionRecord>>;
+    async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()>;
+    /// Signs a user out everywhere (password change, account disabled).
+    async fn delete_user_sessions(&mut self, user_id: UserId) -> StoreResult<u64>;
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait ApiTokenRepo: Send {
+    async fn insert_api_token(&mut self, token: &ApiTokenRecord) -> StoreResult<()>;
+    /// The user's tokens, newest first, revoked ones included.
+    async fn list_api_tokens(&mut self, user_id: UserId) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// An unrevoked token by the hash of its secret.
+    async fn find_api_token(&mut self, token_hash: &str) -> StoreResult<Option<ApiTokenRecord>>;
+    /// Revokes one of the user's own tokens; `false` if the user has no such unrevoked token.
+    async fn revoke_api_token(
+        &mut self,
+        user_id: UserId,
+        id: TokenId,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn touch_api_token(&mut self, id: TokenId, at: OffsetDateTime) -> StoreResult<()>;
+}
+
+/// Failed sign-in attempts, keyed by `account:<email>` or `addr:<ip>`.
+#[async_trait]
+pub trait ThrottleRepo: Send {
+    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
+    /// Failures for `key` at or after `since`: how many, and when the latest was.
+    async fn sign_in_failures(
+        &mut self,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> StoreResult<(u32, Option<OffsetDateTime>)>;
+    async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ProjectRepo: Send {
+    /// Inserts a project with its languages, seasons, episodes and assignments.
+    /// A movie ID already used by any project or episode gives `Conflict(MovieId)`.
+    async fn insert_project(&mut self, project: &Project, at: OffsetDateTime) -> StoreResult<()>;
+    /// Replaces everything about the project with `project` (same id). Episodes keep their ids.
+    async fn update_project(&mut self, project: &Project, at: OffsetDateTime) -> StoreResult<()>;
+    async fn get_project(&mut self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// The project owning this movie ID, as its own or as one of its episodes'.
+    async fn project_id_by_movie_id(&mut self, movie_id: MovieId)
+    -> StoreResult<Option<ProjectId>>;
+    /// Projects in `scope` whose name contains `query` (case-insensitive) or whose movie ID — or
+    /// an episode's — starts with `query` when `query` is all digits. An empty query lists all.
+    /// Exact movie-ID matches first, then by name. At most `limit` rows.
+    async fn find_projects(
+        &mut self,
+        scope: ProjectScope,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<ProjectSummary>>;
+}
+
+#[async_trait]
+pub trait FollowRepo: Send {
+    /// Idempotent.
+    async fn follow(
+        &mut self,
+        user_id: UserId,
+        project_id: ProjectId,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Idempotent.
+    async fn unfollow(&mut self, user_id: UserId, project_id: ProjectId) -> StoreResult<()>;
+    async fn is_following(&mut self, user_id: UserId, project_id: ProjectId) -> StoreResult<bool>;
+    /// The projects the user follows that are within `scope` (a partner that lost its last
+    /// assignment no longer sees the project, even if it still follows it), sorted by name.
+    async fn followed_projects(
+        &mut self,
+        user_id: UserId,
+        scope: ProjectScope,
+    ) -> StoreResult<Vec<ProjectSummary>>;
+}
+
+/// One database transaction offering every repository.
+#[async_trait]
+pub trait Tx: OrgRepo + UserRepo + SessionRepo + ApiTokenRepo + ThrottleRepo + ProjectRepo + FollowRepo + Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// A read-write transaction. On SQLite writes are serialised (one writer connection,
+    /// `BEGIN IMMEDIATE`), so a write transaction never fails with "database is locked" midway.
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A transaction for reading a consistent snapshot. Writes through it are a bug.
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Applies pending migrations (idempotent).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// The migration versions this backend ships, ascending.
+    fn migration_versions(&self) -> Vec<i64>;
+    /// The migration versions applied to the database, ascending.
+    async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
+    /// Cheap liveness check (`SELECT 1`).
+    async fn ping(&self) -> StoreResult<()>;
+    async fn close(&self);
+}
