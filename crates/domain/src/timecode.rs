@@ -217,7 +217,7 @@ impl FrameRate {
             )));
         }
         let drop = self.dropped_per_minute();
-        if drop > 0 && tc.seconds == 0 && tc.minutes % 10 != 0 && u64::from(tc.frames) < drop {
+        if drop > 0 && tc.seconds == 0 && !tc.minutes.is_multiple_of(10) && u64::from(tc.frames) < drop {
             return Err(TimecodeError::new(format!(
                 "{tc} does not exist at {} fps: drop-frame timecode skips frames 00–{:02} at the \
                  start of each minute except every tenth",
@@ -369,6 +369,7 @@ pub fn clock_of(samples: u64, sample_rate: u32) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
