@@ -286,7 +286,23 @@ pub fn visible_assignments<'a, T>(
         .collect()
 }
 
+/// The target languages of a project that the subject may see: all of them for the studio; for a
+/// partner only those its organisation is assigned to (another partner's languages are theirs).
+pub fn visible_languages(
+    subject: &Subject,
+    targets: &[crate::values::LanguageTag],
+    assignments: &[crate::project::Assignment],
+) -> Vec<crate::values::LanguageTag> {
+    let mine = visible_assignments(subject, assignments, |a| a.org_id);
+    targets
+        .iter()
+        .filter(|l| subject.is_studio() || mine.iter().any(|a| &a.language == *l))
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::roles::Role::*;
@@ -456,6 +472,30 @@ mod tests {
                 assert_eq!(scope.admits(set), allowed, "{s:?} {set:?}");
             }
         }
+    }
+
+    #[test]
+    fn partners_see_only_their_own_languages() {
+        use crate::project::{Assignment, Service};
+        use crate::values::LanguageTag;
+        let a = OrgId::new();
+        let b = OrgId::new();
+        let lang = |s: &str| LanguageTag::parse(s).unwrap();
+        let targets = [lang("es-ES"), lang("pt-BR"), lang("ja")];
+        let assignments = [
+            Assignment { language: lang("es-ES"), service: Service::Dubbing, org_id: a },
+            Assignment { language: lang("es-ES"), service: Service::Subtitles, org_id: b },
+            Assignment { language: lang("pt-BR"), service: Service::Dubbing, org_id: b },
+        ];
+        let user_a = subject(a, OrgKind::Partner, &[PortalUser]);
+        let user_b = subject(b, OrgKind::Partner, &[PortalUser]);
+        let studio = subject(OrgId::new(), OrgKind::Studio, &[PortalUser]);
+        assert_eq!(visible_languages(&user_a, &targets, &assignments), vec![lang("es-ES")]);
+        assert_eq!(
+            visible_languages(&user_b, &targets, &assignments),
+            vec![lang("es-ES"), lang("pt-BR")]
+        );
+        assert_eq!(visible_languages(&studio, &targets, &assignments), targets.to_vec());
     }
 
     #[test]

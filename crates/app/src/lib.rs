@@ -1,0 +1,65 @@
+//! Use cases of locportal. This is the only layer that opens transactions and decides: every use
+//! case authorizes with the domain policy, runs in one transaction, and commits.
+//!
+//! Handlers in `web` and commands in the binary call these functions; they never touch the
+//! store or the policy directly.
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod projects;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{AppError, AppResult, FieldErrors};
+
+use std::sync::Arc;
+use store::Store;
+
+/// Settings the use cases need.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// How long a sign-in session lasts without being renewed.
+    pub session_lifetime: time::Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_lifetime: time::Duration::days(14),
+        }
+    }
+}
+
+/// Everything a use case needs, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: AppConfig,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            config: AppConfig::default(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_config(mut self, config: AppConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+}

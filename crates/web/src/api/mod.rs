@@ -1,0 +1,108 @@
+//! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!` so the
+//! OpenAPI document (`/api/openapi.json`) cannot drift from the router.
+//!
+//! Authentication: `Authorization: Bearer lpt_…` (tokens are created under API tokens), or the
+//! browser session cookie plus the `X-CSRF-Token` header for state-changing calls.
+
+mod admin;
+mod dto;
+mod projects;
+mod tokens;
+
+pub use dto::*;
+
+use crate::AppState;
+use crate::auth::ApiSignedIn;
+use crate::error::{ApiError, ApiErrorBody};
+use axum::Json;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "locportal API",
+        version = "1",
+        description = "Everything the locportal pages do, as JSON. Authenticate with `Authorization: Bearer <token>`; create tokens under API tokens in the portal. Errors always have the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "account", description = "The signed-in user and their API tokens"),
+        (name = "projects", description = "Titles, languages, partner assignments, following"),
+        (name = "admin", description = "Organisations, users and roles (studio admins)")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(projects::find_projects, projects::create_project))
+        .routes(routes!(projects::my_projects))
+        .routes(routes!(projects::get_project, projects::update_project))
+        .routes(routes!(projects::follow, projects::unfollow))
+        .routes(routes!(projects::partners))
+        .routes(routes!(admin::list_orgs, admin::create_org))
+        .routes(routes!(admin::rename_org))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::get_user, admin::update_user))
+        .routes(routes!(admin::set_password))
+}
+
+/// A JSON request body whose problems are reported in the API's error shape.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => Err(crate::error::api_error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!(
+                    "The request body could not be read: {}. Send JSON with Content-Type: application/json as described in /api/openapi.json.",
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}
+
+/// A path id that is not an id is simply "not found".
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, ApiError> {
+    s.parse().map_err(|_| ApiError(app::AppError::NotFound))
+}
+
+/// The signed-in user. Works without portal access, so a linguist can see why they are refused.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "account",
+    responses(
+        (status = 200, description = "The signed-in user", body = MeJson),
+        (status = 401, description = "Not signed in", body = ApiErrorBody)
+    )
+)]
+async fn me(ApiSignedIn(who): ApiSignedIn) -> impl IntoResponse {
+    Json(MeJson::from(&*who))
+}

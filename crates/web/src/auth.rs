@@ -1,0 +1,285 @@
+//! Who is asking, and is the request genuine.
+//!
+//! One middleware authenticates every request once — a bearer API token, or the session cookie —
+//! and refuses any state-changing request that does not carry the right CSRF token (403). The
+//! extractors below then only read what the middleware found and apply the "may use the portal"
+//! rule from the domain policy.
+
+use crate::AppState;
+use crate::error::{ApiError, PageError, api_error_response, render_error_page};
+use app::AppError;
+use app::auth::{Authenticated, Credential};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::{Action, Resource, authorize};
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "lp_session";
+/// A random value given to signed-out browsers so the sign-in form has a CSRF token too.
+pub const PRE_SESSION_COOKIE: &str = "lp_pre";
+/// Forms carry the token in this field; scripts send it in [`CSRF_HEADER`].
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// What the middleware found out about the request.
+#[derive(Clone, Default)]
+pub struct RequestAuth {
+    pub who: Option<Arc<Authenticated>>,
+    /// The pre-session CSRF value of a signed-out browser, if it has one.
+    pub pre_session: Option<String>,
+}
+
+impl RequestAuth {
+    /// The token a form on this page must carry.
+    pub fn csrf_token(&self) -> String {
+        match self.who.as_deref().map(|a| &a.via) {
+            Some(Credential::Session { csrf_token, .. }) => csrf_token.clone(),
+            _ => self.pre_session.clone().unwrap_or_default(),
+        }
+    }
+}
+
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value with the attributes every locportal cookie has.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a
+            .bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn csrf_refusal(api: bool) -> Response {
+    let msg = "This form has expired or did not come from this portal (missing or wrong CSRF \
+        token). Reload the page and try again."
+        .to_string();
+    if api {
+        api_error_response(StatusCode::FORBIDDEN, "csrf", format!("{msg} Scripts using the session cookie send the token in the X-CSRF-Token header; API clients use a bearer token instead."))
+    } else {
+        render_error_page(StatusCode::FORBIDDEN, "Not allowed", msg, false)
+    }
+}
+
+/// Authenticates the request and enforces CSRF on state-changing methods.
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let headers = req.headers();
+
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        return match state.app.authenticate_api_token(&token).await {
+            Ok(Some(who)) => {
+                let mut req = req;
+                req.extensions_mut().insert(RequestAuth {
+                    who: Some(Arc::new(who)),
+                    pre_session: None,
+                });
+                next.run(req).await
+            }
+            Ok(None) => api_error_response(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The API token is unknown or revoked. Send `Authorization: Bearer lpt_…` with a \
+                 token created under API tokens."
+                    .into(),
+            ),
+            Err(e) => ApiError(e).into_response(),
+        };
+    }
+
+    let who = match cookie(headers, SESSION_COOKIE) {
+        Some(secret) => match state.app.authenticate_session(secret).await {
+            Ok(found) => found.map(Arc::new),
+            Err(e) => return respond_error(api, e),
+        },
+        None => None,
+    };
+    let pre_session = cookie(headers, PRE_SESSION_COOKIE).map(str::to_string);
+    let auth = RequestAuth { who, pre_session };
+
+    let mut req = req;
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let expected = auth.csrf_token();
+        let (provided, rebuilt) = match find_csrf(req).await {
+            Ok(found) => found,
+            Err(resp) => return resp,
+        };
+        req = rebuilt;
+        let ok = !expected.is_empty()
+            && provided.is_some_and(|p| constant_time_eq(&p, &expected));
+        if !ok {
+            return csrf_refusal(api);
+        }
+    }
+    req.extensions_mut().insert(auth);
+    next.run(req).await
+}
+
+fn respond_error(api: bool, e: AppError) -> Response {
+    if api {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
+/// Looks for the CSRF token in the header, the query string, or a url-encoded form body (which
+/// is buffered, bounded, and put back for the handler).
+async fn find_csrf(req: Request) -> Result<(Option<String>, Request), Response> {
+    if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        let v = v.to_string();
+        return Ok((Some(v), req));
+    }
+    if let Some(q) = req.uri().query()
+        && let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+        && let Some((_, v)) = pairs.into_iter().find(|(k, _)| k == CSRF_FIELD)
+    {
+        return Ok((Some(v), req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, req));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response());
+        }
+    };
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
+        .map(|(_, v)| v);
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+fn request_auth(parts: &Parts) -> RequestAuth {
+    parts
+        .extensions
+        .get::<RequestAuth>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Whoever is signed in, if anyone. Never refuses.
+pub struct Viewer(pub RequestAuth);
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Viewer(request_auth(parts)))
+    }
+}
+
+fn sign_in_redirect(parts: &Parts) -> Response {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let target = format!(
+        "/sign-in?next={}",
+        serde_urlencoded::to_string([("", next)])
+            .unwrap_or_default()
+            .trim_start_matches('=')
+    );
+    Redirect::to(&target).into_response()
+}
+
+/// A page for someone signed in, whether or not they may use the portal ("My tasks").
+pub struct SignedIn(pub Arc<Authenticated>, pub RequestAuth);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let auth = request_auth(parts);
+        match auth.who.clone() {
+            Some(who) => Ok(SignedIn(who, auth)),
+            None => Err(sign_in_redirect(parts)),
+        }
+    }
+}
+
+/// A portal page: signed in and holding `portal_user`. Others are sent to sign in, or shown why
+/// they are refused (403).
+pub struct PortalUser(pub Arc<Authenticated>, pub RequestAuth);
+
+impl<S: Send + Sync> FromRequestParts<S> for PortalUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let auth = request_auth(parts);
+        let Some(who) = auth.who.clone() else {
+            return Err(sign_in_redirect(parts));
+        };
+        authorize(Some(&who.subject), Action::UsePortal, Resource::Portal)
+            .check()
+            .map_err(|r| PageError(AppError::Denied(r)).into_response())?;
+        Ok(PortalUser(who, auth))
+    }
+}
+
+/// An API caller that may use the portal (bearer token, or the session cookie plus CSRF header).
+pub struct ApiUser(pub Arc<Authenticated>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let who = ApiSignedIn::from_request_parts(parts, &()).await?.0;
+        authorize(Some(&who.subject), Action::UsePortal, Resource::Portal)
+            .check()
+            .map_err(|r| ApiError(AppError::Denied(r)).into_response())?;
+        Ok(ApiUser(who))
+    }
+}
+
+/// An API caller who is signed in, portal access or not (for `/api/v1/me` and tasks).
+pub struct ApiSignedIn(pub Arc<Authenticated>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiSignedIn {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match request_auth(parts).who {
+            Some(who) => Ok(ApiSignedIn(who)),
+            None => Err(ApiError(AppError::Denied(domain::DenyReason::NotSignedIn)).into_response()),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Server-rendered pages. Every page works without JavaScript; forms post back and re-render
+//! with errors next to the fields.
+
+mod admin;
+mod projects;
+mod session;
+mod settings;
+
+use crate::AppState;
+use crate::auth::RequestAuth;
+use app::auth::Authenticated;
+use axum::Router;
+use axum::routing::{get, post};
+use domain::{Action, OrgKind, Resource, Role, authorize};
+
+/// What the top bar needs.
+pub struct UserBar {
+    pub name: String,
+    pub org_badge: String,
+    pub is_studio: bool,
+    pub is_admin: bool,
+    pub portal: bool,
+}
+
+/// The shared frame of every page.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<UserBar>,
+    pub csrf: String,
+    /// The title finder's current text.
+    pub q: String,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, auth: &RequestAuth) -> Self {
+        let user = auth.who.as_deref().map(user_bar);
+        Self {
+            title: title.into(),
+            user,
+            csrf: auth.csrf_token(),
+            q: String::new(),
+            flash: None,
+        }
+    }
+
+    pub fn with_flash(mut self, flash: Option<String>) -> Self {
+        self.flash = flash;
+        self
+    }
+}
+
+fn user_bar(a: &Authenticated) -> UserBar {
+    let s = &a.subject;
+    UserBar {
+        name: a.user.display_name.to_string(),
+        // A partner only ever sees its own name; the studio is labelled "Studio".
+        org_badge: match a.org.kind {
+            OrgKind::Studio => "Studio".to_string(),
+            OrgKind::Partner => a.org.name.to_string(),
+        },
+        is_studio: s.is_studio(),
+        is_admin: authorize(Some(s), Action::Administer, Resource::Portal).is_allowed(),
+        portal: s.has(Role::PortalUser),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(projects::my_projects))
+        .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route("/sign-out", post(session::sign_out))
+        .route("/tasks", get(session::tasks))
+        .route("/healthz", get(session::healthz))
+        .route("/find", get(projects::find))
+        .route("/projects/new", get(projects::new_form))
+        .route("/projects", post(projects::create))
+        .route("/projects/{id}", get(projects::show).post(projects::update))
+        .route("/projects/{id}/edit", get(projects::edit_form))
+        .route("/projects/{id}/follow", post(projects::follow))
+        .route("/projects/{id}/unfollow", post(projects::unfollow))
+        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/account", get(settings::account))
+        .route("/settings/account/password", post(settings::change_password))
+        .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
+        .route("/admin/orgs/{id}", post(admin::rename_org))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", get(admin::user).post(admin::update_user))
+        .route("/admin/users/{id}/password", post(admin::set_password))
+}
+
+/// Only same-site paths may be redirect targets (no `//evil.example`).
+pub(crate) fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+/// A path parameter that must be an id; anything else is simply "not found".
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, crate::error::PageError> {
+    s.parse()
+        .map_err(|_| crate::error::PageError(app::AppError::NotFound))
+}
