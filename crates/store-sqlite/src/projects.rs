@@ -1,0 +1,497 @@
+use async_trait::async_trait;
+use domain::{Assignment, Episode, MovieId, Project, ProjectId, ProjectScope, Season, SeasonId};
+use sqlx::{QueryBuilder, Sqlite};
+use std::collections::HashMap;
+use store::{ProjectRepo, ProjectSummary, StoreError, StoreResult};
+use time::OffsetDateTime;
+
+use crate::SqliteTx;
+use crate::convert::{
+    db_error, fold, id, language, like_escape, micros, movie_id, name, number, position,
+    project_kind, service, uuid_text,
+};
+
+/// The columns of a [`ProjectRow`], from `projects p`.
+pub(crate) const SUMMARY_COLUMNS: &str = "p.id, p.movie_id, p.name, p.kind, p.original_language";
+/// id, movie_id, name, kind, original_language.
+pub(crate) type ProjectRow = (String, i64, String, String, String);
+
+/// Appends ` AND <the project p is in scope>`.
+pub(crate) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: ProjectScope) {
+    match scope {
+        ProjectScope::All => {}
+        ProjectScope::AssignedTo(org) => {
+            q.push(" AND p.id IN (SELECT a.project_id FROM assignments a WHERE a.org_id = ");
+            q.push_bind(uuid_text(org));
+            q.push(")");
+        }
+        ProjectScope::Nothing => {
+            q.push(" AND 0 = 1");
+        }
+    }
+}
+
+/// The movie IDs whose decimal form starts with `digits`, as inclusive ranges, so that a prefix
+/// search is a handful of index range scans: "81" → 81..=81, 810..=819, 8100..=8199, …
+fn movie_id_prefix_ranges(digits: &str) -> Vec<(i64, i64)> {
+    let valid = !digits.is_empty()
+        && digits.len() <= 12
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    let Some(first) = valid.then(|| digits.parse::<i64>().ok()).flatten() else {
+        return Vec::new();
+    };
+    let (mut lo, mut hi) = (first, first);
+    let mut ranges = Vec::new();
+    for _ in digits.len()..=12 {
+        ranges.push((lo, hi.min(MovieId::MAX)));
+        lo *= 10;
+        hi = hi * 10 + 9;
+    }
+    ranges
+}
+
+/// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
+fn json_ids(ids: impl IntoIterator<Item = String>) -> String {
+    let quoted: Vec<String> = ids.into_iter().map(|id| format!("\"{id}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+fn summary_head(row: ProjectRow) -> StoreResult<ProjectSummary> {
+    let (pid, mid, pname, kind, original) = row;
+    Ok(ProjectSummary {
+        id: id("projects.id", &pid)?,
+        movie_id: movie_id("projects.movie_id", mid)?,
+        name: name("projects.name", &pname)?,
+        kind: project_kind(&kind)?,
+        original_language: language("projects.original_language", &original)?,
+        target_languages: Vec::new(),
+        assignments: Vec::new(),
+    })
+}
+
+fn assignment(lang: &str, svc: &str, org: &str) -> StoreResult<Assignment> {
+    Ok(Assignment {
+        language: language("assignments.language", lang)?,
+        service: service(svc)?,
+        org_id: id("assignments.org_id", org)?,
+    })
+}
+
+impl SqliteTx {
+    /// Completes project rows with their target languages and assignments, keeping their order.
+    pub(crate) async fn summaries(
+        &mut self,
+        rows: Vec<ProjectRow>,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(rows.iter().map(|r| r.0.clone()));
+        let languages: Vec<(String, String)> = sqlx::query_as(
+            "SELECT project_id, language FROM project_languages \
+             WHERE project_id IN (SELECT value FROM json_each($1)) \
+             ORDER BY project_id, position",
+        )
+        .bind(&ids)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        let assignments: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT project_id, language, service, org_id FROM assignments \
+             WHERE project_id IN (SELECT value FROM json_each($1)) \
+             ORDER BY project_id, position",
+        )
+        .bind(&ids)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+
+        let mut langs_of: HashMap<String, Vec<_>> = HashMap::new();
+        for (pid, lang) in languages {
+            langs_of
+                .entry(pid)
+                .or_default()
+                .push(language("project_languages.language", &lang)?);
+        }
+        let mut assignments_of: HashMap<String, Vec<_>> = HashMap::new();
+        for (pid, lang, svc, org) in assignments {
+            assignments_of
+                .entry(pid)
+                .or_default()
+                .push(assignment(&lang, &svc, &org)?);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let key = row.0.clone();
+                let mut s = summary_head(row)?;
+                s.target_languages = langs_of.remove(&key).unwrap_or_default();
+                s.assignments = assignments_of.remove(&key).unwrap_or_default();
+                Ok(s)
+            })
+            .collect()
+    }
+
+    /// Writes languages, seasons, episodes, the movie-ID registry and assignments of a project
+    /// whose row exists and whose languages, registry entries and assignments do not. Seasons
+    /// and episodes are updated in place when they exist (so their ids, and whatever later
+    /// refers to them, survive an edit) and inserted otherwise.
+    async fn write_parts(&mut self, p: &Project) -> StoreResult<()> {
+        let pid = uuid_text(p.id);
+        for (i, lang) in p.target_languages.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO project_languages (project_id, language, position) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(&pid)
+            .bind(lang.as_str())
+            .bind(position(i))
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        }
+        for (si, season) in p.seasons.iter().enumerate() {
+            let sid = uuid_text(season.id);
+            let updated = sqlx::query(
+                "UPDATE seasons SET number = $3, position = $4 WHERE id = $1 AND project_id = $2",
+            )
+            .bind(&sid)
+            .bind(&pid)
+            .bind(i64::from(season.number))
+            .bind(position(si))
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+            if updated.rows_affected() == 0 {
+                sqlx::query(
+                    "INSERT INTO seasons (id, project_id, number, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&sid)
+                .bind(&pid)
+                .bind(i64::from(season.number))
+                .bind(position(si))
+                .execute(self.conn())
+                .await
+                .map_err(db_error)?;
+            }
+            for (ei, ep) in season.episodes.iter().enumerate() {
+                let eid = uuid_text(ep.id);
+                let ep_name = ep.name.as_ref().map(|n| n.as_str());
+                let updated = sqlx::query(
+                    "UPDATE episodes SET season_id = $3, number = $4, movie_id = $5, name = $6, \
+                     position = $7 WHERE id = $1 AND project_id = $2",
+                )
+                .bind(&eid)
+                .bind(&pid)
+                .bind(&sid)
+                .bind(i64::from(ep.number))
+                .bind(ep.movie_id.get())
+                .bind(ep_name)
+                .bind(position(ei))
+                .execute(self.conn())
+                .await
+                .map_err(db_error)?;
+                if updated.rows_affected() == 0 {
+                    sqlx::query(
+                        "INSERT INTO episodes \
+                         (id, project_id, season_id, number, movie_id, name, position) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&eid)
+                    .bind(&pid)
+                    .bind(&sid)
+                    .bind(i64::from(ep.number))
+                    .bind(ep.movie_id.get())
+                    .bind(ep_name)
+                    .bind(position(ei))
+                    .execute(self.conn())
+                    .await
+                    .map_err(db_error)?;
+                }
+            }
+        }
+        let episodes = p.seasons.iter().flat_map(|s| &s.episodes);
+        let registry = std::iter::once((p.movie_id, None))
+            .chain(episodes.map(|e| (e.movie_id, Some(uuid_text(e.id)))));
+        for (mid, episode) in registry {
+            sqlx::query(
+                "INSERT INTO movie_ids (movie_id, project_id, episode_id) VALUES ($1, $2, $3)",
+            )
+            .bind(mid.get())
+            .bind(&pid)
+            .bind(episode)
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        }
+        for (i, a) in p.assignments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO assignments (project_id, language, service, org_id, position) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&pid)
+            .bind(a.language.as_str())
+            .bind(a.service.as_str())
+            .bind(uuid_text(a.org_id))
+            .bind(position(i))
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProjectRepo for SqliteTx {
+    async fn insert_project(&mut self, p: &Project, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO projects \
+             (id, movie_id, name, name_folded, kind, original_language, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(uuid_text(p.id))
+        .bind(p.movie_id.get())
+        .bind(p.name.as_str())
+        .bind(fold(p.name.as_str()))
+        .bind(p.kind.as_str())
+        .bind(p.original_language.as_str())
+        .bind(micros(at))
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        self.write_parts(p).await
+    }
+
+    async fn update_project(&mut self, p: &Project, at: OffsetDateTime) -> StoreResult<()> {
+        let pid = uuid_text(p.id);
+        let updated = sqlx::query(
+            "UPDATE projects SET movie_id = $2, name = $3, name_folded = $4, kind = $5, \
+             original_language = $6, updated_at = $7 WHERE id = $1",
+        )
+        .bind(&pid)
+        .bind(p.movie_id.get())
+        .bind(p.name.as_str())
+        .bind(fold(p.name.as_str()))
+        .bind(p.kind.as_str())
+        .bind(p.original_language.as_str())
+        .bind(micros(at))
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for sql in [
+            "DELETE FROM movie_ids WHERE project_id = $1",
+            "DELETE FROM assignments WHERE project_id = $1",
+            "DELETE FROM project_languages WHERE project_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(&pid)
+                .execute(self.conn())
+                .await
+                .map_err(db_error)?;
+        }
+        let kept_episodes = json_ids(
+            p.seasons
+                .iter()
+                .flat_map(|s| &s.episodes)
+                .map(|e| uuid_text(e.id)),
+        );
+        sqlx::query(
+            "DELETE FROM episodes WHERE project_id = $1 \
+             AND id NOT IN (SELECT value FROM json_each($2))",
+        )
+        .bind(&pid)
+        .bind(kept_episodes)
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        let kept_seasons = json_ids(p.seasons.iter().map(|s| uuid_text(s.id)));
+        sqlx::query(
+            "DELETE FROM seasons WHERE project_id = $1 \
+             AND id NOT IN (SELECT value FROM json_each($2))",
+        )
+        .bind(&pid)
+        .bind(kept_seasons)
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        self.write_parts(p).await
+    }
+
+    async fn get_project(&mut self, project_id: ProjectId) -> StoreResult<Option<Project>> {
+        let pid = uuid_text(project_id);
+        let row: Option<ProjectRow> = sqlx::query_as(
+            "SELECT id, movie_id, name, kind, original_language FROM projects WHERE id = $1",
+        )
+        .bind(&pid)
+        .fetch_optional(self.conn())
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let head = summary_head(row)?;
+
+        let languages: Vec<String> = sqlx::query_scalar(
+            "SELECT language FROM project_languages WHERE project_id = $1 ORDER BY position",
+        )
+        .bind(&pid)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        let seasons: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, number FROM seasons WHERE project_id = $1 ORDER BY position",
+        )
+        .bind(&pid)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        let episodes: Vec<(String, String, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT id, season_id, number, movie_id, name FROM episodes \
+             WHERE project_id = $1 ORDER BY position",
+        )
+        .bind(&pid)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        let assignments: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT language, service, org_id FROM assignments \
+             WHERE project_id = $1 ORDER BY position",
+        )
+        .bind(&pid)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+
+        let mut episodes_of: HashMap<String, Vec<Episode>> = HashMap::new();
+        for (eid, sid, num, mid, ep_name) in episodes {
+            episodes_of.entry(sid).or_default().push(Episode {
+                id: id("episodes.id", &eid)?,
+                number: number("episodes.number", num)?,
+                movie_id: movie_id("episodes.movie_id", mid)?,
+                name: ep_name.map(|n| name("episodes.name", &n)).transpose()?,
+            });
+        }
+        let seasons = seasons
+            .into_iter()
+            .map(|(sid, num)| {
+                Ok(Season {
+                    id: id::<SeasonId>("seasons.id", &sid)?,
+                    number: number("seasons.number", num)?,
+                    episodes: episodes_of.remove(&sid).unwrap_or_default(),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(Project {
+            id: head.id,
+            movie_id: head.movie_id,
+            name: head.name,
+            kind: head.kind,
+            original_language: head.original_language,
+            target_languages: languages
+                .iter()
+                .map(|l| language("project_languages.language", l))
+                .collect::<StoreResult<_>>()?,
+            seasons,
+            assignments: assignments
+                .iter()
+                .map(|(l, s, o)| assignment(l, s, o))
+                .collect::<StoreResult<_>>()?,
+        }))
+    }
+
+    async fn project_id_by_movie_id(&mut self, mid: MovieId) -> StoreResult<Option<ProjectId>> {
+        let pid: Option<String> =
+            sqlx::query_scalar("SELECT project_id FROM movie_ids WHERE movie_id = $1")
+                .bind(mid.get())
+                .fetch_optional(self.conn())
+                .await
+                .map_err(db_error)?;
+        pid.map(|p| id("movie_ids.project_id", &p)).transpose()
+    }
+
+    async fn find_projects(
+        &mut self,
+        scope: ProjectScope,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        if scope == ProjectScope::Nothing || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let digits = query.trim();
+        let folded = fold(query);
+        let mut q = QueryBuilder::new("SELECT ");
+        q.push(SUMMARY_COLUMNS);
+        q.push(" FROM projects p WHERE 1 = 1");
+        push_scope(&mut q, scope);
+        if !folded.is_empty() {
+            q.push(" AND (p.name_folded LIKE ");
+            q.push_bind(format!("%{}%", like_escape(&folded)));
+            q.push(" ESCAPE '\\'");
+            let ranges = movie_id_prefix_ranges(digits);
+            if !ranges.is_empty() {
+                q.push(" OR p.id IN (SELECT m.project_id FROM movie_ids m WHERE ");
+                for (i, (lo, hi)) in ranges.into_iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    q.push("m.movie_id BETWEEN ");
+                    q.push_bind(lo);
+                    q.push(" AND ");
+                    q.push_bind(hi);
+                }
+                q.push(")");
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY ");
+        let exact = digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| MovieId::parse(digits).ok())
+            .flatten();
+        if let Some(exact) = exact {
+            q.push("EXISTS (SELECT 1 FROM movie_ids x WHERE x.project_id = p.id AND x.movie_id = ");
+            q.push_bind(exact.get());
+            q.push(") DESC, ");
+        }
+        q.push("p.name_folded, p.id LIMIT ");
+        q.push_bind(i64::from(limit));
+        let rows: Vec<ProjectRow> = q
+            .build_query_as()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
+        self.summaries(rows).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::movie_id_prefix_ranges;
+
+    #[test]
+    fn prefix_ranges_cover_every_length() {
+        assert_eq!(
+            movie_id_prefix_ranges("81")[..3],
+            [(81, 81), (810, 819), (8100, 8199)]
+        );
+        assert_eq!(movie_id_prefix_ranges("81").len(), 11);
+        assert_eq!(
+            movie_id_prefix_ranges("123456789012"),
+            vec![(123_456_789_012, 123_456_789_012)]
+        );
+        assert_eq!(
+            movie_id_prefix_ranges("9").last(),
+            Some(&(900_000_000_000, 999_999_999_999))
+        );
+        assert!(movie_id_prefix_ranges("0").is_empty());
+        assert!(movie_id_prefix_ranges("12a").is_empty());
+        assert!(movie_id_prefix_ranges("1234567890123").is_empty());
+        assert!(movie_id_prefix_ranges("").is_empty());
+    }
+}

@@ -1,0 +1,47 @@
+use async_trait::async_trait;
+use store::{StoreResult, ThrottleRepo};
+use time::OffsetDateTime;
+
+use crate::SqliteTx;
+use crate::convert::{db_error, micros, opt_timestamp};
+
+#[async_trait]
+impl ThrottleRepo for SqliteTx {
+    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(micros(at))
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn sign_in_failures(
+        &mut self,
+        key: &str,
+        since: OffsetDateTime,
+    ) -> StoreResult<(u32, Option<OffsetDateTime>)> {
+        let (count, latest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*), max(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+        )
+        .bind(key)
+        .bind(micros(since))
+        .fetch_one(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok((
+            u32::try_from(count).unwrap_or(u32::MAX),
+            opt_timestamp("sign_in_failures.at", latest)?,
+        ))
+    }
+
+    async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+            .bind(key)
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+use async_trait::async_trait;
+use domain::{Email, UserId};
+use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
+
+use crate::SqliteTx;
+use crate::convert::{
+    db_error, email, fold, id, micros, name, organisation, roles, timestamp, uuid_text,
+};
+
+/// The user columns joined with the organisation's, followed by `$tail`.
+macro_rules! select_user {
+    ($tail:literal) => {
+        concat!(
+            "SELECT u.id, u.org_id, u.email, u.display_name, u.roles, u.password_hash, ",
+            "u.disabled, u.created_at, o.id, o.name, o.kind ",
+            "FROM users u JOIN organisations o ON o.id = u.org_id ",
+            $tail
+        )
+    };
+}
+
+type UserRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    i64,
+    String,
+    String,
+    String,
+);
+
+fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
+    let (uid, org_id, email_s, display, roles_s, hash, disabled, created, oid, oname, okind) = row;
+    Ok(UserWithOrg {
+        user: UserRecord {
+            id: id("users.id", &uid)?,
+            org_id: id("users.org_id", &org_id)?,
+            email: email("users.email", &email_s)?,
+            display_name: name("users.display_name", &display)?,
+            roles: roles("users.roles", &roles_s)?,
+            password_hash: hash,
+            disabled,
+            created_at: timestamp("users.created_at", created)?,
+        },
+        org: organisation((oid, oname, okind))?,
+    })
+}
+
+/// The order of [`UserRepo::list_users`]: organisation name, then display name, both without
+/// regard to case, identical on every backend.
+fn sort_users(users: &mut [UserWithOrg]) {
+    users.sort_by_cached_key(|u| {
+        (
+            fold(u.org.name.as_str()),
+            fold(u.user.display_name.as_str()),
+            u.user.id,
+        )
+    });
+}
+
+#[async_trait]
+impl UserRepo for SqliteTx {
+    async fn insert_user(&mut self, user: &UserRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users \
+             (id, org_id, email, display_name, roles, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(uuid_text(user.id))
+        .bind(uuid_text(user.org_id))
+        .bind(user.email.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.roles.to_csv())
+        .bind(user.password_hash.as_deref())
+        .bind(user.disabled)
+        .bind(micros(user.created_at))
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE users SET org_id = $2, email = $3, display_name = $4, roles = $5, \
+             disabled = $6 WHERE id = $1",
+        )
+        .bind(uuid_text(user.id))
+        .bind(uuid_text(user.org_id))
+        .bind(user.email.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.roles.to_csv())
+        .bind(user.disabled)
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&mut self, user_id: UserId, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(uuid_text(user_id))
+            .bind(hash)
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn get_user(&mut self, user_id: UserId) -> StoreResult<Option<UserWithOrg>> {
+        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.id = $1"))
+            .bind(uuid_text(user_id))
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_error)?
+            .map(user_with_org)
+            .transpose()
+    }
+
+    async fn find_user_by_email(&mut self, address: &Email) -> StoreResult<Option<UserWithOrg>> {
+        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.email = $1"))
+            .bind(address.as_str())
+            .fetch_optional(self.conn())
+            .await
+            .map_err(db_error)?
+            .map(user_with_org)
+            .transpose()
+    }
+
+    async fn list_users(&mut self) -> StoreResult<Vec<UserWithOrg>> {
+        let mut users = sqlx::query_as::<_, UserRow>(select_user!(""))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(user_with_org)
+            .collect::<StoreResult<Vec<_>>>()?;
+        sort_users(&mut users);
+        Ok(users)
+    }
+}

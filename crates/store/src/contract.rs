@@ -1,0 +1,1329 @@
+//! The behaviour every [`Store`] backend must have, as backend-agnostic test cases.
+//!
+//! Each case is `pub async fn case(store: &dyn Store)` on a fresh, migrated, empty store and
+//! panics when the backend misbehaves. The store crate's test binary runs every case on SQLite
+//! and on PostgreSQL (`testkit::both_backends!`); a new store behaviour gets a case here and a
+//! line in `crates/store/tests/it/contract.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::{
+    ApiTokenRecord, Conflict, SessionRecord, Store, StoreError, StoreResult, Tx, UserRecord,
+    UserWithOrg,
+};
+use domain::{
+    Assignment, Email, Episode, EpisodeId, LanguageTag, MovieId, Name, OrgId, OrgKind,
+    Organisation, Project, ProjectId, ProjectKind, ProjectScope, Role, Roles, Season, SeasonId,
+    Service, TokenId, UserId,
+};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// A fixed instant with whole microseconds, so stored values compare exactly.
+fn t0() -> OffsetDateTime {
+    datetime!(2026-03-01 12:00:00.123456 UTC)
+}
+
+fn at(seconds: i64) -> OffsetDateTime {
+    t0() + Duration::seconds(seconds)
+}
+
+fn name(s: &str) -> Name {
+    Name::parse(s).unwrap()
+}
+
+fn lang(s: &str) -> LanguageTag {
+    LanguageTag::parse(s).unwrap()
+}
+
+fn mid(n: i64) -> MovieId {
+    MovieId::new(n).unwrap()
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+async fn begin(store: &dyn Store) -> Box<dyn Tx> {
+    store.begin().await.expect("begin")
+}
+
+async fn read(store: &dyn Store) -> Box<dyn Tx> {
+    store.read().await.expect("read")
+}
+
+fn conflict<T: std::fmt::Debug>(result: StoreResult<T>, expected: Conflict) {
+    match result {
+        Err(StoreError::Conflict(c)) if c == expected => {}
+        other => panic!("expected Conflict({expected:?}), got {other:?}"),
+    }
+}
+
+fn not_found<T: std::fmt::Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn add_org(store: &dyn Store, org_name: &str, kind: OrgKind) -> Organisation {
+    let org = Organisation {
+        id: OrgId::new(),
+        name: name(org_name),
+        kind,
+    };
+    let mut tx = begin(store).await;
+    tx.insert_org(&org).await.unwrap();
+    tx.commit().await.unwrap();
+    org
+}
+
+fn user_in(org: &Organisation, address: &str, display: &str) -> UserRecord {
+    UserRecord {
+        id: UserId::new(),
+        org_id: org.id,
+        email: email(address),
+        display_name: name(display),
+        roles: Roles::of(&[Role::PortalUser]),
+        password_hash: None,
+        disabled: false,
+        created_at: at(0),
+    }
+}
+
+async fn add_user(store: &dyn Store, org: &Organisation, address: &str) -> UserRecord {
+    let user = user_in(org, address, address);
+    let mut tx = begin(store).await;
+    tx.insert_user(&user).await.unwrap();
+    tx.commit().await.unwrap();
+    user
+}
+
+fn film(movie_id: i64, title: &str) -> Project {
+    Project {
+        id: ProjectId::new(),
+        movie_id: mid(movie_id),
+        name: name(title),
+        kind: ProjectKind::Film,
+        original_language: lang("en"),
+        target_languages: Vec::new(),
+        seasons: Vec::new(),
+        assignments: Vec::new(),
+    }
+}
+
+fn episode(number: u32, movie_id: i64, title: Option<&str>) -> Episode {
+    Episode {
+        id: EpisodeId::new(),
+        number,
+        movie_id: mid(movie_id),
+        name: title.map(name),
+    }
+}
+
+fn season(number: u32, episodes: Vec<Episode>) -> Season {
+    Season {
+        id: SeasonId::new(),
+        number,
+        episodes,
+    }
+}
+
+fn series(movie_id: i64, title: &str, seasons: Vec<Season>) -> Project {
+    Project {
+        kind: ProjectKind::Series,
+        seasons,
+        ..film(movie_id, title)
+    }
+}
+
+/// Adds `org` for (`language`, `service`), adding the language to the targets if needed.
+fn assign(mut p: Project, language: &str, service: Service, org: &Organisation) -> Project {
+    let language = lang(language);
+    if !p.target_languages.contains(&language) {
+        p.target_languages.push(language.clone());
+    }
+    p.assignments.push(Assignment {
+        language,
+        service,
+        org_id: org.id,
+    });
+    p
+}
+
+async fn add_project(store: &dyn Store, p: &Project) {
+    let mut tx = begin(store).await;
+    tx.insert_project(p, at(0)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn update_project(store: &dyn Store, p: &Project) {
+    let mut tx = begin(store).await;
+    tx.update_project(p, at(60)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn get_project(store: &dyn Store, id: ProjectId) -> Option<Project> {
+    read(store).await.get_project(id).await.unwrap()
+}
+
+async fn find(store: &dyn Store, scope: ProjectScope, query: &str, limit: u32) -> Vec<String> {
+    read(store)
+        .await
+        .find_projects(scope, query, limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
+async fn followed(store: &dyn Store, user: UserId, scope: ProjectScope) -> Vec<String> {
+    read(store)
+        .await
+        .followed_projects(user, scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
+fn session(user: &UserRecord, token_hash: &str, expires_at: OffsetDateTime) -> SessionRecord {
+    SessionRecord {
+        token_hash: token_hash.to_string(),
+        user_id: user.id,
+        csrf_token: format!("csrf-{token_hash}"),
+        created_at: at(0),
+        expires_at,
+    }
+}
+
+fn api_token(
+    user: &UserRecord,
+    token_name: &str,
+    token_hash: &str,
+    created: i64,
+) -> ApiTokenRecord {
+    ApiTokenRecord {
+        id: TokenId::new(),
+        user_id: user.id,
+        name: name(token_name),
+        token_hash: token_hash.to_string(),
+        created_at: at(created),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organisations
+
+pub async fn orgs_insert_get_list(store: &dyn Store) {
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let zeta = add_org(store, "zeta Dubbing", OrgKind::Partner).await;
+    let nandu = add_org(store, "Ñandú Subtítulos", OrgKind::Partner).await;
+    let alpha = add_org(store, "Alpha Voices", OrgKind::Partner).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org(studio.id).await.unwrap(), Some(studio.clone()));
+    assert_eq!(tx.get_org(nandu.id).await.unwrap(), Some(nandu.clone()));
+    assert_eq!(tx.get_org(OrgId::new()).await.unwrap(), None);
+    // By name without regard to case; code-point order beyond ASCII ("ñ" after "z").
+    assert_eq!(
+        tx.list_orgs().await.unwrap(),
+        vec![alpha, studio.clone(), zeta, nandu]
+    );
+    assert_eq!(tx.studio_org().await.unwrap(), Some(studio));
+}
+
+pub async fn orgs_find_by_name_ignores_case(store: &dyn Store) {
+    let dub = add_org(store, "Dub Studio Berlin", OrgKind::Partner).await;
+    let nandu = add_org(store, "Ñandú Subtítulos", OrgKind::Partner).await;
+
+    let mut tx = read(store).await;
+    for query in [
+        "Dub Studio Berlin",
+        "dub studio berlin",
+        "  DUB   STUDIO berlin ",
+    ] {
+        assert_eq!(
+            tx.find_org_by_name(query).await.unwrap(),
+            Some(dub.clone()),
+            "{query:?}"
+        );
+    }
+    assert_eq!(
+        tx.find_org_by_name("ÑANDÚ SUBTÍTULOS").await.unwrap(),
+        Some(nandu)
+    );
+    assert_eq!(tx.find_org_by_name("Dub Studio").await.unwrap(), None);
+    assert_eq!(tx.find_org_by_name("").await.unwrap(), None);
+}
+
+pub async fn orgs_rename(store: &dyn Store) {
+    let org = add_org(store, "Old Name", OrgKind::Partner).await;
+    let mut tx = begin(store).await;
+    tx.rename_org(org.id, &name("New Name")).await.unwrap();
+    not_found(tx.rename_org(OrgId::new(), &name("Nobody")).await);
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    let renamed = tx.get_org(org.id).await.unwrap().unwrap();
+    assert_eq!(renamed.name, name("New Name"));
+    assert_eq!(renamed.kind, OrgKind::Partner);
+    assert_eq!(
+        tx.find_org_by_name("new name").await.unwrap(),
+        Some(renamed)
+    );
+    assert_eq!(tx.find_org_by_name("old name").await.unwrap(), None);
+}
+
+pub async fn orgs_names_are_unique_ignoring_case(store: &dyn Store) {
+    let acme = add_org(store, "Acme", OrgKind::Partner).await;
+    let other = add_org(store, "Other", OrgKind::Partner).await;
+
+    let mut tx = begin(store).await;
+    let twin = Organisation {
+        id: OrgId::new(),
+        name: name("ACME"),
+        kind: OrgKind::Studio,
+    };
+    conflict(tx.insert_org(&twin).await, Conflict::OrganisationName);
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    conflict(
+        tx.rename_org(other.id, &name("acme")).await,
+        Conflict::OrganisationName,
+    );
+    drop(tx);
+
+    // Renaming to its own name in another case is not a conflict.
+    let mut tx = begin(store).await;
+    tx.rename_org(acme.id, &name("ACME")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read(store).await.list_orgs().await.unwrap().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+pub async fn users_insert_get_find(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let mut user = user_in(&org, "Ana@Studio.com", "Ana Pérez");
+    user.roles = Roles::of(&[Role::PortalUser, Role::Manager, Role::Admin]);
+    user.password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string());
+    let mut tx = begin(store).await;
+    tx.insert_user(&user).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let expected = UserWithOrg {
+        user: user.clone(),
+        org: org.clone(),
+    };
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(user.id).await.unwrap(), Some(expected.clone()));
+    assert_eq!(
+        tx.find_user_by_email(&email("ANA@studio.COM"))
+            .await
+            .unwrap(),
+        Some(expected)
+    );
+    assert_eq!(tx.get_user(UserId::new()).await.unwrap(), None);
+    assert_eq!(
+        tx.find_user_by_email(&email("nobody@studio.com"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn users_update_and_set_password(store: &dyn Store) {
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let partner = add_org(store, "Partner", OrgKind::Partner).await;
+    let original = add_user(store, &studio, "ana@studio.com").await;
+
+    let mut changed = original.clone();
+    changed.org_id = partner.id;
+    changed.email = email("ana@partner.com");
+    changed.display_name = name("Ana P.");
+    changed.roles = Roles::of(&[Role::Author, Role::Proofreader]);
+    changed.disabled = true;
+    // Neither the password nor the creation time change through update_user.
+    changed.password_hash = Some("ignored".to_string());
+    changed.created_at = at(999);
+
+    let mut tx = begin(store).await;
+    tx.update_user(&changed).await.unwrap();
+    let stranger = user_in(&studio, "x@studio.com", "X");
+    not_found(tx.update_user(&stranger).await);
+    not_found(tx.set_password_hash(stranger.id, "hash").await);
+    tx.commit().await.unwrap();
+
+    let got = read(store)
+        .await
+        .get_user(original.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.org, partner);
+    assert_eq!(
+        got.user,
+        UserRecord {
+            password_hash: None,
+            created_at: original.created_at,
+            ..changed.clone()
+        }
+    );
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.find_user_by_email(&email("ana@studio.com"))
+            .await
+            .unwrap(),
+        None
+    );
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    tx.set_password_hash(original.id, "$argon2id$new")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let got = read(store)
+        .await
+        .get_user(original.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.user.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!(got.user.display_name, name("Ana P."));
+}
+
+pub async fn users_list_sorted_by_org_then_name(store: &dyn Store) {
+    let zeta = add_org(store, "Zeta Partner", OrgKind::Partner).await;
+    let acme = add_org(store, "acme", OrgKind::Studio).await;
+    let mut tx = begin(store).await;
+    for (org, address, display) in [
+        (&zeta, "b@zeta.com", "bob"),
+        (&acme, "e@acme.com", "Émile"),
+        (&acme, "c@acme.com", "carol"),
+        (&zeta, "a@zeta.com", "Alice"),
+        (&acme, "b@acme.com", "Bob"),
+    ] {
+        tx.insert_user(&user_in(org, address, display))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let listed: Vec<(String, String)> = read(store)
+        .await
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.org.name.to_string(), u.user.display_name.to_string()))
+        .collect();
+    let expected = [
+        ("acme", "Bob"),
+        ("acme", "carol"),
+        ("acme", "Émile"),
+        ("Zeta Partner", "Alice"),
+        ("Zeta Partner", "bob"),
+    ]
+    .map(|(o, d)| (o.to_string(), d.to_string()));
+    assert_eq!(listed, expected);
+}
+
+pub async fn users_emails_are_unique(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+
+    let mut tx = begin(store).await;
+    conflict(
+        tx.insert_user(&user_in(&org, "ANA@studio.com", "Another Ana"))
+            .await,
+        Conflict::Email,
+    );
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    let mut moved = ben.clone();
+    moved.email = email("ana@studio.com");
+    conflict(tx.update_user(&moved).await, Conflict::Email);
+    drop(tx);
+
+    assert_eq!(read(store).await.list_users().await.unwrap().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+pub async fn sessions_respect_expiry(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let user = add_user(store, &org, "ana@studio.com").await;
+    let s = session(&user, "hash-1", at(3600));
+    let mut tx = begin(store).await;
+    tx.insert_session(&s).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_session("hash-1", at(0)).await.unwrap(),
+        Some(s.clone())
+    );
+    assert_eq!(
+        tx.get_session("hash-1", at(3600) - Duration::microseconds(1))
+            .await
+            .unwrap(),
+        Some(s)
+    );
+    // Expired at the instant it expires, and after.
+    assert_eq!(tx.get_session("hash-1", at(3600)).await.unwrap(), None);
+    assert_eq!(tx.get_session("hash-1", at(7200)).await.unwrap(), None);
+    assert_eq!(tx.get_session("other", at(0)).await.unwrap(), None);
+}
+
+pub async fn sessions_delete(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+    let mut tx = begin(store).await;
+    for s in [
+        session(&ana, "ana-1", at(100)),
+        session(&ana, "ana-2", at(100)),
+        session(&ana, "ana-3", at(100)),
+        session(&ben, "ben-live", at(1000)),
+        session(&ben, "ben-old", at(10)),
+    ] {
+        tx.insert_session(&s).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store).await;
+    tx.delete_session("ana-1").await.unwrap();
+    tx.delete_session("ana-1").await.unwrap(); // idempotent
+    assert_eq!(tx.delete_user_sessions(ana.id).await.unwrap(), 2);
+    assert_eq!(tx.delete_user_sessions(ana.id).await.unwrap(), 0);
+    // Only sessions expired at `now` go.
+    assert_eq!(tx.delete_expired_sessions(at(10)).await.unwrap(), 1);
+    assert_eq!(tx.delete_expired_sessions(at(10)).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_session("ana-2", at(0)).await.unwrap(), None);
+    assert!(tx.get_session("ben-live", at(0)).await.unwrap().is_some());
+    assert_eq!(tx.get_session("ben-old", at(0)).await.unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// API tokens
+
+pub async fn api_tokens_insert_list_find(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+    let older = api_token(&ana, "laptop", "h-older", 10);
+    let newer = api_token(&ana, "ci", "h-newer", 20);
+    let revoked = ApiTokenRecord {
+        revoked_at: Some(at(30)),
+        last_used_at: Some(at(25)),
+        ..api_token(&ana, "old", "h-revoked", 5)
+    };
+    let bens = api_token(&ben, "laptop", "h-ben", 15);
+    let mut tx = begin(store).await;
+    for t in [&older, &newer, &revoked, &bens] {
+        tx.insert_api_token(t).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.list_api_tokens(ana.id).await.unwrap(),
+        vec![newer.clone(), older.clone(), revoked]
+    );
+    assert_eq!(tx.list_api_tokens(ben.id).await.unwrap(), vec![bens]);
+    assert_eq!(tx.list_api_tokens(UserId::new()).await.unwrap(), vec![]);
+    assert_eq!(tx.find_api_token("h-newer").await.unwrap(), Some(newer));
+    assert_eq!(tx.find_api_token("h-revoked").await.unwrap(), None);
+    assert_eq!(tx.find_api_token("h-unknown").await.unwrap(), None);
+}
+
+pub async fn api_tokens_revoke_own_only(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+    let token = api_token(&ana, "laptop", "h-ana", 0);
+    let mut tx = begin(store).await;
+    tx.insert_api_token(&token).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store).await;
+    assert!(!tx.revoke_api_token(ben.id, token.id, at(5)).await.unwrap());
+    assert!(
+        !tx.revoke_api_token(ana.id, TokenId::new(), at(5))
+            .await
+            .unwrap()
+    );
+    assert!(tx.find_api_token("h-ana").await.unwrap().is_some());
+    assert!(tx.revoke_api_token(ana.id, token.id, at(10)).await.unwrap());
+    assert!(!tx.revoke_api_token(ana.id, token.id, at(20)).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.find_api_token("h-ana").await.unwrap(), None);
+    let listed = tx.list_api_tokens(ana.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].revoked_at, Some(at(10)));
+}
+
+pub async fn api_tokens_touch(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let token = api_token(&ana, "laptop", "h-ana", 0);
+    let mut tx = begin(store).await;
+    tx.insert_api_token(&token).await.unwrap();
+    tx.touch_api_token(token.id, at(40)).await.unwrap();
+    tx.touch_api_token(token.id, at(50)).await.unwrap();
+    not_found(tx.touch_api_token(TokenId::new(), at(50)).await);
+    tx.commit().await.unwrap();
+
+    let found = read(store).await.find_api_token("h-ana").await.unwrap();
+    assert_eq!(
+        found,
+        Some(ApiTokenRecord {
+            last_used_at: Some(at(50)),
+            ..token
+        })
+    );
+}
+
+pub async fn api_token_names_are_unique_per_user_among_live_tokens(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+    let first = api_token(&ana, "laptop", "h-1", 0);
+    let mut tx = begin(store).await;
+    tx.insert_api_token(&first).await.unwrap();
+    tx.insert_api_token(&api_token(&ben, "laptop", "h-2", 0))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store).await;
+    conflict(
+        tx.insert_api_token(&api_token(&ana, "laptop", "h-3", 1))
+            .await,
+        Conflict::ApiTokenName,
+    );
+    drop(tx);
+
+    // Once revoked, the name is free again.
+    let mut tx = begin(store).await;
+    assert!(tx.revoke_api_token(ana.id, first.id, at(2)).await.unwrap());
+    tx.insert_api_token(&api_token(&ana, "laptop", "h-4", 3))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        read(store)
+            .await
+            .list_api_tokens(ana.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in throttling
+
+pub async fn throttle_counts_since_and_clears(store: &dyn Store) {
+    let mut tx = begin(store).await;
+    for s in [0, 10, 20] {
+        tx.record_sign_in_failure("account:ana@studio.com", at(s))
+            .await
+            .unwrap();
+    }
+    // The same instant twice counts twice.
+    tx.record_sign_in_failure("addr:192.0.2.1", at(5))
+        .await
+        .unwrap();
+    tx.record_sign_in_failure("addr:192.0.2.1", at(5))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.sign_in_failures("account:ana@studio.com", at(-100))
+            .await
+            .unwrap(),
+        (3, Some(at(20)))
+    );
+    // `since` is inclusive.
+    assert_eq!(
+        tx.sign_in_failures("account:ana@studio.com", at(10))
+            .await
+            .unwrap(),
+        (2, Some(at(20)))
+    );
+    assert_eq!(
+        tx.sign_in_failures("account:ana@studio.com", at(21))
+            .await
+            .unwrap(),
+        (0, None)
+    );
+    assert_eq!(
+        tx.sign_in_failures("addr:192.0.2.1", at(0)).await.unwrap(),
+        (2, Some(at(5)))
+    );
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    tx.clear_sign_in_failures("account:ana@studio.com")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.sign_in_failures("account:ana@studio.com", at(-100))
+            .await
+            .unwrap(),
+        (0, None)
+    );
+    assert_eq!(
+        tx.sign_in_failures("addr:192.0.2.1", at(0)).await.unwrap(),
+        (2, Some(at(5)))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+pub async fn projects_round_trip(store: &dyn Store) {
+    let a = add_org(store, "Partner A", OrgKind::Partner).await;
+    let b = add_org(store, "Partner B", OrgKind::Partner).await;
+    let mut show = series(
+        5000,
+        "The Long Night",
+        vec![
+            season(
+                1,
+                vec![
+                    episode(1, 5001, Some("Pilot")),
+                    episode(2, 5002, None),
+                    episode(3, 5005, Some("東京")),
+                ],
+            ),
+            season(2, vec![episode(1, 5003, None)]),
+            season(3, vec![]),
+        ],
+    );
+    show.original_language = lang("ko");
+    // Not in alphabetical order: the stored order is the given order.
+    let show = assign(show, "es-ES", Service::Dubbing, &a);
+    let show = assign(show, "de", Service::Subtitles, &b);
+    let show = assign(show, "es-ES", Service::Subtitles, &b);
+    let mut show = assign(show, "ja", Service::Scripting, &a);
+    show.target_languages.push(lang("pt-BR")); // a language nobody is assigned to yet
+    let one_film = assign(film(6000, "Solo"), "fr-CA", Service::AudioDescription, &b);
+
+    add_project(store, &show).await;
+    add_project(store, &one_film).await;
+
+    assert_eq!(get_project(store, show.id).await, Some(show.clone()));
+    assert_eq!(get_project(store, one_film.id).await, Some(one_film));
+    assert_eq!(get_project(store, ProjectId::new()).await, None);
+}
+
+pub async fn projects_update_replaces_everything_and_keeps_episode_ids(store: &dyn Store) {
+    let a = add_org(store, "Partner A", OrgKind::Partner).await;
+    let b = add_org(store, "Partner B", OrgKind::Partner).await;
+    let original = assign(
+        series(
+            6000,
+            "Before",
+            vec![
+                season(
+                    1,
+                    vec![episode(1, 6001, Some("One")), episode(2, 6002, None)],
+                ),
+                season(2, vec![episode(1, 6003, None)]),
+            ],
+        ),
+        "es-ES",
+        Service::Dubbing,
+        &a,
+    );
+    add_project(store, &original).await;
+
+    // Rename, new movie ID, drop season 2, swap two episodes' movie IDs and order, add an
+    // episode, add a season whose episode reuses the movie ID the dropped episode freed, and
+    // replace languages and assignments.
+    let mut updated = original.clone();
+    updated.name = name("After");
+    updated.movie_id = mid(6010);
+    updated.original_language = lang("en-GB");
+    let s1 = &original.seasons[0];
+    let mut first = s1.episodes[0].clone();
+    let mut second = s1.episodes[1].clone();
+    first.movie_id = mid(6002);
+    first.name = None;
+    second.movie_id = mid(6001);
+    second.name = Some(name("Renamed"));
+    updated.seasons = vec![
+        Season {
+            id: s1.id,
+            number: 1,
+            episodes: vec![second, first, episode(3, 6004, None)],
+        },
+        season(2, vec![episode(1, 6003, Some("Reused"))]),
+    ];
+    updated.target_languages = Vec::new();
+    updated.assignments = Vec::new();
+    let updated = assign(updated, "fr", Service::Subtitles, &b);
+    let updated = assign(updated, "es-ES", Service::Dubbing, &b);
+    update_project(store, &updated).await;
+
+    assert_eq!(get_project(store, original.id).await, Some(updated.clone()));
+    let mut tx = read(store).await;
+    assert_eq!(tx.project_id_by_movie_id(mid(6000)).await.unwrap(), None);
+    assert_eq!(
+        tx.project_id_by_movie_id(mid(6010)).await.unwrap(),
+        Some(original.id)
+    );
+    assert_eq!(
+        tx.project_id_by_movie_id(mid(6004)).await.unwrap(),
+        Some(original.id)
+    );
+    drop(tx);
+
+    // The freed movie ID can be used by another project.
+    add_project(store, &film(6000, "Newcomer")).await;
+
+    // Updating back to a film without seasons removes every episode.
+    let mut flat = updated.clone();
+    flat.kind = ProjectKind::Film;
+    flat.seasons = Vec::new();
+    update_project(store, &flat).await;
+    assert_eq!(get_project(store, original.id).await, Some(flat));
+    assert_eq!(
+        read(store)
+            .await
+            .project_id_by_movie_id(mid(6001))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let mut tx = begin(store).await;
+    not_found(tx.update_project(&film(7777, "Ghost"), at(0)).await);
+}
+
+pub async fn projects_movie_ids_are_unique_across_projects_and_episodes(store: &dyn Store) {
+    let taken = series(100, "Taken", vec![season(1, vec![episode(1, 101, None)])]);
+    add_project(store, &taken).await;
+
+    let candidates = [
+        ("project vs project", film(100, "Clash")),
+        ("project vs episode", film(101, "Clash")),
+        (
+            "episode vs project",
+            series(200, "Clash", vec![season(1, vec![episode(1, 100, None)])]),
+        ),
+        (
+            "episode vs episode",
+            series(200, "Clash", vec![season(1, vec![episode(1, 101, None)])]),
+        ),
+        (
+            "episode vs its own series",
+            series(300, "Clash", vec![season(1, vec![episode(1, 300, None)])]),
+        ),
+        (
+            "two episodes of one series",
+            series(
+                400,
+                "Clash",
+                vec![season(
+                    1,
+                    vec![episode(1, 401, None), episode(2, 401, None)],
+                )],
+            ),
+        ),
+    ];
+    for (what, p) in candidates {
+        let mut tx = begin(store).await;
+        match tx.insert_project(&p, at(0)).await {
+            Err(StoreError::Conflict(Conflict::MovieId)) => {}
+            other => panic!("{what}: expected Conflict(MovieId), got {other:?}"),
+        }
+    }
+
+    // Updates are held to the same rule.
+    let other = series(500, "Other", vec![season(1, vec![episode(1, 501, None)])]);
+    add_project(store, &other).await;
+    let mut own_to_taken = other.clone();
+    own_to_taken.movie_id = mid(101);
+    let mut episode_to_taken = other.clone();
+    episode_to_taken.seasons[0].episodes[0].movie_id = mid(100);
+    for (what, p) in [("own", own_to_taken), ("episode", episode_to_taken)] {
+        let mut tx = begin(store).await;
+        match tx.update_project(&p, at(0)).await {
+            Err(StoreError::Conflict(Conflict::MovieId)) => {}
+            other => panic!("update {what}: expected Conflict(MovieId), got {other:?}"),
+        }
+    }
+
+    // Nothing of the failed attempts was kept.
+    assert_eq!(get_project(store, taken.id).await, Some(taken));
+    assert_eq!(get_project(store, other.id).await, Some(other));
+    let all = find(store, ProjectScope::All, "", 100).await;
+    assert_eq!(all, vec!["Other", "Taken"]);
+}
+
+pub async fn projects_by_movie_id(store: &dyn Store) {
+    let show = series(
+        800,
+        "Show",
+        vec![
+            season(1, vec![episode(1, 801, None)]),
+            season(2, vec![episode(1, 802, None)]),
+        ],
+    );
+    let one_film = film(900, "Film");
+    add_project(store, &show).await;
+    add_project(store, &one_film).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.project_id_by_movie_id(mid(800)).await.unwrap(),
+        Some(show.id)
+    );
+    assert_eq!(
+        tx.project_id_by_movie_id(mid(802)).await.unwrap(),
+        Some(show.id)
+    );
+    assert_eq!(
+        tx.project_id_by_movie_id(mid(900)).await.unwrap(),
+        Some(one_film.id)
+    );
+    assert_eq!(tx.project_id_by_movie_id(mid(803)).await.unwrap(), None);
+}
+
+pub async fn find_projects_by_name_ignores_case_beyond_ascii(store: &dyn Store) {
+    for (m, title) in [
+        (7001, "Ñandú salvaje"),
+        (7002, "東京物語"),
+        (7003, "Straße der Nacht"),
+        (7004, "100% Love"),
+        (7005, "snake_case"),
+        (7006, "Plain Title"),
+    ] {
+        add_project(store, &film(m, title)).await;
+    }
+    let all = ProjectScope::All;
+    for (query, expected) in [
+        ("ñandú", vec!["Ñandú salvaje"]),
+        ("ÑANDÚ", vec!["Ñandú salvaje"]),
+        ("  SALVAJE ", vec!["Ñandú salvaje"]),
+        ("京物", vec!["東京物語"]),
+        ("東京", vec!["東京物語"]),
+        ("STRAẞE", vec!["Straße der Nacht"]),
+        ("plain title", vec!["Plain Title"]),
+        ("plain   TITLE", vec!["Plain Title"]),
+        // LIKE wildcards are matched literally.
+        ("%", vec!["100% Love"]),
+        ("0% l", vec!["100% Love"]),
+        ("_", vec!["snake_case"]),
+        ("e_c", vec!["snake_case"]),
+        ("nandu", vec![]),
+        ("zzz", vec![]),
+    ] {
+        assert_eq!(
+            find(store, all, query, 50).await,
+            expected,
+            "query {query:?}"
+        );
+    }
+}
+
+pub async fn find_projects_by_movie_id_prefix_exact_first(store: &dyn Store) {
+    add_project(store, &film(812, "Zulu")).await;
+    add_project(store, &film(81234, "Alpha")).await;
+    add_project(store, &film(5, "Apollo 812")).await;
+    add_project(
+        store,
+        &series(900, "Mid", vec![season(1, vec![episode(1, 81299, None)])]),
+    )
+    .await;
+    add_project(store, &film(8, "Other")).await;
+    add_project(store, &film(999_999_999_999, "Largest")).await;
+
+    let all = ProjectScope::All;
+    for (query, expected) in [
+        // The exact movie ID first, then by name: prefixes of own and episode IDs, and names.
+        ("812", vec!["Zulu", "Alpha", "Apollo 812", "Mid"]),
+        ("8123", vec!["Alpha"]),
+        // Exact through an episode.
+        ("81299", vec!["Mid"]),
+        ("8", vec!["Other", "Alpha", "Apollo 812", "Mid", "Zulu"]),
+        (" 9 ", vec!["Largest", "Mid"]),
+        ("999999999999", vec!["Largest"]),
+        ("9999999999999", vec![]),
+        ("7", vec![]),
+    ] {
+        assert_eq!(
+            find(store, all, query, 50).await,
+            expected,
+            "query {query:?}"
+        );
+    }
+}
+
+pub async fn find_projects_honours_scope(store: &dyn Store) {
+    let a = add_org(store, "Partner A", OrgKind::Partner).await;
+    let b = add_org(store, "Partner B", OrgKind::Partner).await;
+    let c = add_org(store, "Partner C", OrgKind::Partner).await;
+    let one = assign(film(1001, "One"), "es-ES", Service::Dubbing, &a);
+    let two = assign(film(1002, "Two"), "de", Service::Subtitles, &b);
+    let three = assign(
+        assign(film(1003, "Three"), "es-ES", Service::Dubbing, &a),
+        "de",
+        Service::Dubbing,
+        &b,
+    );
+    let four = film(1004, "Four");
+    for p in [&one, &two, &three, &four] {
+        add_project(store, p).await;
+    }
+
+    let (sa, sb, sc) = (
+        ProjectScope::AssignedTo(a.id),
+        ProjectScope::AssignedTo(b.id),
+        ProjectScope::AssignedTo(c.id),
+    );
+    assert_eq!(
+        find(store, ProjectScope::All, "", 50).await,
+        vec!["Four", "One", "Three", "Two"]
+    );
+    assert_eq!(find(store, sa, "", 50).await, vec!["One", "Three"]);
+    assert_eq!(find(store, sb, "", 50).await, vec!["Three", "Two"]);
+    assert_eq!(find(store, sc, "", 50).await, Vec::<String>::new());
+    assert_eq!(
+        find(store, ProjectScope::Nothing, "", 50).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(find(store, sa, "t", 50).await, vec!["Three"]);
+    // Not even by its exact movie ID.
+    assert_eq!(find(store, sa, "1002", 50).await, Vec::<String>::new());
+    assert_eq!(find(store, sb, "1002", 50).await, vec!["Two"]);
+    assert_eq!(
+        find(store, ProjectScope::Nothing, "1002", 50).await,
+        Vec::<String>::new()
+    );
+
+    // A summary carries the target languages and every assignment; hiding other partners'
+    // assignments is the policy's job, not the store's.
+    let summaries = read(store)
+        .await
+        .find_projects(sa, "three", 50)
+        .await
+        .unwrap();
+    assert_eq!(summaries.len(), 1);
+    let s = &summaries[0];
+    assert_eq!(
+        (s.id, s.movie_id, &s.name, s.kind, &s.original_language),
+        (
+            three.id,
+            three.movie_id,
+            &three.name,
+            three.kind,
+            &three.original_language
+        )
+    );
+    assert_eq!(s.target_languages, three.target_languages);
+    assert_eq!(s.assignments, three.assignments);
+    let mut both = vec![a.id, b.id];
+    both.sort();
+    assert_eq!(s.assigned_orgs(), both);
+
+    // Losing its last assignment hides a project from the partner.
+    let mut one_moved = one.clone();
+    one_moved.assignments[0].org_id = b.id;
+    update_project(store, &one_moved).await;
+    assert_eq!(find(store, sa, "", 50).await, vec!["Three"]);
+    assert_eq!(find(store, sb, "", 50).await, vec!["One", "Three", "Two"]);
+}
+
+pub async fn find_projects_orders_by_name_and_limits(store: &dyn Store) {
+    for (m, title) in [
+        (1, "gamma"),
+        (2, "Alpha"),
+        (3, "beta"),
+        (4, "Éclair"),
+        (5, "delta"),
+    ] {
+        add_project(store, &film(m, title)).await;
+    }
+    let all = ProjectScope::All;
+    assert_eq!(
+        find(store, all, "", 50).await,
+        vec!["Alpha", "beta", "delta", "gamma", "Éclair"]
+    );
+    assert_eq!(find(store, all, "", 2).await, vec!["Alpha", "beta"]);
+    assert_eq!(
+        find(store, all, "a", 3).await,
+        vec!["Alpha", "beta", "delta"]
+    );
+    assert_eq!(find(store, all, "", 0).await, Vec::<String>::new());
+    assert_eq!(find(store, all, "   ", 50).await.len(), 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follows
+
+pub async fn follows_are_idempotent(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let ben = add_user(store, &org, "ben@studio.com").await;
+    let p = film(1, "Followed");
+    add_project(store, &p).await;
+
+    let mut tx = begin(store).await;
+    tx.follow(ana.id, p.id, at(0)).await.unwrap();
+    tx.follow(ana.id, p.id, at(5)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert!(tx.is_following(ana.id, p.id).await.unwrap());
+    assert!(!tx.is_following(ben.id, p.id).await.unwrap());
+    assert_eq!(
+        tx.followed_projects(ana.id, ProjectScope::All)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    tx.unfollow(ana.id, p.id).await.unwrap();
+    tx.unfollow(ana.id, p.id).await.unwrap();
+    tx.unfollow(ben.id, p.id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!read(store).await.is_following(ana.id, p.id).await.unwrap());
+}
+
+pub async fn followed_projects_honour_scope(store: &dyn Store) {
+    let a = add_org(store, "Partner A", OrgKind::Partner).await;
+    let b = add_org(store, "Partner B", OrgKind::Partner).await;
+    let user = add_user(store, &a, "ana@partner-a.com").await;
+    let other = add_user(store, &b, "ben@partner-b.com").await;
+    let one = assign(film(1, "One"), "es-ES", Service::Dubbing, &a);
+    let two = assign(film(2, "Two"), "de", Service::Dubbing, &b);
+    let alpha = assign(film(3, "alpha"), "fr", Service::Subtitles, &a);
+    let unfollowed = assign(film(4, "Also A"), "it", Service::Subtitles, &a);
+    let mut tx = begin(store).await;
+    for p in [&one, &two, &alpha, &unfollowed] {
+        tx.insert_project(p, at(0)).await.unwrap();
+    }
+    for p in [&one, &two, &alpha] {
+        tx.follow(user.id, p.id, at(1)).await.unwrap();
+    }
+    tx.follow(other.id, two.id, at(1)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let sa = ProjectScope::AssignedTo(a.id);
+    assert_eq!(
+        followed(store, user.id, ProjectScope::All).await,
+        vec!["alpha", "One", "Two"]
+    );
+    assert_eq!(followed(store, user.id, sa).await, vec!["alpha", "One"]);
+    assert_eq!(
+        followed(store, user.id, ProjectScope::Nothing).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        followed(store, other.id, ProjectScope::All).await,
+        vec!["Two"]
+    );
+
+    let summaries = read(store)
+        .await
+        .followed_projects(user.id, sa)
+        .await
+        .unwrap();
+    assert_eq!(summaries[1].id, one.id);
+    assert_eq!(summaries[1].assignments, one.assignments);
+    assert_eq!(summaries[1].target_languages, one.target_languages);
+
+    // Still followed, but no longer assigned: gone from the partner's list.
+    let mut moved = one.clone();
+    moved.assignments[0].org_id = b.id;
+    update_project(store, &moved).await;
+    assert_eq!(followed(store, user.id, sa).await, vec!["alpha"]);
+    assert!(
+        read(store)
+            .await
+            .is_following(user.id, one.id)
+            .await
+            .unwrap()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions and values
+
+pub async fn dropping_a_transaction_rolls_it_back(store: &dyn Store) {
+    let org = Organisation {
+        id: OrgId::new(),
+        name: name("Ephemeral"),
+        kind: OrgKind::Partner,
+    };
+    let p = series(
+        4242,
+        "Ephemeral",
+        vec![season(1, vec![episode(1, 4243, None)])],
+    );
+    let mut tx = begin(store).await;
+    tx.insert_org(&org).await.unwrap();
+    tx.insert_project(&p, at(0)).await.unwrap();
+    tx.record_sign_in_failure("addr:192.0.2.9", at(0))
+        .await
+        .unwrap();
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org(org.id).await.unwrap(), None);
+    assert_eq!(tx.get_project(p.id).await.unwrap(), None);
+    assert_eq!(tx.project_id_by_movie_id(mid(4243)).await.unwrap(), None);
+    assert_eq!(
+        tx.sign_in_failures("addr:192.0.2.9", at(-1)).await.unwrap(),
+        (0, None)
+    );
+    drop(tx);
+
+    // The same values can be written afterwards.
+    let mut tx = begin(store).await;
+    tx.insert_org(&org).await.unwrap();
+    tx.insert_project(&p, at(0)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(get_project(store, p.id).await, Some(p));
+}
+
+pub async fn a_failed_write_leaves_nothing_once_dropped(store: &dyn Store) {
+    add_project(store, &film(10, "Existing")).await;
+    let newcomer = series(20, "Newcomer", vec![season(1, vec![episode(1, 10, None)])]);
+    let mut tx = begin(store).await;
+    conflict(tx.insert_project(&newcomer, at(0)).await, Conflict::MovieId);
+    drop(tx);
+    assert_eq!(get_project(store, newcomer.id).await, None);
+    assert_eq!(
+        read(store)
+            .await
+            .project_id_by_movie_id(mid(20))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn read_transactions_see_commits_and_refuse_writes(store: &dyn Store) {
+    let org = add_org(store, "Visible", OrgKind::Partner).await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_org(org.id).await.unwrap(), Some(org));
+    let sneaky = Organisation {
+        id: OrgId::new(),
+        name: name("Sneaky"),
+        kind: OrgKind::Partner,
+    };
+    assert!(
+        tx.insert_org(&sneaky).await.is_err(),
+        "a read transaction accepted a write"
+    );
+    drop(tx);
+    assert_eq!(read(store).await.get_org(sneaky.id).await.unwrap(), None);
+}
+
+pub async fn concurrent_write_transactions_all_succeed(store: &dyn Store) {
+    async fn write_one(store: &dyn Store, i: u32) {
+        let org = Organisation {
+            id: OrgId::new(),
+            name: name(&format!("Concurrent {i}")),
+            kind: OrgKind::Partner,
+        };
+        let mut tx = begin(store).await;
+        tx.insert_org(&org).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        tx.commit().await.unwrap();
+    }
+    tokio::join!(
+        write_one(store, 1),
+        write_one(store, 2),
+        write_one(store, 3),
+        write_one(store, 4),
+        write_one(store, 5),
+        write_one(store, 6),
+    );
+    assert_eq!(read(store).await.list_orgs().await.unwrap().len(), 6);
+}
+
+pub async fn timestamps_round_trip_exactly_in_utc(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let offset = UtcOffset::from_hms(2, 0, 0).unwrap();
+    let cases = [
+        // µs precision, given in another offset.
+        datetime!(2026-05-17 10:11:12.123456 UTC).to_offset(offset),
+        datetime!(1999-12-31 23:59:59.999999 UTC),
+        datetime!(1969-07-20 20:17:40.000001 UTC),
+        datetime!(2999-12-31 23:59:59.999999 UTC),
+    ];
+    for (i, when) in cases.into_iter().enumerate() {
+        let mut user = user_in(&org, &format!("u{i}@studio.com"), "U");
+        user.created_at = when;
+        let mut tx = begin(store).await;
+        tx.insert_user(&user).await.unwrap();
+        tx.commit().await.unwrap();
+        let got = read(store).await.get_user(user.id).await.unwrap().unwrap();
+        assert_eq!(got.user.created_at, when, "case {i}");
+        assert_eq!(got.user.created_at.offset(), UtcOffset::UTC, "case {i}");
+    }
+
+    // Finer than µs is cut to the µs below, on every backend.
+    let ns = datetime!(2026-05-17 10:11:12.123456789 UTC);
+    let cut = datetime!(2026-05-17 10:11:12.123456 UTC);
+    let user = add_user(store, &org, "ns@studio.com").await;
+    let s = SessionRecord {
+        created_at: ns,
+        expires_at: ns + Duration::days(30),
+        ..session(&user, "ns-session", ns)
+    };
+    let t = ApiTokenRecord {
+        created_at: ns,
+        last_used_at: Some(ns),
+        revoked_at: None,
+        ..api_token(&user, "ns", "ns-token", 0)
+    };
+    let mut tx = begin(store).await;
+    tx.insert_session(&s).await.unwrap();
+    tx.insert_api_token(&t).await.unwrap();
+    tx.record_sign_in_failure("ns", ns).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    let got = tx.get_session("ns-session", cut).await.unwrap().unwrap();
+    assert_eq!(got.created_at, cut);
+    assert_eq!(got.expires_at, cut + Duration::days(30));
+    let got = tx.find_api_token("ns-token").await.unwrap().unwrap();
+    assert_eq!((got.created_at, got.last_used_at), (cut, Some(cut)));
+    assert_eq!(
+        tx.sign_in_failures("ns", cut).await.unwrap(),
+        (1, Some(cut))
+    );
+}
