@@ -1,10 +1,19 @@
-mod check_wav;
+//! The `locportal` binary: the server, the operator's command line, and the deliverable checker.
+//!
+//! Configuration is flags ⇄ `LOCPORTAL_*` environment variables; with none at all, `serve` runs
+//! a working single-node portal on SQLite under `./data`.
 
+mod admin_cli;
+mod check_wav;
+mod config;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use config::{DatabaseArgs, ServeArgs};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "locportal", version, about = "Content Localization Portal")]
+#[command(name = "locportal", version, about = "Content Localization Portal", propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,6 +21,26 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the portal (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Add the demo organisations, accounts and titles (idempotent) and print the accounts.
+    Demo(DatabaseArgs),
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: admin_cli::OrgCommand,
+    },
+    /// Manage users, passwords and roles.
+    User {
+        #[command(subcommand)]
+        command: admin_cli::UserCommand,
+    },
+    /// Ask a running portal whether it and its database are healthy (exit 0 if so).
+    Healthcheck(config::HealthcheckArgs),
+    /// Print the OpenAPI description of the JSON API.
+    Openapi,
     /// Check deliverables from the command line.
     Check {
         #[command(subcommand)]
@@ -27,9 +56,58 @@ enum CheckCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Check {
-            what: CheckCommand::Wav(args),
-        } => check_wav::run(&args),
+    if let Command::Check {
+        what: CheckCommand::Wav(args),
+    } = &cli.command
+    {
+        return check_wav::run(args);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("locportal: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("locportal: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => config::serve(args).await,
+        Command::Migrate(db) => {
+            config::init_tracing("warn");
+            let store = db.open().await?;
+            store.migrate().await.context("applying migrations")?;
+            let applied = store.applied_migrations().await?;
+            println!(
+                "{} database is up to date: {} migrations applied (latest {}).",
+                store.backend().as_str(),
+                applied.len(),
+                applied.last().copied().unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(db) => {
+            config::init_tracing("warn");
+            let app = db.open_app().await?;
+            let accounts = app.seed_demo().await.map_err(admin_cli::describe)?;
+            config::print_demo_accounts(&accounts);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org { command } => admin_cli::org(command).await,
+        Command::User { command } => admin_cli::user(command).await,
+        Command::Healthcheck(args) => config::healthcheck(args).await,
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&web::openapi())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { .. } => Ok(ExitCode::from(2)),
     }
 }

@@ -1,0 +1,198 @@
+//! Configuration and the server's start-up.
+
+use anyhow::{Context, bail};
+use app::App;
+use clap::Args;
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::Store;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/locportal.db";
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Where data lives: `sqlite://PATH` (embedded, the default) or `postgres://USER@HOST/DB`
+    /// (for several instances).
+    #[arg(long, env = "LOCPORTAL_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+impl DatabaseArgs {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        open_store(&self.database_url).await
+    }
+
+    /// Opens the store, applies migrations, and wraps it in the use cases.
+    pub async fn open_app(&self) -> anyhow::Result<App> {
+        let store = self.open().await?;
+        store.migrate().await.context("applying migrations")?;
+        Ok(App::new(store))
+    }
+}
+
+/// Opens a store by URL scheme. Unknown schemes are refused loudly rather than guessed.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let shown = redact(url);
+    if url.starts_with("sqlite:") {
+        let s = store_sqlite::SqliteStore::open(url)
+            .await
+            .with_context(|| format!("opening SQLite database {shown}"))?;
+        Ok(Arc::new(s))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = store_postgres::PgStore::connect(url)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {shown}"))?;
+        Ok(Arc::new(s))
+    } else {
+        bail!(
+            "unsupported database URL {shown}: use sqlite://path/to/file.db or postgres://user:password@host/database"
+        )
+    }
+}
+
+/// Hides a password in a database URL for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "LOCPORTAL_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The address users reach the portal at (links in e-mails; `https://` marks cookies Secure).
+    /// Defaults to http:// plus the bind address.
+    #[arg(long, env = "LOCPORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Add the demo organisations, accounts and titles before serving (idempotent).
+    #[arg(long, env = "LOCPORTAL_DEMO")]
+    pub demo: bool,
+    /// How long a sign-in lasts, in days.
+    #[arg(long, env = "LOCPORTAL_SESSION_DAYS", default_value_t = 14)]
+    pub session_days: u16,
+    /// Log filter (tracing syntax), e.g. `info` or `locportal=debug,sqlx=warn`.
+    #[arg(long, env = "LOCPORTAL_LOG", default_value = "info")]
+    pub log: String,
+}
+
+pub fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(default)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+pub fn print_demo_accounts(accounts: &[app::demo::DemoAccount]) {
+    println!("Demo accounts (password for all: {}):", app::demo::DEMO_PASSWORD);
+    for a in accounts {
+        println!("  {:<28} {:<26} {}", a.email, a.organisation, a.what);
+    }
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing(&args.log);
+    let store = args.db.open().await?;
+    store.migrate().await.context("applying migrations")?;
+    let config = app::AppConfig {
+        session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
+    };
+    let app = App::new(store.clone()).with_config(config);
+    if args.demo {
+        let accounts = app.seed_demo().await.map_err(crate::admin_cli::describe)?;
+        print_demo_accounts(&accounts);
+    }
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another portal running? Use --bind to choose another address", args.bind))?;
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_string();
+    println!(
+        "locportal is running at {public_url} ({} database {}). Press Ctrl-C to stop.",
+        store.backend().as_str(),
+        redact(&args.db.database_url)
+    );
+    web::serve(listener, app, web::WebConfig { public_url }, shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HealthcheckArgs {
+    /// The portal to ask.
+    #[arg(long, env = "LOCPORTAL_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+}
+
+/// A plain HTTP/1.1 GET of `/healthz`, so the check needs no HTTP client library.
+pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(rest) = args.url.strip_prefix("http://") else {
+        bail!("healthcheck speaks plain http to a local portal: use --url http://HOST:PORT");
+    };
+    let host = rest.split('/').next().unwrap_or(rest);
+    let connect = tokio::net::TcpStream::connect(host);
+    let mut stream = tokio::time::timeout(std::time::Duration::from_secs(5), connect)
+        .await
+        .with_context(|| format!("no answer from {host} within 5 s"))?
+        .with_context(|| format!("cannot connect to {host}: is the portal running?"))?;
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut response))
+        .await
+        .context("the portal did not answer within 5 s")??;
+    let text = String::from_utf8_lossy(&response);
+    let status_ok = text.starts_with("HTTP/1.1 200");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    println!("{}", body.trim());
+    Ok(if status_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://lp:secret@db/locportal"), "postgres://lp:***@db/locportal");
+        assert_eq!(redact("postgres://lp@db/locportal"), "postgres://lp@db/locportal");
+        assert_eq!(redact("sqlite://data/locportal.db"), "sqlite://data/locportal.db");
+    }
+}

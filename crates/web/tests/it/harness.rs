@@ -1,0 +1,206 @@
+//! `TestApp`: boots the real router on an ephemeral port over a fresh database and signs demo
+//! users in, the way a browser would (cookie + CSRF token scraped from the page).
+
+use app::App;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use std::collections::HashMap;
+use testkit::TestDb;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = app::demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub _db: TestDb,
+    /// Demo title name → project id.
+    pub titles: HashMap<&'static str, String>,
+    /// Demo e-mail → user id.
+    pub users: HashMap<String, String>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Boots the server on `db` with the demo data loaded.
+    pub async fn spawn(db: TestDb) -> TestApp {
+        Self::spawn_with(db, |a| a).await
+    }
+
+    pub async fn spawn_with(db: TestDb, configure: impl FnOnce(App) -> App) -> TestApp {
+        let app = configure(App::new(db.store.clone()));
+        app.seed_demo().await.expect("demo data");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = app.clone();
+        let config = web::WebConfig {
+            public_url: base.clone(),
+        };
+        tokio::spawn(async move {
+            let _ = web::serve(listener, served, config, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let mut titles = HashMap::new();
+        {
+            let mut tx = app.store.read().await.unwrap();
+            for (name, movie_id) in [
+                ("The Lighthouse Keeper", 81000001),
+                ("Harbour Lights", 81000100),
+                ("Northern Frontier", 81000200),
+            ] {
+                let id = tx
+                    .project_id_by_movie_id(domain::MovieId::new(movie_id).unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                titles.insert(name, id.to_string());
+            }
+        }
+        let users = app
+            .list_users(domain::Actor::Operator)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.user.email.to_string(), u.user.id.to_string()))
+            .collect();
+        TestApp {
+            base,
+            app,
+            _db: db,
+            titles,
+            users,
+            _stop: stop,
+        }
+    }
+
+    pub fn title(&self, name: &str) -> &str {
+        self.titles.get(name).map(String::as_str).unwrap()
+    }
+
+    pub fn user_id(&self, email: &str) -> &str {
+        self.users.get(email).map(String::as_str).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client that has not signed in (it has fetched the sign-in page, so it
+    /// holds the pre-session CSRF cookie).
+    pub async fn anonymous(&self) -> Session {
+        let client = client();
+        let page = client.get(self.url("/sign-in")).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        Session {
+            base: self.base.clone(),
+            client,
+            csrf: scrape_csrf(&html).unwrap_or_default(),
+            email: None,
+        }
+    }
+
+    /// Signs `email` in with the demo password.
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let mut s = self.anonymous().await;
+        let resp = s
+            .client
+            .post(self.url("/sign-in"))
+            .form(&[("email", email), ("password", PASSWORD), ("csrf", &s.csrf), ("next", "/tasks")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
+        let html = s.client.get(self.url("/tasks")).send().await.unwrap().text().await.unwrap();
+        s.csrf = scrape_csrf(&html).expect("signed-in page carries a CSRF token");
+        s.email = Some(email.to_string());
+        s
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn scrape_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// One browser (cookie jar) with its CSRF token.
+pub struct Session {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub email: Option<String>,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Posts a form with this session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &self.csrf));
+        let r = self.client.post(self.url(path)).form(&all).send().await.unwrap();
+        let status = r.status();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Calls the JSON API with the session cookie and the CSRF header, as the pages' scripts do.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+}
+
+/// Calls the API with a bearer token.
+pub async fn bearer(
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = client()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+

@@ -1,0 +1,11 @@
+//! The web crate's one integration-test binary: the real server on 127.0.0.1:0, on SQLite and on
+//! PostgreSQL, driven over HTTP (and by a real headless browser in `browser`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authz;
+mod browser;
+mod flows;
+mod harness;
+mod leaks;
+mod openapi;
