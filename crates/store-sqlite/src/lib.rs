@@ -49,8 +49,11 @@ impl SqliteStore {
     pub async fn open(url: &str) -> StoreResult<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url).map_err(db_error)?;
         let path = options.get_filename().to_path_buf();
+        let database = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
         if path.as_os_str().is_empty()
-            || path.as_os_str() == ":memory:"
+            || database.starts_with(":memory:")
             || url.contains("mode=memory")
         {
             return Err(StoreError::Database(

@@ -10,3 +10,4 @@
 mod contract;
 mod instances;
 mod parity;
+mod sqlite_open;
