@@ -1,0 +1,168 @@
+//! The `locportal` binary as an operator uses it: migrate, org/user administration, demo data,
+//! serve + healthcheck — against SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use testkit::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_locportal");
+
+fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("LOCPORTAL_DATABASE_URL", &db.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn ok(db: &TestDb, args: &[&str], stdin: Option<&str>) -> String {
+    let out = run(db, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "locportal {args:?} failed: {}{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn fails(db: &TestDb, args: &[&str], stdin: Option<&str>) -> String {
+    let out = run(db, args, stdin);
+    assert!(!out.status.success(), "locportal {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+async fn admin_commands(db: TestDb) {
+    let out = ok(&db, &["migrate"], None);
+    assert!(out.contains("up to date"), "{out}");
+    ok(&db, &["migrate"], None);
+
+    ok(&db, &["org", "add", "Northlight Pictures", "--kind", "studio"], None);
+    ok(&db, &["org", "add", "Iberia Voices"], None);
+    let err = fails(&db, &["org", "add", "iberia voices"], None);
+    assert!(err.contains("already exists"), "{err}");
+    let err = fails(&db, &["org", "add", "Other Studio", "--kind", "studio"], None);
+    assert!(err.contains("already the studio"), "{err}");
+    let out = ok(&db, &["org", "list"], None);
+    assert!(out.contains("studio") && out.contains("Iberia Voices"), "{out}");
+
+    let out = ok(
+        &db,
+        &["user", "add", "Ana@Northlight.test", "--name", "Ana Admin", "--org", "Northlight Pictures", "--roles", "portal_user,admin", "--password-stdin"],
+        Some("a long enough phrase\n"),
+    );
+    assert!(out.contains("ana@northlight.test") && out.contains("portal_user,admin"), "{out}");
+    let out = ok(&db, &["user", "add", "marta@iberiavoices.test", "--name", "Marta", "--org", "Iberia Voices"], None);
+    assert!(out.contains("set a password"), "a user without a password is told how to get one: {out}");
+    let err = fails(&db, &["user", "add", "x@y.test", "--name", "X", "--org", "Nobody Ltd"], None);
+    assert!(err.contains("no organisation called"), "{err}");
+    let err = fails(&db, &["user", "add", "x@y.test", "--name", "X", "--org", "Iberia Voices", "--roles", "wizard"], None);
+    assert!(err.contains("unknown role"), "{err}");
+    let err = fails(&db, &["user", "add", "marta@iberiavoices.test", "--name", "M", "--org", "Iberia Voices"], None);
+    assert!(err.contains("already exists"), "{err}");
+
+    let err = fails(&db, &["user", "set-password", "marta@iberiavoices.test", "--password-stdin"], Some("short\n"));
+    assert!(err.contains("at least 10 characters"), "{err}");
+    ok(&db, &["user", "set-password", "marta@iberiavoices.test", "--password-stdin"], Some("another long phrase\n"));
+
+    let out = ok(&db, &["user", "roles", "marta@iberiavoices.test"], None);
+    assert!(out.trim().ends_with("[portal_user]"), "{out}");
+    let out = ok(&db, &["user", "roles", "marta@iberiavoices.test", "--add", "author", "--remove", "portal_user"], None);
+    assert!(out.trim().ends_with("[author]"), "{out}");
+    let err = fails(&db, &["user", "roles", "marta@iberiavoices.test", "--add", "admin"], None);
+    assert!(err.contains("studio roles"), "{err}");
+    let out = ok(&db, &["user", "list"], None);
+    assert!(out.contains("marta@iberiavoices.test") && out.contains("[author]"), "{out}");
+
+    // The password set on the command line signs in through the use case.
+    let app = app::App::new(db.store.clone());
+    app.sign_in("marta@iberiavoices.test", "another long phrase", "127.0.0.1").await.unwrap();
+}
+
+async fn demo_twice_adds_nothing(db: TestDb) {
+    let first = ok(&db, &["demo"], None);
+    assert!(first.contains("pm@northlight.test") && first.contains("lucia@iberiavoices.test"), "{first}");
+    let users = ok(&db, &["user", "list"], None);
+    ok(&db, &["demo"], None);
+    assert_eq!(ok(&db, &["user", "list"], None), users);
+    assert_eq!(ok(&db, &["org", "list"], None).lines().count(), 4);
+}
+
+async fn serve_and_healthcheck(db: TestDb) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let url = format!("http://{bind}");
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--demo", "--bind", &bind])
+        .env("LOCPORTAL_DATABASE_URL", &db.url)
+        .current_dir(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let healthy = loop {
+        let out = Command::new(BIN).args(["healthcheck", "--url", &url]).output().unwrap();
+        if out.status.success() {
+            break String::from_utf8_lossy(&out.stdout).to_string();
+        }
+        assert!(Instant::now() < deadline, "the portal did not become healthy");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(healthy.contains("\"status\":\"ok\""), "{healthy}");
+    let _ = server.kill();
+    let out = server.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Demo accounts") && stdout.contains("locportal is running at"), "{stdout}");
+    // Nobody is listening any more: the check fails.
+    let out = Command::new(BIN).args(["healthcheck", "--url", &url]).output().unwrap();
+    assert!(!out.status.success());
+}
+
+testkit::both_backends!(db: super => [admin_commands, demo_twice_adds_nothing, serve_and_healthcheck]);
+
+#[test]
+fn zero_flags_uses_sqlite_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env_remove("LOCPORTAL_DATABASE_URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("data/locportal.db").exists());
+}
+
+#[test]
+fn unknown_database_schemes_are_refused() {
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://root@localhost/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL") && err.contains("sqlite://"), "{err}");
+}
+
+#[test]
+fn openapi_command_prints_the_document() {
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["paths"]["/api/v1/projects"].is_object());
+}
