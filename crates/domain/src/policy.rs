@@ -342,14 +342,33 @@ mod tests {
         let only_a = [w.partner_a];
         let a_and_b = [w.partner_a, w.partner_b];
         let none: [OrgId; 0] = [];
-        let p_a = Resource::Project { assigned_orgs: &only_a };
-        let p_ab = Resource::Project { assigned_orgs: &a_and_b };
-        let p_none = Resource::Project { assigned_orgs: &none };
-        let asg_a = Resource::Assignment { org_id: w.partner_a };
-        let asg_b = Resource::Assignment { org_id: w.partner_b };
-        let org_studio = Resource::Organisation { id: w.studio, kind: OrgKind::Studio };
-        let org_a = Resource::Organisation { id: w.partner_a, kind: OrgKind::Partner };
-        let org_b = Resource::Organisation { id: w.partner_b, kind: OrgKind::Partner };
+        let p_a = Resource::Project {
+            assigned_orgs: &only_a,
+        };
+        let p_ab = Resource::Project {
+            assigned_orgs: &a_and_b,
+        };
+        let p_none = Resource::Project {
+            assigned_orgs: &none,
+        };
+        let asg_a = Resource::Assignment {
+            org_id: w.partner_a,
+        };
+        let asg_b = Resource::Assignment {
+            org_id: w.partner_b,
+        };
+        let org_studio = Resource::Organisation {
+            id: w.studio,
+            kind: OrgKind::Studio,
+        };
+        let org_a = Resource::Organisation {
+            id: w.partner_a,
+            kind: OrgKind::Partner,
+        };
+        let org_b = Resource::Organisation {
+            id: w.partner_b,
+            kind: OrgKind::Partner,
+        };
 
         use Action::*;
         use DenyReason::*;
@@ -358,8 +377,15 @@ mod tests {
         let studio_only = Some(StudioOnly);
         let no_portal = Some(NoPortalAccess);
 
+        type Row<'a> = (
+            &'a str,
+            Option<&'a Subject>,
+            Action,
+            Resource<'a>,
+            Option<DenyReason>,
+        );
         #[rustfmt::skip]
-        let table: Vec<(&str, Option<&Subject>, Action, Resource, Option<DenyReason>)> = vec![
+        let table: Vec<Row> = vec![
             // anonymous
             ("anon", None, UsePortal, Resource::Portal, Some(NotSignedIn)),
             ("anon", None, ViewOwnTasks, Resource::Portal, Some(NotSignedIn)),
@@ -430,7 +456,9 @@ mod tests {
     #[test]
     fn the_operator_administers_but_has_no_account() {
         let none: [OrgId; 0] = [];
-        let p = Resource::Project { assigned_orgs: &none };
+        let p = Resource::Project {
+            assigned_orgs: &none,
+        };
         for (action, allowed) in [
             (Action::Administer, true),
             (Action::CreateProject, true),
@@ -483,19 +511,37 @@ mod tests {
         let lang = |s: &str| LanguageTag::parse(s).unwrap();
         let targets = [lang("es-ES"), lang("pt-BR"), lang("ja")];
         let assignments = [
-            Assignment { language: lang("es-ES"), service: Service::Dubbing, org_id: a },
-            Assignment { language: lang("es-ES"), service: Service::Subtitles, org_id: b },
-            Assignment { language: lang("pt-BR"), service: Service::Dubbing, org_id: b },
+            Assignment {
+                language: lang("es-ES"),
+                service: Service::Dubbing,
+                org_id: a,
+            },
+            Assignment {
+                language: lang("es-ES"),
+                service: Service::Subtitles,
+                org_id: b,
+            },
+            Assignment {
+                language: lang("pt-BR"),
+                service: Service::Dubbing,
+                org_id: b,
+            },
         ];
         let user_a = subject(a, OrgKind::Partner, &[PortalUser]);
         let user_b = subject(b, OrgKind::Partner, &[PortalUser]);
         let studio = subject(OrgId::new(), OrgKind::Studio, &[PortalUser]);
-        assert_eq!(visible_languages(&user_a, &targets, &assignments), vec![lang("es-ES")]);
+        assert_eq!(
+            visible_languages(&user_a, &targets, &assignments),
+            vec![lang("es-ES")]
+        );
         assert_eq!(
             visible_languages(&user_b, &targets, &assignments),
             vec![lang("es-ES"), lang("pt-BR")]
         );
-        assert_eq!(visible_languages(&studio, &targets, &assignments), targets.to_vec());
+        assert_eq!(
+            visible_languages(&studio, &targets, &assignments),
+            targets.to_vec()
+        );
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// How long a sign-in lasts, in days.
     #[arg(long, env = "LOCPORTAL_SESSION_DAYS", default_value_t = 14)]
     pub session_days: u16,
+    /// Behind a reverse proxy: count failed sign-ins per the client address the proxy puts last
+    /// in X-Forwarded-For (only enable when every request comes through that proxy).
+    #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Log filter (tracing syntax), e.g. `info` or `locportal=debug,sqlx=warn`.
     #[arg(long, env = "LOCPORTAL_LOG", default_value = "info")]
     pub log: String,
@@ -89,11 +93,17 @@ pub struct ServeArgs {
 pub fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(default)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 pub fn print_demo_accounts(accounts: &[app::demo::DemoAccount]) {
-    println!("Demo accounts (password for all: {}):", app::demo::DEMO_PASSWORD);
+    println!(
+        "Demo accounts (password for all: {}):",
+        app::demo::DEMO_PASSWORD
+    );
     for a in accounts {
         println!("  {:<28} {:<26} {}", a.email, a.organisation, a.what);
     }
@@ -126,7 +136,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store.backend().as_str(),
         redact(&args.db.database_url)
     );
-    web::serve(listener, app, web::WebConfig { public_url }, shutdown_signal()).await?;
+    web::serve(
+        listener,
+        app,
+        web::WebConfig {
+            public_url,
+            trust_forwarded_for: args.trust_forwarded_for,
+        },
+        shutdown_signal(),
+    )
+    .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -156,7 +175,11 @@ async fn shutdown_signal() {
 #[derive(Args, Debug, Clone)]
 pub struct HealthcheckArgs {
     /// The portal to ask.
-    #[arg(long, env = "LOCPORTAL_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "LOCPORTAL_HEALTHCHECK_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: String,
 }
 
@@ -175,14 +198,21 @@ pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<ExitCode> {
     let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut response))
-        .await
-        .context("the portal did not answer within 5 s")??;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut response),
+    )
+    .await
+    .context("the portal did not answer within 5 s")??;
     let text = String::from_utf8_lossy(&response);
     let status_ok = text.starts_with("HTTP/1.1 200");
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
     println!("{}", body.trim());
-    Ok(if status_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]
@@ -191,8 +221,17 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://lp:secret@db/locportal"), "postgres://lp:***@db/locportal");
-        assert_eq!(redact("postgres://lp@db/locportal"), "postgres://lp@db/locportal");
-        assert_eq!(redact("sqlite://data/locportal.db"), "sqlite://data/locportal.db");
+        assert_eq!(
+            redact("postgres://lp:secret@db/locportal"),
+            "postgres://lp:***@db/locportal"
+        );
+        assert_eq!(
+            redact("postgres://lp@db/locportal"),
+            "postgres://lp@db/locportal"
+        );
+        assert_eq!(
+            redact("sqlite://data/locportal.db"),
+            "sqlite://data/locportal.db"
+        );
     }
 }

@@ -66,8 +66,7 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> S
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -82,7 +81,13 @@ fn csrf_refusal(api: bool) -> Response {
         token). Reload the page and try again."
         .to_string();
     if api {
-        api_error_response(StatusCode::FORBIDDEN, "csrf", format!("{msg} Scripts using the session cookie send the token in the X-CSRF-Token header; API clients use a bearer token instead."))
+        api_error_response(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            format!(
+                "{msg} Scripts using the session cookie send the token in the X-CSRF-Token header; API clients use a bearer token instead."
+            ),
+        )
     } else {
         render_error_page(StatusCode::FORBIDDEN, "Not allowed", msg, false)
     }
@@ -139,8 +144,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             Err(resp) => return resp,
         };
         req = rebuilt;
-        let ok = !expected.is_empty()
-            && provided.is_some_and(|p| constant_time_eq(&p, &expected));
+        let ok = !expected.is_empty() && provided.is_some_and(|p| constant_time_eq(&p, &expected));
         if !ok {
             return csrf_refusal(api);
         }
@@ -279,7 +283,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiSignedIn {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match request_auth(parts).who {
             Some(who) => Ok(ApiSignedIn(who)),
-            None => Err(ApiError(AppError::Denied(domain::DenyReason::NotSignedIn)).into_response()),
+            None => {
+                Err(ApiError(AppError::Denied(domain::DenyReason::NotSignedIn)).into_response())
+            }
         }
     }
 }

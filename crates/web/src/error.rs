@@ -41,12 +41,18 @@ fn message_of(e: &AppError) -> String {
     match e {
         AppError::Denied(r) => r.explain(),
         AppError::NotFound => DenyReason::NotVisible.explain(),
-        AppError::Invalid(f) => f
-            .0
-            .iter()
-            .map(|(field, m)| if field.is_empty() { m.clone() } else { format!("{field}: {m}") })
-            .collect::<Vec<_>>()
-            .join("; "),
+        AppError::Invalid(f) => {
+            f.0.iter()
+                .map(|(field, m)| {
+                    if field.is_empty() {
+                        m.clone()
+                    } else {
+                        format!("{field}: {m}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
         AppError::Store(_) | AppError::Internal(_) => {
             "Something went wrong on our side; it has been logged. Try again in a moment.".into()
         }
@@ -79,7 +85,12 @@ struct ErrorPage {
     show_tasks_link: bool,
 }
 
-pub(crate) fn render_error_page(status: StatusCode, heading: &'static str, message: String, show_tasks_link: bool) -> Response {
+pub(crate) fn render_error_page(
+    status: StatusCode,
+    heading: &'static str,
+    message: String,
+    show_tasks_link: bool,
+) -> Response {
     let page = ErrorPage {
         status: status.as_u16(),
         heading,

@@ -26,9 +26,20 @@ pub struct WebConfig {
     /// The address users reach the portal at, used for links in e-mails and to decide whether
     /// cookies are marked `Secure`.
     pub public_url: String,
+    /// Behind a reverse proxy, take the client address (for sign-in throttling) from the last
+    /// `X-Forwarded-For` entry the proxy appended, instead of the proxy's own address.
+    pub trust_forwarded_for: bool,
 }
 
 impl WebConfig {
+    /// A configuration for a portal reached directly at `public_url`.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            public_url: public_url.into(),
+            trust_forwarded_for: false,
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }

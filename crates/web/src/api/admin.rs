@@ -1,6 +1,9 @@
 //! Organisations, users and roles (studio admins).
 
-use super::{JsonBody, NewOrgJson, NewUserJson, OrgJson, PasswordJson, RenameOrgJson, UpdateUserJson, UserJson, parse_id};
+use super::{
+    JsonBody, NewOrgJson, NewUserJson, OrgJson, PasswordJson, RenameOrgJson, UpdateUserJson,
+    UserJson, parse_id,
+};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiErrorBody};
@@ -15,7 +18,10 @@ use domain::{Actor, OrgId, UserId};
     get, path = "/api/v1/orgs", tag = "admin",
     responses((status = 200, body = Vec<OrgJson>), (status = 403, body = ApiErrorBody))
 )]
-pub async fn list_orgs(State(state): State<AppState>, ApiUser(who): ApiUser) -> Result<Json<Vec<OrgJson>>, ApiError> {
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+) -> Result<Json<Vec<OrgJson>>, ApiError> {
     let orgs = state.app.list_orgs(Actor::User(&who.subject)).await?;
     Ok(Json(orgs.iter().map(OrgJson::from).collect()))
 }
@@ -30,7 +36,10 @@ pub async fn create_org(
     ApiUser(who): ApiUser,
     JsonBody(body): JsonBody<NewOrgJson>,
 ) -> Result<(StatusCode, Json<OrgJson>), ApiError> {
-    let org = state.app.create_org(Actor::User(&who.subject), &body.name, &body.kind).await?;
+    let org = state
+        .app
+        .create_org(Actor::User(&who.subject), &body.name, &body.kind)
+        .await?;
     Ok((StatusCode::CREATED, Json(OrgJson::from(&org))))
 }
 
@@ -47,7 +56,10 @@ pub async fn rename_org(
     JsonBody(body): JsonBody<RenameOrgJson>,
 ) -> Result<Json<OrgJson>, ApiError> {
     let id: OrgId = parse_id(&id)?;
-    let org = state.app.rename_org(Actor::User(&who.subject), id, &body.name).await?;
+    let org = state
+        .app
+        .rename_org(Actor::User(&who.subject), id, &body.name)
+        .await?;
     Ok(Json(OrgJson::from(&org)))
 }
 
@@ -56,7 +68,10 @@ pub async fn rename_org(
     get, path = "/api/v1/users", tag = "admin",
     responses((status = 200, body = Vec<UserJson>), (status = 403, body = ApiErrorBody))
 )]
-pub async fn list_users(State(state): State<AppState>, ApiUser(who): ApiUser) -> Result<Json<Vec<UserJson>>, ApiError> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+) -> Result<Json<Vec<UserJson>>, ApiError> {
     let users = state.app.list_users(Actor::User(&who.subject)).await?;
     Ok(Json(users.iter().map(UserJson::from).collect()))
 }
@@ -78,7 +93,10 @@ pub async fn create_user(
         roles: body.roles.join(","),
         password: body.password,
     };
-    let user = state.app.create_user(Actor::User(&who.subject), &input).await?;
+    let user = state
+        .app
+        .create_user(Actor::User(&who.subject), &input)
+        .await?;
     Ok((StatusCode::CREATED, Json(UserJson::from(&user))))
 }
 
@@ -94,7 +112,10 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Json<UserJson>, ApiError> {
     let id: UserId = parse_id(&id)?;
-    let user = state.app.get_user_admin(Actor::User(&who.subject), id).await?;
+    let user = state
+        .app
+        .get_user_admin(Actor::User(&who.subject), id)
+        .await?;
     Ok(Json(UserJson::from(&user)))
 }
 
@@ -116,7 +137,10 @@ pub async fn update_user(
         roles: body.roles.map(|r| r.join(",")),
         disabled: body.disabled,
     };
-    let user = state.app.update_user(Actor::User(&who.subject), id, &change).await?;
+    let user = state
+        .app
+        .update_user(Actor::User(&who.subject), id, &change)
+        .await?;
     Ok(Json(UserJson::from(&user)))
 }
 
@@ -133,6 +157,9 @@ pub async fn set_password(
     JsonBody(body): JsonBody<PasswordJson>,
 ) -> Result<StatusCode, ApiError> {
     let id: UserId = parse_id(&id)?;
-    state.app.set_user_password(Actor::User(&who.subject), id, &body.password).await?;
+    state
+        .app
+        .set_user_password(Actor::User(&who.subject), id, &body.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -50,7 +50,12 @@ impl From<&Authenticated> for MeJson {
             email: a.user.email.to_string(),
             display_name: a.user.display_name.to_string(),
             organisation: OrgJson::from(&a.org),
-            roles: a.user.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: a
+                .user
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
             portal_access: a.subject.has(Role::PortalUser),
         }
     }
@@ -316,7 +321,12 @@ impl From<&UserWithOrg> for UserJson {
             email: u.user.email.to_string(),
             display_name: u.user.display_name.to_string(),
             organisation: OrgJson::from(&u.org),
-            roles: u.user.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: u
+                .user
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
             disabled: u.user.disabled,
             created_at: ts(u.user.created_at),
         }
@@ -352,4 +362,3 @@ pub struct UpdateUserJson {
 pub struct PasswordJson {
     pub password: String,
 }
-

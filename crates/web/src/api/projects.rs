@@ -35,7 +35,10 @@ pub async fn find_projects(
     ApiUser(who): ApiUser,
     Query(p): Query<FindParams>,
 ) -> Result<Json<Vec<ProjectRowJson>>, ApiError> {
-    let rows = state.app.find_projects(&who, &p.q, p.limit.unwrap_or(50)).await?;
+    let rows = state
+        .app
+        .find_projects(&who, &p.q, p.limit.unwrap_or(50))
+        .await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 

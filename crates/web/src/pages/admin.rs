@@ -16,7 +16,11 @@ use domain::{Actor, OrgId, Organisation, Role, UserId};
 use serde::Deserialize;
 
 fn status_for(errors: &FieldErrors) -> StatusCode {
-    if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -51,8 +55,19 @@ async fn orgs_page(
         .into_response())
 }
 
-pub async fn orgs(State(state): State<AppState>, PortalUser(who, auth): PortalUser) -> Result<Response, PageError> {
-    orgs_page(&state, &who, &auth, String::new(), "partner".into(), FieldErrors::new()).await
+pub async fn orgs(
+    State(state): State<AppState>,
+    PortalUser(who, auth): PortalUser,
+) -> Result<Response, PageError> {
+    orgs_page(
+        &state,
+        &who,
+        &auth,
+        String::new(),
+        "partner".into(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -68,9 +83,15 @@ pub async fn create_org(
     PortalUser(who, auth): PortalUser,
     Form(form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
-    match state.app.create_org(Actor::User(&who.subject), &form.name, &form.kind).await {
+    match state
+        .app
+        .create_org(Actor::User(&who.subject), &form.name, &form.kind)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/orgs").into_response()),
-        Err(AppError::Invalid(errors)) => orgs_page(&state, &who, &auth, form.name, form.kind, errors).await,
+        Err(AppError::Invalid(errors)) => {
+            orgs_page(&state, &who, &auth, form.name, form.kind, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -82,9 +103,15 @@ pub async fn rename_org(
     Form(form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
     let id: OrgId = parse_id(&id)?;
-    match state.app.rename_org(Actor::User(&who.subject), id, &form.name).await {
+    match state
+        .app
+        .rename_org(Actor::User(&who.subject), id, &form.name)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/orgs").into_response()),
-        Err(AppError::Invalid(errors)) => orgs_page(&state, &who, &auth, String::new(), "partner".into(), errors).await,
+        Err(AppError::Invalid(errors)) => {
+            orgs_page(&state, &who, &auth, String::new(), "partner".into(), errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -124,7 +151,10 @@ struct UsersPage {
 }
 
 fn all_roles() -> Vec<(&'static str, &'static str)> {
-    Role::ALL.iter().map(|r| (r.as_str(), r.describe())).collect()
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), r.describe()))
+        .collect()
 }
 
 async fn users_page(
@@ -145,7 +175,12 @@ async fn users_page(
             name: u.user.display_name.to_string(),
             email: u.user.email.to_string(),
             org: u.org.name.to_string(),
-            roles: u.user.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: u
+                .user
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
             disabled: u.user.disabled,
         })
         .collect();
@@ -170,7 +205,10 @@ async fn users_page(
         .into_response())
 }
 
-pub async fn users(State(state): State<AppState>, PortalUser(who, auth): PortalUser) -> Result<Response, PageError> {
+pub async fn users(
+    State(state): State<AppState>,
+    PortalUser(who, auth): PortalUser,
+) -> Result<Response, PageError> {
     let f = NewUserView {
         roles: vec!["portal_user".into()],
         ..Default::default()
@@ -204,7 +242,11 @@ pub async fn create_user(
         roles: form.roles.join(","),
         password: Some(form.password.clone()).filter(|p| !p.is_empty()),
     };
-    match state.app.create_user(Actor::User(&who.subject), &input).await {
+    match state
+        .app
+        .create_user(Actor::User(&who.subject), &input)
+        .await
+    {
         Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}", u.user.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
             let f = NewUserView {
@@ -246,7 +288,10 @@ async fn user_page(
     id: UserId,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
-    let u = state.app.get_user_admin(Actor::User(&who.subject), id).await?;
+    let u = state
+        .app
+        .get_user_admin(Actor::User(&who.subject), id)
+        .await?;
     Ok((
         status_for(&errors),
         UserPage {
@@ -255,7 +300,12 @@ async fn user_page(
             name: u.user.display_name.to_string(),
             email: u.user.email.to_string(),
             org: u.org.name.to_string(),
-            roles: u.user.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: u
+                .user
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
             disabled: u.user.disabled,
             all_roles: all_roles(),
             errors,
@@ -295,7 +345,11 @@ pub async fn update_user(
         roles: Some(form.roles.join(",")),
         disabled: Some(form.disabled.is_some()),
     };
-    match state.app.update_user(Actor::User(&who.subject), id, &change).await {
+    match state
+        .app
+        .update_user(Actor::User(&who.subject), id, &change)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => user_page(&state, &who, &auth, id, errors).await,
         Err(e) => Err(e.into()),
@@ -315,7 +369,11 @@ pub async fn set_password(
     Form(form): Form<SetPasswordForm>,
 ) -> Result<Response, PageError> {
     let id: UserId = parse_id(&id)?;
-    match state.app.set_user_password(Actor::User(&who.subject), id, &form.password).await {
+    match state
+        .app
+        .set_user_password(Actor::User(&who.subject), id, &form.password)
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => user_page(&state, &who, &auth, id, errors).await,
         Err(e) => Err(e.into()),

@@ -68,7 +68,10 @@ fn user_bar(a: &Authenticated) -> UserBar {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(projects::my_projects))
-        .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
         .route("/sign-out", post(session::sign_out))
         .route("/tasks", get(session::tasks))
         .route("/healthz", get(session::healthz))
@@ -79,14 +82,23 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/edit", get(projects::edit_form))
         .route("/projects/{id}/follow", post(projects::follow))
         .route("/projects/{id}/unfollow", post(projects::unfollow))
-        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
+        .route(
+            "/settings/tokens",
+            get(settings::tokens).post(settings::create_token),
+        )
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/account", get(settings::account))
-        .route("/settings/account/password", post(settings::change_password))
+        .route(
+            "/settings/account/password",
+            post(settings::change_password),
+        )
         .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
         .route("/admin/orgs/{id}", post(admin::rename_org))
         .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{id}", get(admin::user).post(admin::update_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user).post(admin::update_user),
+        )
         .route("/admin/users/{id}/password", post(admin::set_password))
 }
 

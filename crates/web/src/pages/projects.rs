@@ -267,7 +267,10 @@ fn to_input(d: &ProjectFormData) -> Result<ProjectInput, FieldErrors> {
         if language.is_empty() || service.is_empty() || org.is_empty() {
             errors.add(
                 "assignments",
-                format!("row {}: choose a language, a service and a partner (or clear the row)", i + 1),
+                format!(
+                    "row {}: choose a language, a service and a partner (or clear the row)",
+                    i + 1
+                ),
             );
             continue;
         }
@@ -277,7 +280,10 @@ fn to_input(d: &ProjectFormData) -> Result<ProjectInput, FieldErrors> {
                 service: service.to_string(),
                 org_id,
             }),
-            Err(_) => errors.add("assignments", format!("row {}: choose a partner from the list", i + 1)),
+            Err(_) => errors.add(
+                "assignments",
+                format!("row {}: choose a partner from the list", i + 1),
+            ),
         }
     }
     if !errors.is_empty() {
@@ -286,7 +292,11 @@ fn to_input(d: &ProjectFormData) -> Result<ProjectInput, FieldErrors> {
     Ok(ProjectInput {
         movie_id: d.movie_id.clone(),
         name: d.name.clone(),
-        kind: if d.kind.is_empty() { "film".into() } else { d.kind.clone() },
+        kind: if d.kind.is_empty() {
+            "film".into()
+        } else {
+            d.kind.clone()
+        },
         original_language: d.original_language.clone(),
         target_languages: vec![d.target_languages.clone()],
         seasons,
@@ -320,7 +330,11 @@ async fn form_page(
         .into_iter()
         .map(|o| (o.id.to_string(), o.name.to_string()))
         .collect();
-    let title = if project_id.is_some() { "Edit project" } else { "New project" };
+    let title = if project_id.is_some() {
+        "Edit project"
+    } else {
+        "New project"
+    };
     let status = if errors.is_empty() {
         axum::http::StatusCode::OK
     } else {
@@ -333,7 +347,10 @@ async fn form_page(
             project_id,
             f,
             errors,
-            services: Service::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+            services: Service::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label()))
+                .collect(),
             partners,
         },
     )
@@ -357,13 +374,26 @@ pub async fn create(
     Form(data): Form<ProjectFormData>,
 ) -> Result<Response, PageError> {
     let result = match to_input(&data) {
-        Ok(input) => state.app.create_project(Actor::User(&who.subject), &input).await,
+        Ok(input) => {
+            state
+                .app
+                .create_project(Actor::User(&who.subject), &input)
+                .await
+        }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/projects/{}?saved=created", p.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            form_page(&state, &who, &auth, None, ProjectFormView::from_data(&data), errors).await
+            form_page(
+                &state,
+                &who,
+                &auth,
+                None,
+                ProjectFormView::from_data(&data),
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -376,7 +406,15 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(&id)?;
     let p = state.app.project_for_edit(&who, id).await?;
-    form_page(&state, &who, &auth, Some(id), ProjectFormView::from_project(&p), FieldErrors::new()).await
+    form_page(
+        &state,
+        &who,
+        &auth,
+        Some(id),
+        ProjectFormView::from_project(&p),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 pub async fn update(
@@ -387,13 +425,26 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(&id)?;
     let result = match to_input(&data) {
-        Ok(input) => state.app.update_project(Actor::User(&who.subject), id, &input).await,
+        Ok(input) => {
+            state
+                .app
+                .update_project(Actor::User(&who.subject), id, &input)
+                .await
+        }
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/projects/{}?saved=updated", p.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            form_page(&state, &who, &auth, Some(id), ProjectFormView::from_data(&data), errors).await
+            form_page(
+                &state,
+                &who,
+                &auth,
+                Some(id),
+                ProjectFormView::from_data(&data),
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -414,7 +465,11 @@ async fn set_follow(
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(id)?;
     state.app.follow(who, id, follow).await?;
-    let back = if back.is_empty() { format!("/projects/{id}") } else { safe_next(back) };
+    let back = if back.is_empty() {
+        format!("/projects/{id}")
+    } else {
+        safe_next(back)
+    };
     Ok(Redirect::to(&back).into_response())
 }
 

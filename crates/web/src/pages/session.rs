@@ -71,11 +71,13 @@ pub async fn sign_in(
     State(state): State<AppState>,
     Viewer(auth): Viewer,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
+    let client = client_address(&state, &headers, addr);
     match state
         .app
-        .sign_in(&form.email, &form.password, &addr.ip().to_string())
+        .sign_in(&form.email, &form.password, &client)
         .await
     {
         Ok(session) => {
@@ -114,14 +116,40 @@ pub async fn sign_in(
     }
 }
 
-pub async fn sign_out(State(state): State<AppState>, SignedIn(_, _): SignedIn, headers: HeaderMap) -> Response {
+/// The address failed sign-ins are counted against.
+fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
+    if state.config.trust_forwarded_for
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .last()
+    {
+        return last.to_string();
+    }
+    peer.ip().to_string()
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    SignedIn(_, _): SignedIn,
+    headers: HeaderMap,
+) -> Response {
     if let Some(secret) = crate::auth::cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.app.sign_out(secret).await
     {
         return crate::error::PageError(e).into_response();
     }
     let mut resp = Redirect::to("/sign-in").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies())) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        "",
+        0,
+        state.config.secure_cookies(),
+    )) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
@@ -146,14 +174,18 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.app.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "database": state.app.store.backend().as_str()})),
+            axum::Json(
+                serde_json::json!({"status": "ok", "database": state.app.store.backend().as_str()}),
+            ),
         )
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable", "reason": "database unreachable"})),
+                axum::Json(
+                    serde_json::json!({"status": "unavailable", "reason": "database unreachable"}),
+                ),
             )
                 .into_response()
         }

@@ -58,7 +58,11 @@ async fn tokens_page(
             revoked: t.revoked_at.is_some(),
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((
         status,
         TokensPage {
@@ -91,8 +95,20 @@ pub async fn create_token(
     Form(form): Form<NewTokenForm>,
 ) -> Result<Response, PageError> {
     match state.app.create_api_token(&who, &form.name).await {
-        Ok((_, secret)) => tokens_page(&state, &who, &auth, Some(secret), String::new(), FieldErrors::new()).await,
-        Err(AppError::Invalid(errors)) => tokens_page(&state, &who, &auth, None, form.name, errors).await,
+        Ok((_, secret)) => {
+            tokens_page(
+                &state,
+                &who,
+                &auth,
+                Some(secret),
+                String::new(),
+                FieldErrors::new(),
+            )
+            .await
+        }
+        Err(AppError::Invalid(errors)) => {
+            tokens_page(&state, &who, &auth, None, form.name, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -116,8 +132,16 @@ struct AccountPage {
     errors: FieldErrors,
 }
 
-fn account_page(who: &app::auth::Authenticated, auth: &crate::auth::RequestAuth, errors: FieldErrors) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+fn account_page(
+    who: &app::auth::Authenticated,
+    auth: &crate::auth::RequestAuth,
+    errors: FieldErrors,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     (
         status,
         AccountPage {

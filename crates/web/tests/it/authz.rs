@@ -7,7 +7,16 @@ use reqwest::Method;
 use serde_json::json;
 use testkit::TestDb;
 
-const WHO: [&str; 8] = ["anon", "admin", "pm", "qc", "partner-a", "partner-b", "partner-c", "linguist"];
+const WHO: [&str; 8] = [
+    "anon",
+    "admin",
+    "pm",
+    "qc",
+    "partner-a",
+    "partner-b",
+    "partner-c",
+    "linguist",
+];
 const EMAILS: [&str; 7] = [
     "admin@northlight.test",
     "pm@northlight.test",
@@ -136,11 +145,18 @@ pub async fn table(db: TestDb) {
             };
             let got = req.send().await.unwrap().status().as_u16();
             if got != expected[i] {
-                mismatches.push(format!("{method} {path} as {}: expected {}, got {got}", WHO[i], expected[i]));
+                mismatches.push(format!(
+                    "{method} {path} as {}: expected {}, got {got}",
+                    WHO[i], expected[i]
+                ));
             }
         }
     }
-    assert!(mismatches.is_empty(), "authorization table mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "authorization table mismatches:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 /// A state-changing request without the CSRF token is refused with 403, whoever sends it.
@@ -148,7 +164,13 @@ pub async fn csrf_is_required(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let pm = t.sign_in("pm@northlight.test").await;
     // Form without the token, and with a wrong one.
-    let r = pm.client.post(t.url("/settings/tokens")).form(&[("name", "x")]).send().await.unwrap();
+    let r = pm
+        .client
+        .post(t.url("/settings/tokens"))
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let r = pm
         .client
@@ -165,7 +187,10 @@ pub async fn csrf_is_required(db: TestDb) {
     // The API with the session cookie but without the header.
     let r = pm
         .client
-        .put(t.url(&format!("/api/v1/projects/{}/follow", t.title("Harbour Lights"))))
+        .put(t.url(&format!(
+            "/api/v1/projects/{}/follow",
+            t.title("Harbour Lights")
+        )))
         .send()
         .await
         .unwrap();
@@ -176,7 +201,10 @@ pub async fn csrf_is_required(db: TestDb) {
     let fresh = crate::harness::client();
     let r = fresh
         .post(t.url("/sign-in"))
-        .form(&[("email", "pm@northlight.test"), ("password", crate::harness::PASSWORD)])
+        .form(&[
+            ("email", "pm@northlight.test"),
+            ("password", crate::harness::PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -195,12 +223,18 @@ pub async fn linguist_sees_only_tasks(db: TestDb) {
     let l = t.sign_in("lucia@iberiavoices.test").await;
     let (status, html) = l.get("/").await;
     assert_eq!(status, 403);
-    assert!(html.contains("portal_user"), "the refusal explains the missing role");
+    assert!(
+        html.contains("portal_user"),
+        "the refusal explains the missing role"
+    );
     assert!(html.contains("href=\"/tasks\""), "and points to My tasks");
     let (status, html) = l.get("/tasks").await;
     assert_eq!(status, 200);
     assert!(html.contains("My tasks"));
-    assert!(!html.contains("finder-q"), "no title finder for someone without portal access");
+    assert!(
+        !html.contains("finder-q"),
+        "no title finder for someone without portal access"
+    );
     let (status, body) = l.api(Method::GET, "/api/v1/projects", None).await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "no_portal_access");

@@ -27,24 +27,37 @@ impl Drop for Driver {
 async fn start_driver() -> Option<Driver> {
     for path in [CHROMEDRIVER, CHROMIUM] {
         if !std::path::Path::new(path).exists() {
-            testkit::missing_service("chromium/chromedriver", &format!("{path} not found (apt-get install chromium chromium-driver)"));
+            testkit::missing_service(
+                "chromium/chromedriver",
+                &format!("{path} not found (apt-get install chromium chromium-driver)"),
+            );
             return None;
         }
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
             return Some(driver);
         }
-        assert!(Instant::now() < deadline, "chromedriver did not start within 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not start within 20 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -73,14 +86,37 @@ async fn browser(driver: &Driver, profile: &tempfile::TempDir) -> Client {
 
 async fn sign_in(c: &Client, t: &TestApp, email: &str) {
     c.goto(&t.url("/sign-in")).await.unwrap();
-    c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
-    c.find(Locator::Id("password")).await.unwrap().send_keys(crate::harness::PASSWORD).await.unwrap();
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("header .who")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::harness::PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("header .who"))
+        .await
+        .unwrap();
 }
 
 async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("main")).await.unwrap().text().await.unwrap()
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn find_title(c: &Client, query: &str) {
@@ -90,7 +126,9 @@ async fn find_title(c: &Client, query: &str) {
 }
 
 pub async fn pm_creates_partner_follows(db: TestDb) {
-    let Some(driver) = start_driver().await else { return };
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let t = TestApp::spawn(db).await;
     let profiles: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
 
@@ -98,36 +136,112 @@ pub async fn pm_creates_partner_follows(db: TestDb) {
     let pm = browser(&driver, &profiles[0]).await;
     sign_in(&pm, &t, "pm@northlight.test").await;
     pm.goto(&t.url("/projects/new")).await.unwrap();
-    pm.find(Locator::Id("movie_id")).await.unwrap().send_keys("84000000").await.unwrap();
-    pm.find(Locator::Id("name")).await.unwrap().send_keys("Glass Harbour").await.unwrap();
-    pm.find(Locator::Id("original_language")).await.unwrap().send_keys("en").await.unwrap();
-    pm.find(Locator::Id("target_languages")).await.unwrap().send_keys("es-ES, pt-BR").await.unwrap();
-    let languages = pm.find_all(Locator::Css("input[name=a_language]")).await.unwrap();
-    let services = pm.find_all(Locator::Css("select[name=a_service]")).await.unwrap();
-    let partners = pm.find_all(Locator::Css("select[name=a_org]")).await.unwrap();
+    pm.find(Locator::Id("movie_id"))
+        .await
+        .unwrap()
+        .send_keys("84000000")
+        .await
+        .unwrap();
+    pm.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Glass Harbour")
+        .await
+        .unwrap();
+    pm.find(Locator::Id("original_language"))
+        .await
+        .unwrap()
+        .send_keys("en")
+        .await
+        .unwrap();
+    pm.find(Locator::Id("target_languages"))
+        .await
+        .unwrap()
+        .send_keys("es-ES, pt-BR")
+        .await
+        .unwrap();
+    let languages = pm
+        .find_all(Locator::Css("input[name=a_language]"))
+        .await
+        .unwrap();
+    let services = pm
+        .find_all(Locator::Css("select[name=a_service]"))
+        .await
+        .unwrap();
+    let partners = pm
+        .find_all(Locator::Css("select[name=a_org]"))
+        .await
+        .unwrap();
     languages[0].send_keys("es-ES").await.unwrap();
     services[0].select_by_label("Dubbing").await.unwrap();
-    partners[0].select_by_label(app::demo::PARTNER_A).await.unwrap();
+    partners[0]
+        .select_by_label(app::demo::PARTNER_A)
+        .await
+        .unwrap();
     languages[1].send_keys("pt-BR").await.unwrap();
     services[1].select_by_label("Subtitles").await.unwrap();
-    partners[1].select_by_label(app::demo::PARTNER_B).await.unwrap();
-    pm.find(Locator::Css("form.wide button.primary")).await.unwrap().click().await.unwrap();
-    pm.wait().for_element(Locator::Id("assignments")).await.unwrap();
+    partners[1]
+        .select_by_label(app::demo::PARTNER_B)
+        .await
+        .unwrap();
+    pm.find(Locator::Css("form.wide button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    pm.wait()
+        .for_element(Locator::Id("assignments"))
+        .await
+        .unwrap();
     let text = body_text(&pm).await;
     assert!(text.contains("Project created"), "{text}");
-    assert!(text.contains("Glass Harbour") && text.contains(app::demo::PARTNER_A) && text.contains(app::demo::PARTNER_B), "{text}");
+    assert!(
+        text.contains("Glass Harbour")
+            && text.contains(app::demo::PARTNER_A)
+            && text.contains(app::demo::PARTNER_B),
+        "{text}"
+    );
 
     // Partner A, in a second browser, finds it by movie ID, follows it, sees it on My Projects.
     let marta = browser(&driver, &profiles[1]).await;
     sign_in(&marta, &t, "marta@iberiavoices.test").await;
     find_title(&marta, "84000000").await;
-    let results = marta.find(Locator::Id("find-results")).await.unwrap().text().await.unwrap();
-    assert!(results.contains("Glass Harbour") && results.contains("es-ES"), "{results}");
-    assert!(!results.contains("pt-BR"), "partner A must not see partner B's language: {results}");
-    marta.find(Locator::Css("#find-results button.follow")).await.unwrap().click().await.unwrap();
-    marta.wait().for_element(Locator::Css("#find-results")).await.unwrap();
+    let results = marta
+        .find(Locator::Id("find-results"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        results.contains("Glass Harbour") && results.contains("es-ES"),
+        "{results}"
+    );
+    assert!(
+        !results.contains("pt-BR"),
+        "partner A must not see partner B's language: {results}"
+    );
+    marta
+        .find(Locator::Css("#find-results button.follow"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    marta
+        .wait()
+        .for_element(Locator::Css("#find-results"))
+        .await
+        .unwrap();
     marta.goto(&t.url("/")).await.unwrap();
-    let mine = marta.find(Locator::Id("my-projects")).await.unwrap().text().await.unwrap();
+    let mine = marta
+        .find(Locator::Id("my-projects"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(mine.contains("Glass Harbour"), "{mine}");
 
     // Partner C, in a third browser, cannot find it by movie ID or by name.

@@ -12,22 +12,39 @@ pub async fn sign_in_out_and_cookies(db: TestDb) {
     let r = anon
         .client
         .post(t.url("/sign-in"))
-        .form(&[("email", "PM@Northlight.test "), ("password", crate::harness::PASSWORD), ("csrf", &anon.csrf), ("next", "/find?q=x")])
+        .form(&[
+            ("email", "PM@Northlight.test "),
+            ("password", crate::harness::PASSWORD),
+            ("csrf", &anon.csrf),
+            ("next", "/find?q=x"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 303, "e-mail addresses are compared case-insensitively");
+    assert_eq!(
+        r.status(),
+        303,
+        "e-mail addresses are compared case-insensitively"
+    );
     assert_eq!(r.headers()["location"], "/find?q=x");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("lp_session="));
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
     // An open redirect is not followed.
     let anon = t.anonymous().await;
     let r = anon
         .client
         .post(t.url("/sign-in"))
-        .form(&[("email", "pm@northlight.test"), ("password", crate::harness::PASSWORD), ("csrf", &anon.csrf), ("next", "//evil.example/")])
+        .form(&[
+            ("email", "pm@northlight.test"),
+            ("password", crate::harness::PASSWORD),
+            ("csrf", &anon.csrf),
+            ("next", "//evil.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -37,7 +54,11 @@ pub async fn sign_in_out_and_cookies(db: TestDb) {
     assert_eq!(pm.get("/").await.0, 200);
     let (status, _) = pm.post_form("/sign-out", &[]).await;
     assert_eq!(status, 303);
-    assert_eq!(pm.get("/").await.0, 303, "the session is gone after signing out");
+    assert_eq!(
+        pm.get("/").await.0,
+        303,
+        "the session is gone after signing out"
+    );
 }
 
 pub async fn failed_sign_ins_are_slowed_down(db: TestDb) {
@@ -49,7 +70,11 @@ pub async fn failed_sign_ins_are_slowed_down(db: TestDb) {
         async move {
             anon.client
                 .post(t.url("/sign-in"))
-                .form(&[("email", "marta@iberiavoices.test"), ("password", password), ("csrf", &anon.csrf)])
+                .form(&[
+                    ("email", "marta@iberiavoices.test"),
+                    ("password", password),
+                    ("csrf", &anon.csrf),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -58,7 +83,12 @@ pub async fn failed_sign_ins_are_slowed_down(db: TestDb) {
     for _ in 0..5 {
         let r = attempt("wrong password!").await;
         assert_eq!(r.status(), 401);
-        assert!(r.text().await.unwrap().contains("Wrong e-mail address or password"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Wrong e-mail address or password")
+        );
     }
     // The sixth attempt, even with the right password, must wait.
     let r = attempt(crate::harness::PASSWORD).await;
@@ -68,7 +98,11 @@ pub async fn failed_sign_ins_are_slowed_down(db: TestDb) {
     let r = anon
         .client
         .post(t.url("/sign-in"))
-        .form(&[("email", "nobody@nowhere.test"), ("password", "whatever12345"), ("csrf", &anon.csrf)])
+        .form(&[
+            ("email", "nobody@nowhere.test"),
+            ("password", "whatever12345"),
+            ("csrf", &anon.csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -79,7 +113,13 @@ pub async fn project_form_creates_and_validates(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let pm = t.sign_in("pm@northlight.test").await;
     let orgs = t.app.list_orgs(domain::Actor::Operator).await.unwrap();
-    let org = |n: &str| orgs.iter().find(|o| o.name.as_str() == n).unwrap().id.to_string();
+    let org = |n: &str| {
+        orgs.iter()
+            .find(|o| o.name.as_str() == n)
+            .unwrap()
+            .id
+            .to_string()
+    };
     let a = org(app::demo::PARTNER_A);
     let b = org(app::demo::PARTNER_B);
 
@@ -87,8 +127,14 @@ pub async fn project_form_creates_and_validates(db: TestDb) {
     let (status, html) = pm
         .post_form(
             "/projects",
-            &[("movie_id", "81000001"), ("name", "Dup"), ("kind", "film"), ("original_language", "en"),
-              ("target_languages", "es-ES, english"), ("episodes", "")],
+            &[
+                ("movie_id", "81000001"),
+                ("name", "Dup"),
+                ("kind", "film"),
+                ("original_language", "en"),
+                ("target_languages", "es-ES, english"),
+                ("episodes", ""),
+            ],
         )
         .await;
     assert_eq!(status, 422);
@@ -96,30 +142,61 @@ pub async fn project_form_creates_and_validates(db: TestDb) {
     let (status, html) = pm
         .post_form(
             "/projects",
-            &[("movie_id", "81000001"), ("name", "Dup"), ("kind", "film"), ("original_language", "en"),
-              ("target_languages", "fr-FR"), ("episodes", "")],
+            &[
+                ("movie_id", "81000001"),
+                ("name", "Dup"),
+                ("kind", "film"),
+                ("original_language", "en"),
+                ("target_languages", "fr-FR"),
+                ("episodes", ""),
+            ],
         )
         .await;
     assert_eq!(status, 422);
-    assert!(html.contains("already used"), "a taken movie ID is named: {html}");
-    assert!(html.contains("value=\"Dup\""), "the form comes back as typed");
+    assert!(
+        html.contains("already used"),
+        "a taken movie ID is named: {html}"
+    );
+    assert!(
+        html.contains("value=\"Dup\""),
+        "the form comes back as typed"
+    );
 
     // A series with two episodes and two languages assigned to two partners.
     let (status, _) = pm
         .post_form(
             "/projects",
-            &[("movie_id", "82000000"), ("name", "Tidewater"), ("kind", "series"), ("original_language", "en"),
-              ("target_languages", "es-ES, pt-BR"), ("episodes", "S1E1 82000001 Low Tide\nS1E2 82000002"),
-              ("a_language", "es-ES"), ("a_service", "dubbing"), ("a_org", &a),
-              ("a_language", "pt-BR"), ("a_service", "subtitles"), ("a_org", &b),
-              ("a_language", ""), ("a_service", ""), ("a_org", "")],
+            &[
+                ("movie_id", "82000000"),
+                ("name", "Tidewater"),
+                ("kind", "series"),
+                ("original_language", "en"),
+                ("target_languages", "es-ES, pt-BR"),
+                ("episodes", "S1E1 82000001 Low Tide\nS1E2 82000002"),
+                ("a_language", "es-ES"),
+                ("a_service", "dubbing"),
+                ("a_org", &a),
+                ("a_language", "pt-BR"),
+                ("a_service", "subtitles"),
+                ("a_org", &b),
+                ("a_language", ""),
+                ("a_service", ""),
+                ("a_org", ""),
+            ],
         )
         .await;
     assert_eq!(status, 303);
-    let (_, found) = pm.api(Method::GET, "/api/v1/projects?q=82000002", None).await;
-    assert_eq!(found[0]["name"], "Tidewater", "episode movie IDs find their series");
+    let (_, found) = pm
+        .api(Method::GET, "/api/v1/projects?q=82000002", None)
+        .await;
+    assert_eq!(
+        found[0]["name"], "Tidewater",
+        "episode movie IDs find their series"
+    );
     let id = found[0]["id"].as_str().unwrap().to_string();
-    let (_, p) = pm.api(Method::GET, &format!("/api/v1/projects/{id}"), None).await;
+    let (_, p) = pm
+        .api(Method::GET, &format!("/api/v1/projects/{id}"), None)
+        .await;
     assert_eq!(p["seasons"][0]["episodes"].as_array().unwrap().len(), 2);
     assert_eq!(p["assignments"].as_array().unwrap().len(), 2);
 
@@ -131,13 +208,23 @@ pub async fn project_form_creates_and_validates(db: TestDb) {
     let (status, _) = pm
         .post_form(
             &format!("/projects/{id}"),
-            &[("movie_id", "82000000"), ("name", "Tidewater (2026)"), ("kind", "series"), ("original_language", "en"),
-              ("target_languages", "es-ES, pt-BR"), ("episodes", "S1E1 82000001 Low Tide\nS1E2 82000002"),
-              ("a_language", "es-ES"), ("a_service", "dubbing"), ("a_org", &a)],
+            &[
+                ("movie_id", "82000000"),
+                ("name", "Tidewater (2026)"),
+                ("kind", "series"),
+                ("original_language", "en"),
+                ("target_languages", "es-ES, pt-BR"),
+                ("episodes", "S1E1 82000001 Low Tide\nS1E2 82000002"),
+                ("a_language", "es-ES"),
+                ("a_service", "dubbing"),
+                ("a_org", &a),
+            ],
         )
         .await;
     assert_eq!(status, 303);
-    let (_, p) = pm.api(Method::GET, &format!("/api/v1/projects/{id}"), None).await;
+    let (_, p) = pm
+        .api(Method::GET, &format!("/api/v1/projects/{id}"), None)
+        .await;
     assert_eq!(p["name"], "Tidewater (2026)");
     assert_eq!(p["seasons"][0]["episodes"][0]["id"], episode_id);
     assert_eq!(p["assignments"].as_array().unwrap().len(), 1);
@@ -170,28 +257,51 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
             {"language": "ja", "service": "dubbing", "partner_id": pid(app::demo::PARTNER_C)}
         ]
     });
-    let (status, created) = pm.api(Method::POST, "/api/v1/projects", Some(body.clone())).await;
+    let (status, created) = pm
+        .api(Method::POST, "/api/v1/projects", Some(body.clone()))
+        .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
 
     // Field errors come back per field.
-    let (status, err) = pm.api(Method::POST, "/api/v1/projects", Some(body.clone())).await;
+    let (status, err) = pm
+        .api(Method::POST, "/api/v1/projects", Some(body.clone()))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["fields"][0]["field"], "movie_id");
     let (status, err) = pm
-        .api(Method::POST, "/api/v1/projects", Some(json!({"movie_id": "eleven"})))
+        .api(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"movie_id": "eleven"})),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(err["error"]["message"].as_str().unwrap().contains("could not be read"));
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read")
+    );
 
     // Partner A follows it, sees it on My Projects, and only its own language.
     let marta = t.sign_in("marta@iberiavoices.test").await;
-    let (status, _) = marta.api(Method::PUT, &format!("/api/v1/projects/{id}/follow"), None).await;
+    let (status, _) = marta
+        .api(Method::PUT, &format!("/api/v1/projects/{id}/follow"), None)
+        .await;
     assert_eq!(status, 204);
     let (_, mine) = marta.api(Method::GET, "/api/v1/my-projects", None).await;
-    let row = mine.as_array().unwrap().iter().find(|r| r["id"] == id.as_str()).unwrap().clone();
+    let row = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(row["languages"], json!(["es-ES"]));
-    let (_, seen) = marta.api(Method::GET, &format!("/api/v1/projects/{id}"), None).await;
+    let (_, seen) = marta
+        .api(Method::GET, &format!("/api/v1/projects/{id}"), None)
+        .await;
     assert_eq!(seen["target_languages"], json!(["es-ES"]));
     assert_eq!(seen["assignments"].as_array().unwrap().len(), 1);
     assert_eq!(seen["can_edit"], false);
@@ -199,13 +309,24 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     // The studio moves es-ES to partner B: partner A loses the title everywhere at once.
     let mut moved = body.clone();
     moved["assignments"][0]["partner_id"] = json!(pid(app::demo::PARTNER_B));
-    let (status, _) = pm.api(Method::PUT, &format!("/api/v1/projects/{id}"), Some(moved)).await;
+    let (status, _) = pm
+        .api(Method::PUT, &format!("/api/v1/projects/{id}"), Some(moved))
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = marta.api(Method::GET, &format!("/api/v1/projects/{id}"), None).await;
+    let (status, _) = marta
+        .api(Method::GET, &format!("/api/v1/projects/{id}"), None)
+        .await;
     assert_eq!(status, 404);
     let (_, mine) = marta.api(Method::GET, "/api/v1/my-projects", None).await;
-    assert!(mine.as_array().unwrap().iter().all(|r| r["id"] != id.as_str()));
-    let (_, found) = marta.api(Method::GET, "/api/v1/projects?q=Salt", None).await;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != id.as_str())
+    );
+    let (_, found) = marta
+        .api(Method::GET, "/api/v1/projects?q=Salt", None)
+        .await;
     assert_eq!(found, json!([]));
 }
 
@@ -215,7 +336,12 @@ pub async fn following_fills_my_projects(db: TestDb) {
     let (_, html) = qc.get("/").await;
     assert!(html.contains("You do not follow any titles yet"));
     let id = t.title("Northern Frontier");
-    let (status, _) = qc.post_form(&format!("/projects/{id}/follow"), &[("back", "/find?q=north")]).await;
+    let (status, _) = qc
+        .post_form(
+            &format!("/projects/{id}/follow"),
+            &[("back", "/find?q=north")],
+        )
+        .await;
     assert_eq!(status, 303);
     let (_, html) = qc.get("/").await;
     assert!(html.contains("Northern Frontier"));
@@ -229,7 +355,13 @@ pub async fn following_fills_my_projects(db: TestDb) {
 pub async fn api_tokens_work_and_can_be_revoked(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
-    let (status, created) = marta.api(Method::POST, "/api/v1/tokens", Some(json!({"name": "delivery bot"}))).await;
+    let (status, created) = marta
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"name": "delivery bot"})),
+        )
+        .await;
     assert_eq!(status, 201);
     let secret = created["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("lpt_"));
@@ -238,7 +370,14 @@ pub async fn api_tokens_work_and_can_be_revoked(db: TestDb) {
     assert_eq!(me["email"], "marta@iberiavoices.test");
     // Bearer calls need no CSRF token.
     let id = t.title("Harbour Lights");
-    let (status, _) = bearer(&t.base, &secret, Method::PUT, &format!("/api/v1/projects/{id}/follow"), None).await;
+    let (status, _) = bearer(
+        &t.base,
+        &secret,
+        Method::PUT,
+        &format!("/api/v1/projects/{id}/follow"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     // The secret is never listed again.
     let (_, list) = marta.api(Method::GET, "/api/v1/tokens", None).await;
@@ -246,15 +385,21 @@ pub async fn api_tokens_work_and_can_be_revoked(db: TestDb) {
     let token_id = created["token"]["id"].as_str().unwrap();
     // Someone else cannot revoke it.
     let joao = t.sign_in("joao@vozdobrasil.test").await;
-    let (status, _) = joao.api(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None).await;
+    let (status, _) = joao
+        .api(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None)
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = marta.api(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None).await;
+    let (status, _) = marta
+        .api(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None)
+        .await;
     assert_eq!(status, 204);
     let (status, err) = bearer(&t.base, &secret, Method::GET, "/api/v1/me", None).await;
     assert_eq!(status, 401);
     assert_eq!(err["error"]["code"], "invalid_token");
     // The page shows a new token once.
-    let (status, html) = marta.post_form("/settings/tokens", &[("name", "laptop")]).await;
+    let (status, html) = marta
+        .post_form("/settings/tokens", &[("name", "laptop")])
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("shown only once") && html.contains("lpt_"));
     let (_, html) = marta.get("/settings/tokens").await;
@@ -264,20 +409,40 @@ pub async fn api_tokens_work_and_can_be_revoked(db: TestDb) {
 pub async fn admins_manage_orgs_users_and_roles(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let admin = t.sign_in("admin@northlight.test").await;
-    let (status, _) = admin.post_form("/admin/orgs", &[("name", "Nordic Subtitles AB"), ("kind", "partner")]).await;
+    let (status, _) = admin
+        .post_form(
+            "/admin/orgs",
+            &[("name", "Nordic Subtitles AB"), ("kind", "partner")],
+        )
+        .await;
     assert_eq!(status, 303);
-    let (status, html) = admin.post_form("/admin/orgs", &[("name", "nordic subtitles ab"), ("kind", "partner")]).await;
+    let (status, html) = admin
+        .post_form(
+            "/admin/orgs",
+            &[("name", "nordic subtitles ab"), ("kind", "partner")],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("already exists"));
-    let (status, html) = admin.post_form("/admin/orgs", &[("name", "Second Studio"), ("kind", "studio")]).await;
+    let (status, html) = admin
+        .post_form(
+            "/admin/orgs",
+            &[("name", "Second Studio"), ("kind", "studio")],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("already the studio"));
 
     let (status, _) = admin
         .post_form(
             "/admin/users",
-            &[("email", "sven@nordicsubs.test"), ("display_name", "Sven Berg"), ("org", "Nordic Subtitles AB"),
-              ("password", "a long enough phrase"), ("roles", "portal_user")],
+            &[
+                ("email", "sven@nordicsubs.test"),
+                ("display_name", "Sven Berg"),
+                ("org", "Nordic Subtitles AB"),
+                ("password", "a long enough phrase"),
+                ("roles", "portal_user"),
+            ],
         )
         .await;
     assert_eq!(status, 303);
@@ -285,8 +450,13 @@ pub async fn admins_manage_orgs_users_and_roles(db: TestDb) {
     let (status, html) = admin
         .post_form(
             "/admin/users",
-            &[("email", "eva@nordicsubs.test"), ("display_name", "Eva"), ("org", "Nordic Subtitles AB"),
-              ("roles", "portal_user"), ("roles", "admin")],
+            &[
+                ("email", "eva@nordicsubs.test"),
+                ("display_name", "Eva"),
+                ("org", "Nordic Subtitles AB"),
+                ("roles", "portal_user"),
+                ("roles", "admin"),
+            ],
         )
         .await;
     assert_eq!(status, 422);
@@ -294,36 +464,75 @@ pub async fn admins_manage_orgs_users_and_roles(db: TestDb) {
 
     // The new partner user signs in and sees nothing: no assignment yet.
     let sven_client = client();
-    let page = sven_client.get(t.url("/sign-in")).send().await.unwrap().text().await.unwrap();
+    let page = sven_client
+        .get(t.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let pre = crate::harness::scrape_csrf(&page).unwrap();
     let r = sven_client
         .post(t.url("/sign-in"))
-        .form(&[("email", "sven@nordicsubs.test"), ("password", "a long enough phrase"), ("csrf", pre.as_str())])
+        .form(&[
+            ("email", "sven@nordicsubs.test"),
+            ("password", "a long enough phrase"),
+            ("csrf", pre.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let found: serde_json::Value = sven_client.get(t.url("/api/v1/projects")).send().await.unwrap().json().await.unwrap();
+    let found: serde_json::Value = sven_client
+        .get(t.url("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found, json!([]));
 
     // Roles through the API; an admin cannot remove their own admin role; disabling signs out.
     let (_, users) = admin.api(Method::GET, "/api/v1/users", None).await;
-    let sven = users.as_array().unwrap().iter().find(|u| u["email"] == "sven@nordicsubs.test").unwrap();
+    let sven = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "sven@nordicsubs.test")
+        .unwrap();
     let sven_id = sven["id"].as_str().unwrap();
     let (status, u) = admin
-        .api(Method::PATCH, &format!("/api/v1/users/{sven_id}"), Some(json!({"roles": ["author"]})))
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{sven_id}"),
+            Some(json!({"roles": ["author"]})),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(u["roles"], json!(["author"]));
     let r = sven_client.get(t.url("/")).send().await.unwrap();
-    assert_eq!(r.status(), 403, "roles apply to the existing session at once");
+    assert_eq!(
+        r.status(),
+        403,
+        "roles apply to the existing session at once"
+    );
     let admin_id = t.user_id("admin@northlight.test");
     let (status, err) = admin
-        .api(Method::PATCH, &format!("/api/v1/users/{admin_id}"), Some(json!({"roles": ["portal_user"]})))
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{admin_id}"),
+            Some(json!({"roles": ["portal_user"]})),
+        )
         .await;
     assert_eq!(status, 422, "{err}");
     let (status, _) = admin
-        .api(Method::PATCH, &format!("/api/v1/users/{sven_id}"), Some(json!({"disabled": true})))
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{sven_id}"),
+            Some(json!({"disabled": true})),
+        )
         .await;
     assert_eq!(status, 200);
     let r = sven_client.get(t.url("/tasks")).send().await.unwrap();
@@ -333,13 +542,29 @@ pub async fn admins_manage_orgs_users_and_roles(db: TestDb) {
 pub async fn demo_data_is_idempotent(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let before = (
-        t.app.list_orgs(domain::Actor::Operator).await.unwrap().len(),
-        t.app.list_users(domain::Actor::Operator).await.unwrap().len(),
+        t.app
+            .list_orgs(domain::Actor::Operator)
+            .await
+            .unwrap()
+            .len(),
+        t.app
+            .list_users(domain::Actor::Operator)
+            .await
+            .unwrap()
+            .len(),
     );
     t.app.seed_demo().await.unwrap();
     let after = (
-        t.app.list_orgs(domain::Actor::Operator).await.unwrap().len(),
-        t.app.list_users(domain::Actor::Operator).await.unwrap().len(),
+        t.app
+            .list_orgs(domain::Actor::Operator)
+            .await
+            .unwrap()
+            .len(),
+        t.app
+            .list_users(domain::Actor::Operator)
+            .await
+            .unwrap()
+            .len(),
     );
     assert_eq!(before, after);
     assert_eq!(before, (4, 7));

@@ -34,9 +34,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let served = app.clone();
-        let config = web::WebConfig {
-            public_url: base.clone(),
-        };
+        let config = web::WebConfig::new(base.clone());
         tokio::spawn(async move {
             let _ = web::serve(listener, served, config, async {
                 let _ = stopped.await;
@@ -108,12 +106,25 @@ impl TestApp {
         let resp = s
             .client
             .post(self.url("/sign-in"))
-            .form(&[("email", email), ("password", PASSWORD), ("csrf", &s.csrf), ("next", "/tasks")])
+            .form(&[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf", &s.csrf),
+                ("next", "/tasks"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-        let html = s.client.get(self.url("/tasks")).send().await.unwrap().text().await.unwrap();
+        let html = s
+            .client
+            .get(self.url("/tasks"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         s.csrf = scrape_csrf(&html).expect("signed-in page carries a CSRF token");
         s.email = Some(email.to_string());
         s
@@ -158,7 +169,13 @@ impl Session {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &self.csrf));
-        let r = self.client.post(self.url(path)).form(&all).send().await.unwrap();
+        let r = self
+            .client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.text().await.unwrap())
     }
@@ -180,7 +197,10 @@ impl Session {
         let r = req.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
     }
 }
 
@@ -201,6 +221,8 @@ pub async fn bearer(
     let r = req.send().await.unwrap();
     let status = r.status();
     let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }
-

@@ -9,23 +9,53 @@ use testkit::TestDb;
 async fn crawl(t: &TestApp, s: &Session) -> String {
     let mut seen = String::new();
     // The finder echoes the query, so the queries avoid the forbidden words themselves.
-    let queries = ["", "8", "81", "810000", "8100020", "8100010", "Northern", "Frontier", "north", "Harbour", "Light", "Tokyo", "do", "e", "a"];
+    let queries = [
+        "", "8", "81", "810000", "8100020", "8100010", "Northern", "Frontier", "north", "Harbour",
+        "Light", "Tokyo", "do", "e", "a",
+    ];
     for q in queries {
         seen.push_str(&s.get(&format!("/find?q={q}")).await.1);
-        seen.push_str(&s.api(Method::GET, &format!("/api/v1/projects?q={q}"), None).await.1.to_string());
+        seen.push_str(
+            &s.api(Method::GET, &format!("/api/v1/projects?q={q}"), None)
+                .await
+                .1
+                .to_string(),
+        );
     }
     seen.push_str(&s.get("/").await.1);
-    seen.push_str(&s.api(Method::GET, "/api/v1/my-projects", None).await.1.to_string());
+    seen.push_str(
+        &s.api(Method::GET, "/api/v1/my-projects", None)
+            .await
+            .1
+            .to_string(),
+    );
     seen.push_str(&s.api(Method::GET, "/api/v1/me", None).await.1.to_string());
     for id in t.titles.values() {
         seen.push_str(&s.get(&format!("/projects/{id}")).await.1);
         seen.push_str(&s.get(&format!("/projects/{id}/edit")).await.1);
-        seen.push_str(&s.api(Method::GET, &format!("/api/v1/projects/{id}"), None).await.1.to_string());
+        seen.push_str(
+            &s.api(Method::GET, &format!("/api/v1/projects/{id}"), None)
+                .await
+                .1
+                .to_string(),
+        );
     }
-    for path in ["/admin/users", "/admin/orgs", "/settings/tokens", "/settings/account", "/tasks", "/projects/new"] {
+    for path in [
+        "/admin/users",
+        "/admin/orgs",
+        "/settings/tokens",
+        "/settings/account",
+        "/tasks",
+        "/projects/new",
+    ] {
         seen.push_str(&s.get(path).await.1);
     }
-    for path in ["/api/v1/orgs", "/api/v1/users", "/api/v1/partners", "/api/v1/tokens"] {
+    for path in [
+        "/api/v1/orgs",
+        "/api/v1/users",
+        "/api/v1/partners",
+        "/api/v1/tokens",
+    ] {
         seen.push_str(&s.api(Method::GET, path, None).await.1.to_string());
     }
     seen
@@ -36,10 +66,15 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     let marta = t.sign_in("marta@iberiavoices.test").await;
     // A follows everything it can see so My Projects is full.
     for id in t.titles.values() {
-        marta.api(Method::PUT, &format!("/api/v1/projects/{id}/follow"), None).await;
+        marta
+            .api(Method::PUT, &format!("/api/v1/projects/{id}/follow"), None)
+            .await;
     }
     let seen = crawl(&t, &marta).await;
-    assert!(seen.contains("The Lighthouse Keeper") && seen.contains("Harbour Lights"), "A sees its own titles");
+    assert!(
+        seen.contains("The Lighthouse Keeper") && seen.contains("Harbour Lights"),
+        "A sees its own titles"
+    );
     assert!(seen.contains(app::demo::PARTNER_A));
     for forbidden in [
         app::demo::PARTNER_B,
@@ -67,7 +102,18 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
     assert!(seen.contains("Northern Frontier") && seen.contains("The Lighthouse Keeper"));
-    for forbidden in [app::demo::PARTNER_A, app::demo::PARTNER_B, "Harbour Lights", "81000100", "81000101", "es-ES", "pt-BR", "Spanish", "marta@", "Marta"] {
+    for forbidden in [
+        app::demo::PARTNER_A,
+        app::demo::PARTNER_B,
+        "Harbour Lights",
+        "81000100",
+        "81000101",
+        "es-ES",
+        "pt-BR",
+        "Spanish",
+        "marta@",
+        "Marta",
+    ] {
         assert!(!seen.contains(forbidden), "partner C can see {forbidden:?}");
     }
 }

@@ -26,6 +26,9 @@ fn every_api_route_is_documented() {
         "/api/v1/users/{id}",
         "/api/v1/users/{id}/password",
     ] {
-        assert!(paths.iter().any(|p| p.as_str() == expected), "{expected} missing from {paths:?}");
+        assert!(
+            paths.iter().any(|p| p.as_str() == expected),
+            "{expected} missing from {paths:?}"
+        );
     }
 }
