@@ -43,7 +43,12 @@ impl App {
     }
 
     /// Creates an organisation. There is exactly one studio; a second one is refused.
-    pub async fn create_org(&self, actor: Actor<'_>, name: &str, kind: &str) -> AppResult<Organisation> {
+    pub async fn create_org(
+        &self,
+        actor: Actor<'_>,
+        name: &str,
+        kind: &str,
+    ) -> AppResult<Organisation> {
         administer(actor)?;
         let mut errors = FieldErrors::new();
         let name = errors.take("name", Name::parse(name));
@@ -57,7 +62,10 @@ impl App {
         {
             return Err(AppError::invalid(
                 "kind",
-                format!("{} is already the studio; every other organisation is a partner", studio.name),
+                format!(
+                    "{} is already the studio; every other organisation is a partner",
+                    studio.name
+                ),
             ));
         }
         let org = Organisation {
@@ -70,7 +78,12 @@ impl App {
         Ok(org)
     }
 
-    pub async fn rename_org(&self, actor: Actor<'_>, id: OrgId, name: &str) -> AppResult<Organisation> {
+    pub async fn rename_org(
+        &self,
+        actor: Actor<'_>,
+        id: OrgId,
+        name: &str,
+    ) -> AppResult<Organisation> {
         administer(actor)?;
         let name = Name::parse(name).map_err(|e| AppError::invalid("name", e.0))?;
         let mut tx = self.store.begin().await?;
@@ -93,7 +106,11 @@ impl App {
         tx.get_user(id).await?.ok_or(AppError::NotFound)
     }
 
-    pub async fn create_user(&self, actor: Actor<'_>, input: &NewUserInput) -> AppResult<UserWithOrg> {
+    pub async fn create_user(
+        &self,
+        actor: Actor<'_>,
+        input: &NewUserInput,
+    ) -> AppResult<UserWithOrg> {
         administer(actor)?;
         let mut errors = FieldErrors::new();
         let email = errors.take("email", Email::parse(&input.email));
@@ -112,16 +129,23 @@ impl App {
         if org.is_none() {
             errors.add(
                 "org",
-                format!("no organisation called {:?}; create it first or pick one from the list", input.org.trim()),
+                format!(
+                    "no organisation called {:?}; create it first or pick one from the list",
+                    input.org.trim()
+                ),
             );
         }
         if let (Some(org), Some(roles)) = (&org, roles)
             && org.kind == OrgKind::Partner
             && (roles.contains(domain::Role::Admin) || roles.contains(domain::Role::Manager))
         {
-            errors.add("roles", "admin and manager are studio roles; a partner user cannot hold them");
+            errors.add(
+                "roles",
+                "admin and manager are studio roles; a partner user cannot hold them",
+            );
         }
-        let (Some(org), Some(email), Some(display_name), Some(roles)) = (org, email, display_name, roles)
+        let (Some(org), Some(email), Some(display_name), Some(roles)) =
+            (org, email, display_name, roles)
         else {
             return Err(AppError::Invalid(errors));
         };
@@ -143,7 +167,12 @@ impl App {
 
     /// Changes a user's name, roles or disabled flag. Admins cannot take away their own admin
     /// role or disable themselves, so a portal can never lose its last way in by accident.
-    pub async fn update_user(&self, actor: Actor<'_>, id: UserId, change: &UserUpdate) -> AppResult<UserWithOrg> {
+    pub async fn update_user(
+        &self,
+        actor: Actor<'_>,
+        id: UserId,
+        change: &UserUpdate,
+    ) -> AppResult<UserWithOrg> {
         administer(actor)?;
         let mut errors = FieldErrors::new();
         let mut tx = self.store.begin().await?;
@@ -159,7 +188,10 @@ impl App {
             if org.kind == OrgKind::Partner
                 && (r.contains(domain::Role::Admin) || r.contains(domain::Role::Manager))
             {
-                errors.add("roles", "admin and manager are studio roles; a partner user cannot hold them");
+                errors.add(
+                    "roles",
+                    "admin and manager are studio roles; a partner user cannot hold them",
+                );
             }
             user.roles = r;
         }
@@ -169,8 +201,13 @@ impl App {
         if let Actor::User(me) = actor
             && me.user_id == id
         {
-            if !user.roles.contains(domain::Role::Admin) || !user.roles.contains(domain::Role::PortalUser) {
-                errors.add("roles", "you cannot remove your own admin or portal access; ask another admin");
+            if !user.roles.contains(domain::Role::Admin)
+                || !user.roles.contains(domain::Role::PortalUser)
+            {
+                errors.add(
+                    "roles",
+                    "you cannot remove your own admin or portal access; ask another admin",
+                );
             }
             if user.disabled {
                 errors.add("disabled", "you cannot disable your own account");
@@ -186,7 +223,12 @@ impl App {
     }
 
     /// Sets a user's password (admin or operator); the user is signed out everywhere.
-    pub async fn set_user_password(&self, actor: Actor<'_>, id: UserId, password: &str) -> AppResult<()> {
+    pub async fn set_user_password(
+        &self,
+        actor: Actor<'_>,
+        id: UserId,
+        password: &str,
+    ) -> AppResult<()> {
         administer(actor)?;
         let password = Password::parse(password).map_err(|e| AppError::invalid("password", e.0))?;
         let hash = hash_password(&password).await?;

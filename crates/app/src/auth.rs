@@ -24,7 +24,10 @@ pub struct Authenticated {
 #[derive(Clone, Debug)]
 pub enum Credential {
     /// A browser session; state-changing forms must echo `csrf_token`.
-    Session { token_hash: String, csrf_token: String },
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
     /// A bearer API token (no CSRF: it is never sent automatically by a browser).
     ApiToken { id: TokenId },
 }

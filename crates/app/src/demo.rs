@@ -24,13 +24,55 @@ pub const PARTNER_C: &str = "Kaze Dubbing Tokyo";
 
 pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 7] = [
     // email, display name, organisation, roles, what
-    ("admin@northlight.test", "Alex Admin", STUDIO, "portal_user,admin", "studio admin"),
-    ("pm@northlight.test", "Paula Moreno", STUDIO, "portal_user,manager", "studio localization PM"),
-    ("qc@northlight.test", "Quentin Chu", STUDIO, "portal_user", "studio QC reviewer"),
-    ("marta@iberiavoices.test", "Marta Ruiz", PARTNER_A, "portal_user", "partner A (es-ES) vendor PM"),
-    ("joao@vozdobrasil.test", "João Silva", PARTNER_B, "portal_user", "partner B (pt-BR) vendor PM"),
-    ("haruka@kazedubbing.test", "Haruka Sato", PARTNER_C, "portal_user", "partner C (ja) vendor PM"),
-    ("lucia@iberiavoices.test", "Lucía Gómez", PARTNER_A, "author", "linguist (author only: no portal access)"),
+    (
+        "admin@northlight.test",
+        "Alex Admin",
+        STUDIO,
+        "portal_user,admin",
+        "studio admin",
+    ),
+    (
+        "pm@northlight.test",
+        "Paula Moreno",
+        STUDIO,
+        "portal_user,manager",
+        "studio localization PM",
+    ),
+    (
+        "qc@northlight.test",
+        "Quentin Chu",
+        STUDIO,
+        "portal_user",
+        "studio QC reviewer",
+    ),
+    (
+        "marta@iberiavoices.test",
+        "Marta Ruiz",
+        PARTNER_A,
+        "portal_user",
+        "partner A (es-ES) vendor PM",
+    ),
+    (
+        "joao@vozdobrasil.test",
+        "João Silva",
+        PARTNER_B,
+        "portal_user",
+        "partner B (pt-BR) vendor PM",
+    ),
+    (
+        "haruka@kazedubbing.test",
+        "Haruka Sato",
+        PARTNER_C,
+        "portal_user",
+        "partner C (ja) vendor PM",
+    ),
+    (
+        "lucia@iberiavoices.test",
+        "Lucía Gómez",
+        PARTNER_A,
+        "author",
+        "linguist (author only: no portal access)",
+    ),
 ];
 
 impl App {
@@ -44,18 +86,17 @@ impl App {
             (PARTNER_B, "partner"),
             (PARTNER_C, "partner"),
         ] {
-            if !orgs.iter().any(|o| o.name.as_str().eq_ignore_ascii_case(name)) {
+            if !orgs
+                .iter()
+                .any(|o| o.name.as_str().eq_ignore_ascii_case(name))
+            {
                 if kind == "studio" && orgs.iter().any(|o| o.kind == OrgKind::Studio) {
                     continue;
                 }
                 orgs.push(self.create_org(op, name, kind).await?);
             }
         }
-        let org_id = |name: &str| {
-            orgs.iter()
-                .find(|o| o.name.as_str() == name)
-                .map(|o| o.id)
-        };
+        let org_id = |name: &str| orgs.iter().find(|o| o.name.as_str() == name).map(|o| o.id);
 
         let mut accounts = Vec::new();
         for (email, display_name, org, roles, what) in ACCOUNTS {
@@ -126,7 +167,10 @@ impl App {
                         })
                         .collect(),
                 }],
-                assignments: vec![assign("es-ES", "dubbing", a), assign("pt-BR", "subtitles", b)],
+                assignments: vec![
+                    assign("es-ES", "dubbing", a),
+                    assign("pt-BR", "subtitles", b),
+                ],
             },
             ProjectInput {
                 movie_id: "81000200".into(),
@@ -140,15 +184,30 @@ impl App {
         ];
         for t in &titles {
             let exists = match MovieId::parse(&t.movie_id) {
-                Ok(m) => self.store.read().await?.project_id_by_movie_id(m).await?.is_some(),
+                Ok(m) => self
+                    .store
+                    .read()
+                    .await?
+                    .project_id_by_movie_id(m)
+                    .await?
+                    .is_some(),
                 Err(_) => true,
             };
             if !exists {
                 let project = self.create_project(op, t).await?;
                 let mut tx = self.store.begin().await?;
-                for follower in ["pm@northlight.test", "marta@iberiavoices.test", "joao@vozdobrasil.test", "haruka@kazedubbing.test"] {
-                    let Ok(e) = Email::parse(follower) else { continue };
-                    let Some(u) = tx.find_user_by_email(&e).await? else { continue };
+                for follower in [
+                    "pm@northlight.test",
+                    "marta@iberiavoices.test",
+                    "joao@vozdobrasil.test",
+                    "haruka@kazedubbing.test",
+                ] {
+                    let Ok(e) = Email::parse(follower) else {
+                        continue;
+                    };
+                    let Some(u) = tx.find_user_by_email(&e).await? else {
+                        continue;
+                    };
                     let visible = u.org.kind == OrgKind::Studio
                         || project.assignments.iter().any(|x| x.org_id == u.org.id);
                     if visible {

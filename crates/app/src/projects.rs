@@ -128,7 +128,11 @@ pub fn episode_lines(seasons: &[Season]) -> String {
     out
 }
 
-fn parse_language_list(field: &str, items: &[String], errors: &mut FieldErrors) -> Vec<LanguageTag> {
+fn parse_language_list(
+    field: &str,
+    items: &[String],
+    errors: &mut FieldErrors,
+) -> Vec<LanguageTag> {
     items
         .iter()
         .flat_map(|s| s.split([',', ' ', ';', '\n']))
@@ -151,8 +155,10 @@ impl App {
         let movie_id = errors.take("movie_id", MovieId::parse(&input.movie_id));
         let name = errors.take("name", Name::parse(&input.name));
         let kind = errors.take("kind", input.kind.parse::<ProjectKind>());
-        let original_language =
-            errors.take("original_language", LanguageTag::parse(&input.original_language));
+        let original_language = errors.take(
+            "original_language",
+            LanguageTag::parse(&input.original_language),
+        );
         let target_languages =
             parse_language_list("target_languages", &input.target_languages, &mut errors);
         if target_languages.is_empty() && errors.get("target_languages").is_none() {
@@ -219,7 +225,10 @@ impl App {
                 }
                 Some(org) => errors.add(
                     "assignments",
-                    format!("{} is not a partner organisation; assign partners only", org.name),
+                    format!(
+                        "{} is not a partner organisation; assign partners only",
+                        org.name
+                    ),
                 ),
                 None => errors.add("assignments", "no such partner organisation"),
             }
@@ -251,7 +260,11 @@ impl App {
             if let Some(owner) = tx.project_id_by_movie_id(m).await?
                 && owner != id
             {
-                let field = if m == project.movie_id { "movie_id" } else { "seasons" };
+                let field = if m == project.movie_id {
+                    "movie_id"
+                } else {
+                    "seasons"
+                };
                 return Err(AppError::invalid(
                     field,
                     format!("movie ID {m} is already used by another title or episode"),
@@ -261,10 +274,16 @@ impl App {
         Ok(project)
     }
 
-    pub async fn create_project(&self, actor: Actor<'_>, input: &ProjectInput) -> AppResult<Project> {
+    pub async fn create_project(
+        &self,
+        actor: Actor<'_>,
+        input: &ProjectInput,
+    ) -> AppResult<Project> {
         authorize_actor(actor, Action::CreateProject, Resource::Portal).check()?;
         let mut tx = self.store.begin().await?;
-        let project = self.build_project(&mut tx, ProjectId::new(), input, None).await?;
+        let project = self
+            .build_project(&mut tx, ProjectId::new(), input, None)
+            .await?;
         tx.insert_project(&project, self.now()).await?;
         tx.commit().await?;
         tracing::info!(project = %project.id, movie_id = %project.movie_id, "project created");
@@ -280,9 +299,17 @@ impl App {
         let mut tx = self.store.begin().await?;
         let existing = tx.get_project(id).await?.ok_or(AppError::NotFound)?;
         let orgs: Vec<OrgId> = existing.assigned_orgs().into_iter().collect();
-        authorize_actor(actor, Action::EditProject, Resource::Project { assigned_orgs: &orgs })
-            .check()?;
-        let project = self.build_project(&mut tx, id, input, Some(&existing)).await?;
+        authorize_actor(
+            actor,
+            Action::EditProject,
+            Resource::Project {
+                assigned_orgs: &orgs,
+            },
+        )
+        .check()?;
+        let project = self
+            .build_project(&mut tx, id, input, Some(&existing))
+            .await?;
         tx.update_project(&project, self.now()).await?;
         tx.commit().await?;
         Ok(project)
@@ -293,7 +320,9 @@ impl App {
         let mut tx = self.store.read().await?;
         let project = tx.get_project(id).await?.ok_or(AppError::NotFound)?;
         let orgs: Vec<OrgId> = project.assigned_orgs().into_iter().collect();
-        let resource = Resource::Project { assigned_orgs: &orgs };
+        let resource = Resource::Project {
+            assigned_orgs: &orgs,
+        };
         authorize(Some(&who.subject), Action::ViewProject, resource).check()?;
         let can_edit = authorize(Some(&who.subject), Action::EditProject, resource).is_allowed();
         let following = tx.is_following(who.user.id, id).await?;
@@ -302,10 +331,17 @@ impl App {
                 .into_iter()
                 .cloned()
                 .collect();
-        let target_languages =
-            visible_languages(&who.subject, &project.target_languages, &project.assignments);
+        let target_languages = visible_languages(
+            &who.subject,
+            &project.target_languages,
+            &project.assignments,
+        );
         let mut org_names = BTreeMap::new();
-        for org_id in assignments.iter().map(|a| a.org_id).collect::<BTreeSet<_>>() {
+        for org_id in assignments
+            .iter()
+            .map(|a| a.org_id)
+            .collect::<BTreeSet<_>>()
+        {
             if let Some(org) = tx.get_org(org_id).await? {
                 org_names.insert(org_id, org.name.to_string());
             }
@@ -330,7 +366,9 @@ impl App {
         authorize(
             Some(&who.subject),
             Action::EditProject,
-            Resource::Project { assigned_orgs: &orgs },
+            Resource::Project {
+                assigned_orgs: &orgs,
+            },
         )
         .check()?;
         Ok(project)
@@ -346,7 +384,9 @@ impl App {
         crate::auth::require(who, Action::UsePortal)?;
         let scope = ProjectScope::for_subject(&who.subject);
         let mut tx = self.store.read().await?;
-        let found = tx.find_projects(scope, query.trim(), limit.clamp(1, 200)).await?;
+        let found = tx
+            .find_projects(scope, query.trim(), limit.clamp(1, 200))
+            .await?;
         let followed: BTreeSet<ProjectId> = tx
             .followed_projects(who.user.id, scope)
             .await?
@@ -373,7 +413,9 @@ impl App {
         authorize(
             Some(&who.subject),
             Action::FollowProject,
-            Resource::Project { assigned_orgs: &orgs },
+            Resource::Project {
+                assigned_orgs: &orgs,
+            },
         )
         .check()?;
         if follow {
@@ -386,7 +428,10 @@ impl App {
     }
 
     /// Partner organisations a project editor can assign.
-    pub async fn assignable_partners(&self, who: &Authenticated) -> AppResult<Vec<domain::Organisation>> {
+    pub async fn assignable_partners(
+        &self,
+        who: &Authenticated,
+    ) -> AppResult<Vec<domain::Organisation>> {
         authorize(Some(&who.subject), Action::CreateProject, Resource::Portal).check()?;
         let mut tx = self.store.read().await?;
         Ok(tx
@@ -412,7 +457,9 @@ fn rows_for(
             authorize(
                 Some(subject),
                 Action::ViewProject,
-                Resource::Project { assigned_orgs: &orgs },
+                Resource::Project {
+                    assigned_orgs: &orgs,
+                },
             )
             .is_allowed()
         })
@@ -434,8 +481,9 @@ mod tests {
 
     #[test]
     fn episode_lines_round_trip() {
-        let parsed = parse_episode_lines("s1e1 81000001 Pilot\n\nS1E2 81000002\nS2E1 81000010 New Dawn")
-            .unwrap_or_default();
+        let parsed =
+            parse_episode_lines("s1e1 81000001 Pilot\n\nS1E2 81000002\nS2E1 81000010 New Dawn")
+                .unwrap_or_default();
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].episodes.len(), 2);
         assert_eq!(parsed[0].episodes[0].name.as_deref(), Some("Pilot"));

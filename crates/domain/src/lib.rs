@@ -14,7 +14,10 @@ pub mod values;
 
 pub use ids::{EpisodeId, OrgId, ProjectId, SeasonId, TokenId, UserId};
 pub use org::{OrgKind, Organisation};
-pub use policy::{Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize, authorize_actor};
+pub use policy::{
+    Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize,
+    authorize_actor,
+};
 pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
 pub use roles::{Role, Roles};
 pub use values::{Email, LanguageTag, MovieId, Name, Password, ValueError};

@@ -161,7 +161,10 @@ impl Project {
             }
         }
         if self.kind == ProjectKind::Film && !self.seasons.is_empty() {
-            errors.push(("seasons", "a film has no seasons; choose \"series\"".to_string()));
+            errors.push((
+                "seasons",
+                "a film has no seasons; choose \"series\"".to_string(),
+            ));
         }
         let mut numbers = BTreeSet::new();
         let mut movie_ids = BTreeSet::from([self.movie_id]);
@@ -213,13 +216,21 @@ impl Project {
                 ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Every movie ID this project claims: its own and its episodes'.
     pub fn all_movie_ids(&self) -> Vec<MovieId> {
         let mut v = vec![self.movie_id];
-        v.extend(self.seasons.iter().flat_map(|s| s.episodes.iter().map(|e| e.movie_id)));
+        v.extend(
+            self.seasons
+                .iter()
+                .flat_map(|s| s.episodes.iter().map(|e| e.movie_id)),
+        );
         v
     }
 }

@@ -109,7 +109,10 @@ impl Roles {
 
     /// Comma-separated, for storage and display: `portal_user,manager`.
     pub fn to_csv(&self) -> String {
-        self.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+        self.iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn parse_csv(s: &str) -> Result<Self, crate::values::ValueError> {

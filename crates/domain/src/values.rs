@@ -27,7 +27,9 @@ impl Email {
             return Err(ValueError::new("enter an e-mail address"));
         }
         if s.len() > 254 {
-            return Err(ValueError::new("an e-mail address has at most 254 characters"));
+            return Err(ValueError::new(
+                "an e-mail address has at most 254 characters",
+            ));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(ValueError::new(format!(
@@ -39,7 +41,9 @@ impl Email {
                 "{s:?} is not an e-mail address: use the form name@studio.com"
             )));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        {
             return Err(ValueError::new(
                 "an e-mail address cannot contain spaces or angle brackets",
             ));
@@ -141,7 +145,9 @@ impl MovieId {
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(ValueError::new("enter the movie ID (digits only, e.g. 81234567)"));
+            return Err(ValueError::new(
+                "enter the movie ID (digits only, e.g. 81234567)",
+            ));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValueError::new(format!(
@@ -201,7 +207,9 @@ impl LanguageTag {
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let raw = input.trim().replace('_', "-");
         if raw.is_empty() {
-            return Err(ValueError::new("enter a language tag such as es-ES, pt-BR or ja"));
+            return Err(ValueError::new(
+                "enter a language tag such as es-ES, pt-BR or ja",
+            ));
         }
         let bad = |why: &str| {
             ValueError::new(format!(
@@ -210,7 +218,9 @@ impl LanguageTag {
         };
         let subtags: Vec<&str> = raw.split('-').collect();
         if subtags.iter().any(|s| s.is_empty() || s.len() > 8) {
-            return Err(bad("each part is 1 to 8 letters or digits, separated by '-'"));
+            return Err(bad(
+                "each part is 1 to 8 letters or digits, separated by '-'",
+            ));
         }
         if subtags
             .iter()
@@ -223,8 +233,7 @@ impl LanguageTag {
         let lang = subtags[0];
         // RFC 5646 also reserves 5–8 letter language subtags for registration, but none has
         // ever been registered; accepting them would only let typos such as "english" through.
-        if !(2..=3).contains(&lang.len()) || !lang.bytes().all(|b| b.is_ascii_alphabetic())
-        {
+        if !(2..=3).contains(&lang.len()) || !lang.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(bad("it must start with a 2- or 3-letter language code"));
         }
         out.push(lang.to_ascii_lowercase());
@@ -265,8 +274,8 @@ impl LanguageTag {
         let mut seen_variants: Vec<String> = Vec::new();
         while i < subtags.len() {
             let s = subtags[i];
-            let variant = (5..=8).contains(&s.len())
-                || (s.len() == 4 && s.as_bytes()[0].is_ascii_digit());
+            let variant =
+                (5..=8).contains(&s.len()) || (s.len() == 4 && s.as_bytes()[0].is_ascii_digit());
             if !variant {
                 break;
             }
@@ -285,7 +294,11 @@ impl LanguageTag {
             if s.len() != 1 {
                 return Err(bad(&format!("{s:?} is not in a valid position")));
             }
-            let c = s.chars().next().map(|c| c.to_ascii_lowercase()).unwrap_or('x');
+            let c = s
+                .chars()
+                .next()
+                .map(|c| c.to_ascii_lowercase())
+                .unwrap_or('x');
             if c == 'x' {
                 return Err(bad("private-use subtags (-x-…) are not accepted"));
             }
@@ -459,16 +472,31 @@ mod tests {
             );
         }
         for bad in [
-            "", "e", "english", "es--ES", "es-ES-", "1es", "es-ES-x-priv", "es ES", "es-ÉS",
-            "de-1996-1996", "en-a",
+            "",
+            "e",
+            "english",
+            "es--ES",
+            "es-ES-",
+            "1es",
+            "es-ES-x-priv",
+            "es ES",
+            "es-ÉS",
+            "de-1996-1996",
+            "en-a",
         ] {
-            assert!(LanguageTag::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                LanguageTag::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 
     #[test]
     fn movie_ids_are_positive_digits() {
-        assert_eq!(MovieId::parse(" 81234567 ").map(|m| m.get()), Ok(81_234_567));
+        assert_eq!(
+            MovieId::parse(" 81234567 ").map(|m| m.get()),
+            Ok(81_234_567)
+        );
         for bad in ["", "0", "-5", "12a", "1234567890123", "1.5"] {
             assert!(MovieId::parse(bad).is_err(), "{bad:?}");
         }
@@ -480,7 +508,15 @@ mod tests {
             Email::parse(" Ana@Studio.COM ").map(|e| e.to_string()),
             Ok("ana@studio.com".into())
         );
-        for bad in ["", "ana", "@studio.com", "ana@", "a b@c.d", "ana@-x.com", "ana@x..com"] {
+        for bad in [
+            "",
+            "ana",
+            "@studio.com",
+            "ana@",
+            "a b@c.d",
+            "ana@-x.com",
+            "ana@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -18,7 +18,11 @@ pub fn describe(e: AppError) -> anyhow::Error {
             fields
                 .0
                 .iter()
-                .map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") })
+                .map(|(f, m)| if f.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{f}: {m}")
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
@@ -122,7 +126,10 @@ pub async fn org(command: OrgCommand) -> anyhow::Result<ExitCode> {
     match command {
         OrgCommand::Add { name, kind, db } => {
             let app = db.open_app().await?;
-            let org = app.create_org(Actor::Operator, &name, &kind).await.map_err(describe)?;
+            let org = app
+                .create_org(Actor::Operator, &name, &kind)
+                .await
+                .map_err(describe)?;
             println!("Added {} organisation {} ({}).", org.kind, org.name, org.id);
         }
         OrgCommand::List { db } => {
@@ -138,7 +145,14 @@ pub async fn org(command: OrgCommand) -> anyhow::Result<ExitCode> {
 pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     crate::config::init_tracing("warn");
     match command {
-        UserCommand::Add { email, name, org, roles, password, db } => {
+        UserCommand::Add {
+            email,
+            name,
+            org,
+            roles,
+            password,
+            db,
+        } => {
             let app = db.open_app().await?;
             let input = NewUserInput {
                 org,
@@ -147,28 +161,58 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 roles,
                 password: password.read()?,
             };
-            let u = app.create_user(Actor::Operator, &input).await.map_err(describe)?;
+            let u = app
+                .create_user(Actor::Operator, &input)
+                .await
+                .map_err(describe)?;
             println!(
                 "Added {} <{}> to {} with roles [{}]{}.",
                 u.user.display_name,
                 u.user.email,
                 u.org.name,
                 u.user.roles.to_csv(),
-                if u.user.password_hash.is_some() { "" } else { "; set a password with `locportal user set-password` before they can sign in" }
+                if u.user.password_hash.is_some() {
+                    ""
+                } else {
+                    "; set a password with `locportal user set-password` before they can sign in"
+                }
             );
         }
-        UserCommand::SetPassword { email, password, db } => {
+        UserCommand::SetPassword {
+            email,
+            password,
+            db,
+        } => {
             let app = db.open_app().await?;
             let Some(p) = password.read()? else {
-                return Err(anyhow!("give the new password with --password-stdin (or --password)"));
+                return Err(anyhow!(
+                    "give the new password with --password-stdin (or --password)"
+                ));
             };
-            let u = app.user_by_email(Actor::Operator, &email).await.map_err(describe)?;
-            app.set_user_password(Actor::Operator, u.user.id, &p).await.map_err(describe)?;
-            println!("Password set for {}; their sessions were signed out.", u.user.email);
+            let u = app
+                .user_by_email(Actor::Operator, &email)
+                .await
+                .map_err(describe)?;
+            app.set_user_password(Actor::Operator, u.user.id, &p)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Password set for {}; their sessions were signed out.",
+                u.user.email
+            );
         }
-        UserCommand::Roles { email, set, add, remove, db } => {
+        UserCommand::Roles {
+            email,
+            set,
+            add,
+            remove,
+            db,
+        } => {
             let app = db.open_app().await?;
-            let u = app.user_by_email(Actor::Operator, &email).await.map_err(describe)?;
+            let u = app
+                .user_by_email(Actor::Operator, &email)
+                .await
+                .map_err(describe)?;
             let mut roles = u.user.roles;
             if let Some(s) = set {
                 roles = Roles::parse_csv(&s).map_err(|e| anyhow!("{e}"))?;
@@ -188,7 +232,9 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                     roles: Some(roles.to_csv()),
                     ..Default::default()
                 };
-                app.update_user(Actor::Operator, u.user.id, &change).await.map_err(describe)?;
+                app.update_user(Actor::Operator, u.user.id, &change)
+                    .await
+                    .map_err(describe)?;
             }
             println!("{}: [{}]", u.user.email, roles.to_csv());
         }
