@@ -13,7 +13,12 @@ use config::{DatabaseArgs, ServeArgs};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "locportal", version, about = "Content Localization Portal", propagate_version = true)]
+#[command(
+    name = "locportal",
+    version,
+    about = "Content Localization Portal",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +67,10 @@ fn main() -> ExitCode {
     {
         return check_wav::run(args);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("locportal: cannot start the async runtime: {e}");

@@ -249,7 +249,9 @@ pub trait FollowRepo: Send {
 
 /// One database transaction offering every repository.
 #[async_trait]
-pub trait Tx: OrgRepo + UserRepo + SessionRepo + ApiTokenRepo + ThrottleRepo + ProjectRepo + FollowRepo + Send {
+pub trait Tx:
+    OrgRepo + UserRepo + SessionRepo + ApiTokenRepo + ThrottleRepo + ProjectRepo + FollowRepo + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

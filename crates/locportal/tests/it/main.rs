@@ -20,7 +20,12 @@ fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -50,51 +55,175 @@ async fn admin_commands(db: TestDb) {
     assert!(out.contains("up to date"), "{out}");
     ok(&db, &["migrate"], None);
 
-    ok(&db, &["org", "add", "Northlight Pictures", "--kind", "studio"], None);
+    ok(
+        &db,
+        &["org", "add", "Northlight Pictures", "--kind", "studio"],
+        None,
+    );
     ok(&db, &["org", "add", "Iberia Voices"], None);
     let err = fails(&db, &["org", "add", "iberia voices"], None);
     assert!(err.contains("already exists"), "{err}");
-    let err = fails(&db, &["org", "add", "Other Studio", "--kind", "studio"], None);
+    let err = fails(
+        &db,
+        &["org", "add", "Other Studio", "--kind", "studio"],
+        None,
+    );
     assert!(err.contains("already the studio"), "{err}");
     let out = ok(&db, &["org", "list"], None);
-    assert!(out.contains("studio") && out.contains("Iberia Voices"), "{out}");
+    assert!(
+        out.contains("studio") && out.contains("Iberia Voices"),
+        "{out}"
+    );
 
     let out = ok(
         &db,
-        &["user", "add", "Ana@Northlight.test", "--name", "Ana Admin", "--org", "Northlight Pictures", "--roles", "portal_user,admin", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "Ana@Northlight.test",
+            "--name",
+            "Ana Admin",
+            "--org",
+            "Northlight Pictures",
+            "--roles",
+            "portal_user,admin",
+            "--password-stdin",
+        ],
         Some("a long enough phrase\n"),
     );
-    assert!(out.contains("ana@northlight.test") && out.contains("portal_user,admin"), "{out}");
-    let out = ok(&db, &["user", "add", "marta@iberiavoices.test", "--name", "Marta", "--org", "Iberia Voices"], None);
-    assert!(out.contains("set a password"), "a user without a password is told how to get one: {out}");
-    let err = fails(&db, &["user", "add", "x@y.test", "--name", "X", "--org", "Nobody Ltd"], None);
+    assert!(
+        out.contains("ana@northlight.test") && out.contains("portal_user,admin"),
+        "{out}"
+    );
+    let out = ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "marta@iberiavoices.test",
+            "--name",
+            "Marta",
+            "--org",
+            "Iberia Voices",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("set a password"),
+        "a user without a password is told how to get one: {out}"
+    );
+    let err = fails(
+        &db,
+        &[
+            "user",
+            "add",
+            "x@y.test",
+            "--name",
+            "X",
+            "--org",
+            "Nobody Ltd",
+        ],
+        None,
+    );
     assert!(err.contains("no organisation called"), "{err}");
-    let err = fails(&db, &["user", "add", "x@y.test", "--name", "X", "--org", "Iberia Voices", "--roles", "wizard"], None);
+    let err = fails(
+        &db,
+        &[
+            "user",
+            "add",
+            "x@y.test",
+            "--name",
+            "X",
+            "--org",
+            "Iberia Voices",
+            "--roles",
+            "wizard",
+        ],
+        None,
+    );
     assert!(err.contains("unknown role"), "{err}");
-    let err = fails(&db, &["user", "add", "marta@iberiavoices.test", "--name", "M", "--org", "Iberia Voices"], None);
+    let err = fails(
+        &db,
+        &[
+            "user",
+            "add",
+            "marta@iberiavoices.test",
+            "--name",
+            "M",
+            "--org",
+            "Iberia Voices",
+        ],
+        None,
+    );
     assert!(err.contains("already exists"), "{err}");
 
-    let err = fails(&db, &["user", "set-password", "marta@iberiavoices.test", "--password-stdin"], Some("short\n"));
+    let err = fails(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "marta@iberiavoices.test",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
     assert!(err.contains("at least 10 characters"), "{err}");
-    ok(&db, &["user", "set-password", "marta@iberiavoices.test", "--password-stdin"], Some("another long phrase\n"));
+    ok(
+        &db,
+        &[
+            "user",
+            "set-password",
+            "marta@iberiavoices.test",
+            "--password-stdin",
+        ],
+        Some("another long phrase\n"),
+    );
 
     let out = ok(&db, &["user", "roles", "marta@iberiavoices.test"], None);
     assert!(out.trim().ends_with("[portal_user]"), "{out}");
-    let out = ok(&db, &["user", "roles", "marta@iberiavoices.test", "--add", "author", "--remove", "portal_user"], None);
+    let out = ok(
+        &db,
+        &[
+            "user",
+            "roles",
+            "marta@iberiavoices.test",
+            "--add",
+            "author",
+            "--remove",
+            "portal_user",
+        ],
+        None,
+    );
     assert!(out.trim().ends_with("[author]"), "{out}");
-    let err = fails(&db, &["user", "roles", "marta@iberiavoices.test", "--add", "admin"], None);
+    let err = fails(
+        &db,
+        &["user", "roles", "marta@iberiavoices.test", "--add", "admin"],
+        None,
+    );
     assert!(err.contains("studio roles"), "{err}");
     let out = ok(&db, &["user", "list"], None);
-    assert!(out.contains("marta@iberiavoices.test") && out.contains("[author]"), "{out}");
+    assert!(
+        out.contains("marta@iberiavoices.test") && out.contains("[author]"),
+        "{out}"
+    );
 
     // The password set on the command line signs in through the use case.
     let app = app::App::new(db.store.clone());
-    app.sign_in("marta@iberiavoices.test", "another long phrase", "127.0.0.1").await.unwrap();
+    app.sign_in(
+        "marta@iberiavoices.test",
+        "another long phrase",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
 }
 
 async fn demo_twice_adds_nothing(db: TestDb) {
     let first = ok(&db, &["demo"], None);
-    assert!(first.contains("pm@northlight.test") && first.contains("lucia@iberiavoices.test"), "{first}");
+    assert!(
+        first.contains("pm@northlight.test") && first.contains("lucia@iberiavoices.test"),
+        "{first}"
+    );
     let users = ok(&db, &["user", "list"], None);
     ok(&db, &["demo"], None);
     assert_eq!(ok(&db, &["user", "list"], None), users);
@@ -102,7 +231,11 @@ async fn demo_twice_adds_nothing(db: TestDb) {
 }
 
 async fn serve_and_healthcheck(db: TestDb) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
     let url = format!("http://{bind}");
     let data = tempfile::tempdir().unwrap();
@@ -116,20 +249,32 @@ async fn serve_and_healthcheck(db: TestDb) {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let healthy = loop {
-        let out = Command::new(BIN).args(["healthcheck", "--url", &url]).output().unwrap();
+        let out = Command::new(BIN)
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap();
         if out.status.success() {
             break String::from_utf8_lossy(&out.stdout).to_string();
         }
-        assert!(Instant::now() < deadline, "the portal did not become healthy");
+        assert!(
+            Instant::now() < deadline,
+            "the portal did not become healthy"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(healthy.contains("\"status\":\"ok\""), "{healthy}");
     let _ = server.kill();
     let out = server.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Demo accounts") && stdout.contains("locportal is running at"), "{stdout}");
+    assert!(
+        stdout.contains("Demo accounts") && stdout.contains("locportal is running at"),
+        "{stdout}"
+    );
     // Nobody is listening any more: the check fails.
-    let out = Command::new(BIN).args(["healthcheck", "--url", &url]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
 
@@ -144,7 +289,11 @@ fn zero_flags_uses_sqlite_under_data() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("data/locportal.db").exists());
 }
 
@@ -156,7 +305,10 @@ fn unknown_database_schemes_are_refused() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unsupported database URL") && err.contains("sqlite://"), "{err}");
+    assert!(
+        err.contains("unsupported database URL") && err.contains("sqlite://"),
+        "{err}"
+    );
 }
 
 #[test]
