@@ -2,10 +2,9 @@
 //!
 //! Secrets (session cookies, API tokens) are 256 random bits shown once; only their SHA-256 is
 //! stored, so a copy of the database cannot be used to sign in. Passwords are hashed with
-//! argon2id on a blocking thread so a sign-in never stalls other requests.
+//! argon2id on two dedicated threads so a sign-in never stalls other requests.
 
 use crate::{App, AppError, AppResult};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use domain::throttle;
 use domain::{Email, Name, Organisation, Password, Subject, TokenId};
 use rand::RngCore;
@@ -52,17 +51,11 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// Hashes a new password with argon2id (default parameters: 19 MiB, 2 passes).
+/// Hashes a new password with argon2id (see [`crate::passwords`]).
 pub async fn hash_password(password: &Password) -> AppResult<String> {
-    let plain = password.expose().to_string();
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(plain.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?
+    crate::passwords::hash(password.expose())
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
 }
 
 /// Checks a password against a stored PHC string. With no stored hash, a dummy hash is checked so
@@ -70,17 +63,13 @@ pub async fn hash_password(password: &Password) -> AppResult<String> {
 async fn verify_password(stored: Option<String>, plain: &str) -> bool {
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
         p5kRLbrUVbcxPVVMf8rb6C6wTBrt3HHgsiRw6pQGcbQ";
-    let has_hash = stored.is_some();
-    let hash = stored.unwrap_or_else(|| DUMMY.to_string());
-    let plain = plain.to_string();
-    let ok = tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(plain.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false);
-    ok && has_hash
+    match stored {
+        Some(hash) => crate::passwords::verify(plain, &hash).await,
+        None => {
+            crate::passwords::verify(plain, DUMMY).await;
+            false
+        }
+    }
 }
 
 fn subject_of(u: &UserWithOrg) -> Subject {
@@ -132,6 +121,7 @@ impl App {
         let user = match user {
             Some(u) if password_ok && !u.user.disabled => u,
             _ => {
+                tx.prune_sign_in_failures(since).await?;
                 tx.record_sign_in_failure(&email_key, now).await?;
                 tx.record_sign_in_failure(&addr_key, now).await?;
                 tx.commit().await?;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod passwords;
 pub mod projects;
 
 pub use clock::{Clock, SystemClock};

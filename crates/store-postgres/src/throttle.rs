@@ -41,4 +41,13 @@ impl ThrottleRepo for PgTx {
             .map_err(db_error)?;
         Ok(())
     }
+
+    async fn prune_sign_in_failures(&mut self, before: OffsetDateTime) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(before)
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
 }

@@ -644,6 +644,34 @@ pub async fn api_token_names_are_unique_per_user_among_live_tokens(store: &dyn S
 // ---------------------------------------------------------------------------------------------
 // Sign-in throttling
 
+pub async fn throttle_prunes_old_failures(store: &dyn Store) {
+    let mut tx = begin(store).await;
+    tx.record_sign_in_failure("addr:192.0.2.7", at(0))
+        .await
+        .unwrap();
+    tx.record_sign_in_failure("account:old@studio.com", at(1))
+        .await
+        .unwrap();
+    tx.record_sign_in_failure("addr:192.0.2.7", at(50))
+        .await
+        .unwrap();
+    assert_eq!(tx.prune_sign_in_failures(at(10)).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.sign_in_failures("addr:192.0.2.7", at(-100))
+            .await
+            .unwrap(),
+        (1, Some(at(50)))
+    );
+    assert_eq!(
+        tx.sign_in_failures("account:old@studio.com", at(-100))
+            .await
+            .unwrap(),
+        (0, None)
+    );
+}
+
 pub async fn throttle_counts_since_and_clears(store: &dyn Store) {
     let mut tx = begin(store).await;
     for s in [0, 10, 20] {

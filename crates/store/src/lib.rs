@@ -202,6 +202,8 @@ pub trait ThrottleRepo: Send {
         since: OffsetDateTime,
     ) -> StoreResult<(u32, Option<OffsetDateTime>)>;
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<()>;
+    /// Forgets every failure older than `before`, whatever its key; returns how many.
+    async fn prune_sign_in_failures(&mut self, before: OffsetDateTime) -> StoreResult<u64>;
 }
 
 #[async_trait]

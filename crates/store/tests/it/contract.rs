@@ -16,6 +16,7 @@ testkit::both_backends!(store: store::contract => [
     api_tokens_touch,
     api_token_names_are_unique_per_user_among_live_tokens,
     throttle_counts_since_and_clears,
+    throttle_prunes_old_failures,
     projects_round_trip,
     projects_update_replaces_everything_and_keeps_episode_ids,
     projects_movie_ids_are_unique_across_projects_and_episodes,
