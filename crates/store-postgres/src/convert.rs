@@ -1,11 +1,11 @@
 //! Between PostgreSQL values and domain values, and the one place where a PostgreSQL error
 //! becomes a [`StoreError`].
 
-use domain::{
-    Email, LanguageTag, MovieId, Name, OrgKind, Organisation, ProjectKind, Roles, Service,
+use domain::{OrgKind, Organisation};
+pub(crate) use store::columns::{
+    email, fold, language, like_escape, movie_id, name, number, parsed, project_kind, roles,
+    service,
 };
-use std::fmt::{Debug, Display};
-use std::str::FromStr;
 use store::{Conflict, StoreError, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -31,68 +31,11 @@ fn conflict_for(constraint: &str) -> Conflict {
     }
 }
 
-pub(crate) fn corrupt(column: &str, value: impl Debug, why: impl Display) -> StoreError {
-    StoreError::Corrupt(format!("{column} = {value:?}: {why}"))
-}
-
-/// The lower-cased form used for case-insensitive matching and ordering. The SQLite backend
-/// computes it with the same code (SQLite's lower() folds only ASCII), so both match alike.
-pub(crate) fn fold(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
-pub(crate) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A timestamp as stored: microsecond precision, finer precision cut off (rounded down, as the
 /// SQLite backend does; the driver alone would round towards 2000-01-01).
 pub(crate) fn at(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
         .unwrap_or(t)
-}
-
-pub(crate) fn name(column: &str, s: &str) -> StoreResult<Name> {
-    Name::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn email(column: &str, s: &str) -> StoreResult<Email> {
-    Email::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn language(column: &str, s: &str) -> StoreResult<LanguageTag> {
-    LanguageTag::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn movie_id(column: &str, n: i64) -> StoreResult<MovieId> {
-    MovieId::new(n).map_err(|e| corrupt(column, n, e))
-}
-
-pub(crate) fn roles(column: &str, s: &str) -> StoreResult<Roles> {
-    Roles::parse_csv(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn parsed<T>(column: &str, s: &str) -> StoreResult<T>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    s.parse().map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn number(column: &str, n: i64) -> StoreResult<u32> {
-    u32::try_from(n).map_err(|e| corrupt(column, n, e))
 }
 
 pub(crate) fn position(i: usize) -> i32 {
@@ -108,12 +51,4 @@ pub(crate) fn organisation((id, name_s, kind_s): OrgRow) -> StoreResult<Organisa
         name: name("organisations.name", &name_s)?,
         kind: parsed::<OrgKind>("organisations.kind", &kind_s)?,
     })
-}
-
-pub(crate) fn project_kind(s: &str) -> StoreResult<ProjectKind> {
-    parsed("projects.kind", s)
-}
-
-pub(crate) fn service(s: &str) -> StoreResult<Service> {
-    parsed("assignments.service", s)
 }

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use domain::{Assignment, Episode, MovieId, Project, ProjectId, ProjectScope, Season};
 use sqlx::{Postgres, QueryBuilder};
 use std::collections::HashMap;
+use store::columns::movie_id_prefix_ranges;
 use store::{ProjectRepo, ProjectSummary, StoreError, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -30,26 +31,6 @@ pub(crate) fn push_scope(q: &mut QueryBuilder<Postgres>, scope: ProjectScope) {
             q.push(" AND false");
         }
     }
-}
-
-/// The movie IDs whose decimal form starts with `digits`, as inclusive ranges, so that a prefix
-/// search is a handful of index range scans: "81" → 81..=81, 810..=819, 8100..=8199, …
-fn movie_id_prefix_ranges(digits: &str) -> Vec<(i64, i64)> {
-    let valid = !digits.is_empty()
-        && digits.len() <= 12
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    let Some(first) = valid.then(|| digits.parse::<i64>().ok()).flatten() else {
-        return Vec::new();
-    };
-    let (mut lo, mut hi) = (first, first);
-    let mut ranges = Vec::new();
-    for _ in digits.len()..=12 {
-        ranges.push((lo, hi.min(MovieId::MAX)));
-        lo *= 10;
-        hi = hi * 10 + 9;
-    }
-    ranges
 }
 
 fn summary_head(row: ProjectRow) -> StoreResult<ProjectSummary> {
@@ -454,20 +435,5 @@ impl ProjectRepo for PgTx {
             .await
             .map_err(db_error)?;
         self.summaries(rows).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::movie_id_prefix_ranges;
-
-    #[test]
-    fn prefix_ranges_cover_every_length() {
-        assert_eq!(
-            movie_id_prefix_ranges("81")[..3],
-            [(81, 81), (810, 819), (8100, 8199)]
-        );
-        assert_eq!(movie_id_prefix_ranges("81").len(), 11);
-        assert!(movie_id_prefix_ranges("0").is_empty());
     }
 }

@@ -1,11 +1,12 @@
 //! Between SQLite values and domain values: ids as text, timestamps as microseconds, and the one
 //! place where a SQLite error becomes a [`StoreError`].
 
-use domain::{
-    Email, LanguageTag, MovieId, Name, OrgKind, Organisation, ProjectKind, Roles, Service,
-};
+use domain::{OrgKind, Organisation};
 use std::fmt::Display;
-use std::str::FromStr;
+pub(crate) use store::columns::{
+    corrupt, email, fold, language, like_escape, movie_id, name, number, parsed, project_kind,
+    roles, service,
+};
 use store::{Conflict, StoreError, StoreResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,31 +37,6 @@ fn conflict_for(columns: &str) -> Conflict {
     }
 }
 
-pub(crate) fn corrupt(column: &str, value: impl std::fmt::Debug, why: impl Display) -> StoreError {
-    StoreError::Corrupt(format!("{column} = {value:?}: {why}"))
-}
-
-/// The lower-cased form used for case-insensitive matching and ordering. Computed here rather
-/// than with SQL's lower(), which folds only ASCII on SQLite.
-pub(crate) fn fold(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
-pub(crate) fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// An id as stored: the hyphenated lower-case form every id type displays as.
 pub(crate) fn uuid_text(id: impl Display) -> String {
     id.to_string()
@@ -88,38 +64,6 @@ pub(crate) fn opt_timestamp(column: &str, us: Option<i64>) -> StoreResult<Option
     us.map(|us| timestamp(column, us)).transpose()
 }
 
-pub(crate) fn name(column: &str, s: &str) -> StoreResult<Name> {
-    Name::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn email(column: &str, s: &str) -> StoreResult<Email> {
-    Email::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn language(column: &str, s: &str) -> StoreResult<LanguageTag> {
-    LanguageTag::parse(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn movie_id(column: &str, n: i64) -> StoreResult<MovieId> {
-    MovieId::new(n).map_err(|e| corrupt(column, n, e))
-}
-
-pub(crate) fn roles(column: &str, s: &str) -> StoreResult<Roles> {
-    Roles::parse_csv(s).map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn parsed<T>(column: &str, s: &str) -> StoreResult<T>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    s.parse().map_err(|e| corrupt(column, s, e))
-}
-
-pub(crate) fn number(column: &str, n: i64) -> StoreResult<u32> {
-    u32::try_from(n).map_err(|e| corrupt(column, n, e))
-}
-
 pub(crate) fn position(i: usize) -> i64 {
     i64::try_from(i).unwrap_or(i64::MAX)
 }
@@ -133,12 +77,4 @@ pub(crate) fn organisation((id_s, name_s, kind_s): OrgRow) -> StoreResult<Organi
         name: name("organisations.name", &name_s)?,
         kind: parsed::<OrgKind>("organisations.kind", &kind_s)?,
     })
-}
-
-pub(crate) fn project_kind(s: &str) -> StoreResult<ProjectKind> {
-    parsed("projects.kind", s)
-}
-
-pub(crate) fn service(s: &str) -> StoreResult<Service> {
-    parsed("assignments.service", s)
 }

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use domain::{Assignment, Episode, MovieId, Project, ProjectId, ProjectScope, Season, SeasonId};
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::HashMap;
+use store::columns::movie_id_prefix_ranges;
 use store::{ProjectRepo, ProjectSummary, StoreError, StoreResult};
 use time::OffsetDateTime;
 
@@ -29,26 +30,6 @@ pub(crate) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: ProjectScope) {
             q.push(" AND 0 = 1");
         }
     }
-}
-
-/// The movie IDs whose decimal form starts with `digits`, as inclusive ranges, so that a prefix
-/// search is a handful of index range scans: "81" → 81..=81, 810..=819, 8100..=8199, …
-fn movie_id_prefix_ranges(digits: &str) -> Vec<(i64, i64)> {
-    let valid = !digits.is_empty()
-        && digits.len() <= 12
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    let Some(first) = valid.then(|| digits.parse::<i64>().ok()).flatten() else {
-        return Vec::new();
-    };
-    let (mut lo, mut hi) = (first, first);
-    let mut ranges = Vec::new();
-    for _ in digits.len()..=12 {
-        ranges.push((lo, hi.min(MovieId::MAX)));
-        lo *= 10;
-        hi = hi * 10 + 9;
-    }
-    ranges
 }
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
@@ -467,31 +448,5 @@ impl ProjectRepo for SqliteTx {
             .await
             .map_err(db_error)?;
         self.summaries(rows).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::movie_id_prefix_ranges;
-
-    #[test]
-    fn prefix_ranges_cover_every_length() {
-        assert_eq!(
-            movie_id_prefix_ranges("81")[..3],
-            [(81, 81), (810, 819), (8100, 8199)]
-        );
-        assert_eq!(movie_id_prefix_ranges("81").len(), 11);
-        assert_eq!(
-            movie_id_prefix_ranges("123456789012"),
-            vec![(123_456_789_012, 123_456_789_012)]
-        );
-        assert_eq!(
-            movie_id_prefix_ranges("9").last(),
-            Some(&(900_000_000_000, 999_999_999_999))
-        );
-        assert!(movie_id_prefix_ranges("0").is_empty());
-        assert!(movie_id_prefix_ranges("12a").is_empty());
-        assert!(movie_id_prefix_ranges("1234567890123").is_empty());
-        assert!(movie_id_prefix_ranges("").is_empty());
     }
 }

@@ -16,6 +16,7 @@ use domain::{
 };
 use time::OffsetDateTime;
 
+pub mod columns;
 #[cfg(feature = "contract")]
 pub mod contract;
 

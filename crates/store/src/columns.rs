@@ -1,0 +1,118 @@
+//! Backend-independent helpers for the store implementations: turning column values back into
+//! domain values (a failure is [`StoreError::Corrupt`], naming the column), the folded form used
+//! for case-insensitive search, `LIKE` escaping, and movie-ID prefix ranges.
+
+use crate::{StoreError, StoreResult};
+use domain::{Email, LanguageTag, MovieId, Name, ProjectKind, Roles, Service};
+use std::fmt::{Debug, Display};
+use std::str::FromStr;
+
+pub fn corrupt(column: &str, value: impl Debug, why: impl Display) -> StoreError {
+    StoreError::Corrupt(format!("{column} = {value:?}: {why}"))
+}
+
+/// The lower-cased form used for case-insensitive matching and ordering. Computed here rather
+/// than with SQL's lower(), which folds only ASCII on SQLite.
+pub fn fold(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Escapes `%`, `_` and `\` for `LIKE … ESCAPE '\'`.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn name(column: &str, s: &str) -> StoreResult<Name> {
+    Name::parse(s).map_err(|e| corrupt(column, s, e))
+}
+
+pub fn email(column: &str, s: &str) -> StoreResult<Email> {
+    Email::parse(s).map_err(|e| corrupt(column, s, e))
+}
+
+pub fn language(column: &str, s: &str) -> StoreResult<LanguageTag> {
+    LanguageTag::parse(s).map_err(|e| corrupt(column, s, e))
+}
+
+pub fn movie_id(column: &str, n: i64) -> StoreResult<MovieId> {
+    MovieId::new(n).map_err(|e| corrupt(column, n, e))
+}
+
+pub fn roles(column: &str, s: &str) -> StoreResult<Roles> {
+    Roles::parse_csv(s).map_err(|e| corrupt(column, s, e))
+}
+
+pub fn parsed<T>(column: &str, s: &str) -> StoreResult<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    s.parse().map_err(|e| corrupt(column, s, e))
+}
+
+pub fn number(column: &str, n: i64) -> StoreResult<u32> {
+    u32::try_from(n).map_err(|e| corrupt(column, n, e))
+}
+
+pub fn project_kind(s: &str) -> StoreResult<ProjectKind> {
+    parsed("projects.kind", s)
+}
+
+pub fn service(s: &str) -> StoreResult<Service> {
+    parsed("assignments.service", s)
+}
+/// The movie IDs whose decimal form starts with `digits`, as inclusive ranges, so that a prefix
+/// search is a handful of index range scans: "81" → 81..=81, 810..=819, 8100..=8199, …
+pub fn movie_id_prefix_ranges(digits: &str) -> Vec<(i64, i64)> {
+    let valid = !digits.is_empty()
+        && digits.len() <= 12
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    let Some(first) = valid.then(|| digits.parse::<i64>().ok()).flatten() else {
+        return Vec::new();
+    };
+    let (mut lo, mut hi) = (first, first);
+    let mut ranges = Vec::new();
+    for _ in digits.len()..=12 {
+        ranges.push((lo, hi.min(MovieId::MAX)));
+        lo *= 10;
+        hi = hi * 10 + 9;
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges_cover_every_length() {
+        assert_eq!(
+            movie_id_prefix_ranges("81").get(..3),
+            Some(&[(81, 81), (810, 819), (8100, 8199)][..])
+        );
+        assert_eq!(movie_id_prefix_ranges("81").len(), 11);
+        assert_eq!(
+            movie_id_prefix_ranges("999999999999"),
+            vec![(MovieId::MAX, MovieId::MAX)]
+        );
+        assert!(movie_id_prefix_ranges("0").is_empty());
+        assert!(movie_id_prefix_ranges("8x").is_empty());
+    }
+
+    #[test]
+    fn folding_and_escaping() {
+        assert_eq!(fold("  Ñandú   Rojo "), "ñandú rojo");
+        assert_eq!(like_escape("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}
