@@ -37,6 +37,8 @@ pub struct NewSession {
     pub secret: String,
     pub csrf_token: String,
     pub expires_at: time::OffsetDateTime,
+    /// Whether the account may use the portal; without it the user's home is "My tasks".
+    pub portal_access: bool,
 }
 
 pub const API_TOKEN_PREFIX: &str = "lpt_";
@@ -140,10 +142,17 @@ impl App {
         tx.insert_session(&session).await?;
         tx.delete_expired_sessions(now).await?;
         tx.commit().await?;
+        let portal_access = domain::authorize(
+            Some(&subject_of(&user)),
+            domain::Action::UsePortal,
+            domain::Resource::Portal,
+        )
+        .is_allowed();
         Ok(NewSession {
             secret,
             csrf_token: session.csrf_token,
             expires_at: session.expires_at,
+            portal_access,
         })
     }
 

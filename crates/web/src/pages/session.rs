@@ -82,7 +82,11 @@ pub async fn sign_in(
     {
         Ok(session) => {
             let max_age = (session.expires_at - state.app.now()).whole_seconds();
-            let mut resp = Redirect::to(&safe_next(&form.next)).into_response();
+            let mut target = safe_next(&form.next);
+            if !session.portal_access && target == "/" {
+                target = "/tasks".to_string();
+            }
+            let mut resp = Redirect::to(&target).into_response();
             if let Ok(v) = HeaderValue::from_str(&set_cookie(
                 SESSION_COOKIE,
                 &session.secret,

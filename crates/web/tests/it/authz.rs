@@ -220,6 +220,20 @@ pub async fn csrf_is_required(db: TestDb) {
 /// The linguist is refused every portal page with a page that says why, and sees My tasks.
 pub async fn linguist_sees_only_tasks(db: TestDb) {
     let t = TestApp::spawn(db).await;
+    // Signing in lands on My tasks, not on a refusal.
+    let anon = t.anonymous().await;
+    let r = anon
+        .client
+        .post(t.url("/sign-in"))
+        .form(&[
+            ("email", "lucia@iberiavoices.test"),
+            ("password", crate::harness::PASSWORD),
+            ("csrf", anon.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/tasks");
     let l = t.sign_in("lucia@iberiavoices.test").await;
     let (status, html) = l.get("/").await;
     assert_eq!(status, 403);
