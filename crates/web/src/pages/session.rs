@@ -130,7 +130,7 @@ fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> St
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .last()
+            .next_back()
     {
         return last.to_string();
     }
