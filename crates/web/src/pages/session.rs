@@ -129,8 +129,7 @@ fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> St
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .next_back()
+            .rfind(|v| !v.is_empty())
     {
         return last.to_string();
     }
