@@ -236,6 +236,8 @@ impl KFilter {
 
 /// BS.1770-4 Annex 2: the 48-tap interpolating FIR for 4× oversampling, as four polyphase
 /// branches of 12 taps (phase 2 and 3 are phase 1 and 0 reversed: the prototype is symmetric).
+// The values are exact binary fractions, written as the Recommendation prints them.
+#[allow(clippy::excessive_precision)]
 pub const TRUE_PEAK_PHASES: [[f32; 12]; 4] = [
     [
         0.001_708_984_375,
@@ -505,7 +507,8 @@ impl Gate {
 
     /// Adds one block's mean square (already channel-weighted and summed).
     pub fn add(&mut self, energy: f64) {
-        if !(energy > self.abs_energy) || !energy.is_finite() {
+        // NaN is not finite, so it never reaches the comparison.
+        if !energy.is_finite() || energy <= self.abs_energy {
             return;
         }
         if self.counts.is_empty() {

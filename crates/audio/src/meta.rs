@@ -432,14 +432,12 @@ pub fn parse_list(buf: &[u8], info: &mut Vec<InfoEntry>, cues: &mut Vec<Cue>) {
         let end = body.saturating_add(size).min(buf.len());
         let payload = buf.get(body..end).unwrap_or_default();
         match form {
-            b"INFO" => {
-                if info.len() < MAX_INFO_ENTRIES {
-                    let (text, _) = fixed_text(payload);
-                    info.push(InfoEntry {
-                        id: id_text(id),
-                        text,
-                    });
-                }
+            b"INFO" if info.len() < MAX_INFO_ENTRIES => {
+                let (text, _) = fixed_text(payload);
+                info.push(InfoEntry {
+                    id: id_text(id),
+                    text,
+                });
             }
             b"adtl" if id == b"labl" || id == b"note" => {
                 if let Some(cue_id) = le32(payload, 0) {

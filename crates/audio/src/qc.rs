@@ -42,21 +42,12 @@ const RMS_FLOOR: f64 = -120.0;
 const RMS_STEP: f64 = 0.1;
 
 /// What to compute besides the always-on measures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct QcOptions {
     /// Columns of the waveform picture; 0 for none.
     pub waveform_columns: usize,
     /// Threads to use; 0 for as many as the machine has.
     pub threads: usize,
-}
-
-impl Default for QcOptions {
-    fn default() -> Self {
-        Self {
-            waveform_columns: 0,
-            threads: 0,
-        }
-    }
 }
 
 /// Why QC could not run.

@@ -217,7 +217,11 @@ impl FrameRate {
             )));
         }
         let drop = self.dropped_per_minute();
-        if drop > 0 && tc.seconds == 0 && !tc.minutes.is_multiple_of(10) && u64::from(tc.frames) < drop {
+        if drop > 0
+            && tc.seconds == 0
+            && !tc.minutes.is_multiple_of(10)
+            && u64::from(tc.frames) < drop
+        {
             return Err(TimecodeError::new(format!(
                 "{tc} does not exist at {} fps: drop-frame timecode skips frames 00–{:02} at the \
                  start of each minute except every tenth",
