@@ -34,6 +34,12 @@ pub async fn sign_in_out_and_cookies(db: TestDb) {
         "{cookie}"
     );
     assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     // An open redirect is not followed.
     let anon = t.anonymous().await;
     let r = anon
