@@ -196,17 +196,24 @@ struct Core {
     samples_per_column: u64,
 }
 
-/// One unit of work: a channel's core measures, its true peak, or both.
+/// One channel inside a unit of work.
 #[derive(Debug)]
-struct Meter {
+struct Track {
     channel: usize,
-    kind: SampleKind,
-    block_align: usize,
     buf: Vec<f32>,
-    pos: u64,
     non_finite: u64,
     core: Option<Box<Core>>,
     tp: Option<TruePeak>,
+}
+
+/// One unit of work: the core measures of one or two channels (two channels' K-weighting
+/// filters run interleaved, which hides most of their latency), their true peaks, or both.
+#[derive(Debug)]
+struct Meter {
+    kind: SampleKind,
+    block_align: usize,
+    tracks: Vec<Track>,
+    pos: u64,
     /// Completed 100 ms sub-block energies (channel-weighted), drained after every chunk.
     subs_out: Vec<f64>,
 }
@@ -295,9 +302,9 @@ impl Core {
         }
     }
 
-    /// One 50 ms window (the last one of the file may be shorter). Returns the channel-weighted
-    /// energy of a 100 ms sub-block when this window completes one.
-    fn window(&mut self, x: &[f32], pos: u64) -> (Option<f64>, f32) {
+    /// One 50 ms window (the last one of the file may be shorter), everything but loudness.
+    /// Returns the window's peak.
+    fn window(&mut self, x: &[f32], pos: u64) -> f32 {
         let (lo, hi, sum, sq) = stats(x);
         let peak = hi.max(-lo);
         self.peak = self.peak.max(peak);
@@ -364,10 +371,16 @@ impl Core {
             }
         }
 
-        self.sub_energy += self.kfilter.energy(x);
+        peak
+    }
+
+    /// Adds a window's K-weighted energy. Returns the channel-weighted energy of a 100 ms
+    /// sub-block when this window completes one.
+    fn loudness(&mut self, energy: f64, len: usize) -> Option<f64> {
+        self.sub_energy += energy;
         self.windows_in_sub += 1;
-        if self.windows_in_sub < 2 || x.len() < self.window {
-            return (None, peak);
+        if self.windows_in_sub < 2 || len < self.window {
+            return None;
         }
         let sub = self.sub_energy;
         self.windows_in_sub = 0;
@@ -381,7 +394,7 @@ impl Core {
             let block = self.recent.iter().sum::<f64>() / (8 * self.window) as f64;
             self.gate.add(block);
         }
-        (Some(sub * self.weight), peak)
+        Some(sub * self.weight)
     }
 
     fn scan_full_scale(&mut self, x: &[f32], pos: u64) {
@@ -480,28 +493,74 @@ impl Core {
     }
 }
 
+fn peak_of(x: &[f32]) -> f32 {
+    x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
 impl Meter {
     fn process(&mut self, raw: &[u8], window: usize) {
-        self.non_finite += self
-            .kind
-            .decode(raw, self.block_align, self.channel, &mut self.buf);
-        let buf = std::mem::take(&mut self.buf);
-        for w in buf.chunks(window.max(1)) {
-            let peak = if let Some(core) = self.core.as_mut() {
-                let (sub, peak) = core.window(w, self.pos);
-                if let Some(e) = sub {
-                    self.subs_out.push(e);
-                }
-                peak
-            } else {
-                w.iter().fold(0.0f32, |m, v| m.max(v.abs()))
-            };
-            if let Some(tp) = self.tp.as_mut() {
-                tp.process(w, peak);
-            }
-            self.pos += w.len() as u64;
+        for t in &mut self.tracks {
+            t.non_finite += self
+                .kind
+                .decode(raw, self.block_align, t.channel, &mut t.buf);
         }
-        self.buf = buf;
+        let n = self.tracks.first().map_or(0, |t| t.buf.len());
+        let window = window.max(1);
+        let mut start = 0;
+        while start < n {
+            let end = (start + window).min(n);
+            let len = end - start;
+            for Track { buf, core, tp, .. } in &mut self.tracks {
+                let w = buf.get(start..end).unwrap_or_default();
+                let peak = match core.as_mut() {
+                    Some(c) => c.window(w, self.pos),
+                    None => peak_of(w),
+                };
+                if let Some(tp) = tp.as_mut() {
+                    tp.process(w, peak);
+                }
+            }
+            let mut sub: Option<f64> = None;
+            let mut add = |e: Option<f64>| {
+                if let Some(e) = e {
+                    sub = Some(sub.unwrap_or(0.0) + e);
+                }
+            };
+            match self.tracks.as_mut_slice() {
+                [
+                    Track {
+                        buf: ba,
+                        core: Some(ca),
+                        ..
+                    },
+                    Track {
+                        buf: bb,
+                        core: Some(cb),
+                        ..
+                    },
+                ] => {
+                    let wa = ba.get(start..end).unwrap_or_default();
+                    let wb = bb.get(start..end).unwrap_or_default();
+                    let (ea, eb) = KFilter::energy_pair(&mut ca.kfilter, &mut cb.kfilter, wa, wb);
+                    add(ca.loudness(ea, len));
+                    add(cb.loudness(eb, len));
+                }
+                tracks => {
+                    for Track { buf, core, .. } in tracks {
+                        if let Some(c) = core.as_mut() {
+                            let w = buf.get(start..end).unwrap_or_default();
+                            let e = c.kfilter.energy(w);
+                            add(c.loudness(e, len));
+                        }
+                    }
+                }
+            }
+            if let Some(e) = sub {
+                self.subs_out.push(e);
+            }
+            self.pos += len as u64;
+            start = end;
+        }
     }
 }
 
@@ -609,36 +668,62 @@ pub fn measure<R: Read + Seek>(
     }
     .clamp(1, 8);
 
-    // Work units: each channel with all its measures; with fewer channels than threads the
-    // true peak (the costliest measure) runs as a unit of its own.
-    let split_tp = channels < threads;
-    let mut units: Vec<Meter> = Vec::new();
-    for ch in 0..channels {
-        let weight = weights.get(ch).copied().unwrap_or(1.0);
-        let core = Some(Box::new(Core::new(kind, rate, weight, window, columns)));
-        let meter = |core, tp| Meter {
-            channel: ch,
-            kind,
-            block_align,
-            buf: Vec::new(),
-            pos: 0,
-            non_finite: 0,
-            core,
-            tp,
-            subs_out: Vec::new(),
-        };
+    // Work units: channels in pairs (0–1, 2–3, …) so that their K-weighting filters run
+    // interleaved. With more than one thread the true peaks (the costliest measure) become units
+    // of their own, and units are dealt to threads largest first onto the least-loaded one.
+    let track = |ch: usize, core: bool, tp: bool| Track {
+        channel: ch,
+        buf: Vec::new(),
+        non_finite: 0,
+        core: core.then(|| {
+            let weight = weights.get(ch).copied().unwrap_or(1.0);
+            Box::new(Core::new(kind, rate, weight, window, columns))
+        }),
+        tp: tp.then(TruePeak::new),
+    };
+    let meter = |tracks: Vec<Track>| Meter {
+        kind,
+        block_align,
+        tracks,
+        pos: 0,
+        subs_out: Vec::new(),
+    };
+    let split_tp = threads > 1;
+    // Relative cost per sample (measured): core of a pair 9, of a single channel 7, a true peak
+    // alone 4; both measures together add up.
+    let mut units: Vec<(u32, Meter)> = Vec::new();
+    for first in (0..channels).step_by(2) {
+        let pair: Vec<usize> = (first..channels.min(first + 2)).collect();
+        let core_cost = if pair.len() == 2 { 9 } else { 7 };
         if split_tp {
-            units.push(meter(core, None));
-            units.push(meter(None, Some(TruePeak::new())));
+            units.push((
+                core_cost,
+                meter(pair.iter().map(|&c| track(c, true, false)).collect()),
+            ));
+            for &c in &pair {
+                units.push((4, meter(vec![track(c, false, true)])));
+            }
         } else {
-            units.push(meter(core, Some(TruePeak::new())));
+            let cost = core_cost + 4 * pair.len() as u32;
+            units.push((
+                cost,
+                meter(pair.iter().map(|&c| track(c, true, true)).collect()),
+            ));
         }
     }
+    units.sort_by_key(|(cost, _)| std::cmp::Reverse(*cost));
     let n_groups = threads.min(units.len()).max(1);
     let mut groups: Vec<Group> = (0..n_groups).map(|_| Vec::new()).collect();
-    for (i, u) in units.into_iter().enumerate() {
-        if let Some(g) = groups.get_mut(i % n_groups) {
+    let mut loads: Vec<u32> = vec![0; n_groups];
+    for (cost, u) in units {
+        let lightest = loads
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, l)| **l)
+            .map_or(0, |(i, _)| i);
+        if let (Some(g), Some(l)) = (groups.get_mut(lightest), loads.get_mut(lightest)) {
             g.push(u);
+            *l += cost;
         }
     }
 
@@ -739,33 +824,34 @@ pub fn measure<R: Read + Seek>(
     })?;
 
     let measured = done / block_align.max(1) as u64;
-    let mut meters = main_group;
-    meters.sort_by_key(|m| (m.channel, m.core.is_none()));
+    let mut tracks: Vec<Track> = main_group.into_iter().flat_map(|m| m.tracks).collect();
+    tracks.sort_by_key(|t| (t.channel, t.core.is_none()));
+    let frames_done = measured;
 
     let mut channels_out: Vec<ChannelQc> = Vec::new();
     let mut waveform_lanes = Vec::new();
     let mut non_finite = 0;
     let mut tp_of: Vec<f32> = vec![0.0; channels];
-    for m in &meters {
-        if let (Some(tp), Some(slot)) = (&m.tp, tp_of.get_mut(m.channel)) {
+    for t in &tracks {
+        if let (Some(tp), Some(slot)) = (&t.tp, tp_of.get_mut(t.channel)) {
             *slot = slot.max(tp.max());
         }
     }
-    for m in &mut meters {
-        let Some(core) = m.core.as_mut() else {
+    for t in &mut tracks {
+        let Some(core) = t.core.as_mut() else {
             continue;
         };
-        non_finite += m.non_finite;
+        non_finite += t.non_finite;
         core.finish();
-        let n = m.pos.max(1) as f64;
+        let n = frames_done.max(1) as f64;
         let peak = f64::from(core.peak);
-        let tp = f64::from(tp_of.get(m.channel).copied().unwrap_or(0.0)).max(peak);
-        let leading = core.first_loud.unwrap_or(m.pos);
+        let tp = f64::from(tp_of.get(t.channel).copied().unwrap_or(0.0)).max(peak);
+        let leading = core.first_loud.unwrap_or(frames_done);
         let trailing = core
             .last_loud
-            .map_or(m.pos, |l| m.pos.saturating_sub(l + 1));
+            .map_or(frames_done, |l| frames_done.saturating_sub(l + 1));
         channels_out.push(ChannelQc {
-            channel: u16::try_from(m.channel + 1).unwrap_or(u16::MAX),
+            channel: u16::try_from(t.channel + 1).unwrap_or(u16::MAX),
             sample_peak_dbfs: db(peak),
             true_peak_dbtp: db(tp),
             rms_dbfs: db_power(core.sum_sq / n),

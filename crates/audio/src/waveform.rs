@@ -147,15 +147,6 @@ impl Waveform {
                     LANE_H - 2.0
                 );
             }
-            for (first, n) in runs(lane.clipped.iter().copied()) {
-                let _ = writeln!(
-                    s,
-                    "<rect x=\"{:.0}\" y=\"{y0:.1}\" width=\"{}\" height=\"{:.1}\" fill=\"#d62728\" fill-opacity=\"0.35\"/>",
-                    LEFT + first as f64,
-                    n.max(1),
-                    LANE_H - 2.0
-                );
-            }
             let _ = writeln!(
                 s,
                 "<line x1=\"{LEFT}\" y1=\"{mid:.1}\" x2=\"{:.0}\" y2=\"{mid:.1}\" stroke=\"#ccc\"/>",
@@ -179,6 +170,16 @@ impl Waveform {
                 s,
                 "<path d=\"{d}\" stroke=\"#1f5fa8\" stroke-width=\"1\" fill=\"none\"/>"
             );
+            // Clipped columns go over the waveform so they stay visible in loud passages.
+            for (first, n) in runs(lane.clipped.iter().copied()) {
+                let _ = writeln!(
+                    s,
+                    "<rect x=\"{:.0}\" y=\"{y0:.1}\" width=\"{}\" height=\"{:.1}\" fill=\"#d62728\" fill-opacity=\"0.35\"/>",
+                    LEFT + first as f64,
+                    n.max(1),
+                    LANE_H - 2.0
+                );
+            }
         }
         // Time axis: a tick about every 100 px at a round number of seconds.
         let seconds = self.frames as f64 / f64::from(self.sample_rate.max(1));
