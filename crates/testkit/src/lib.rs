@@ -17,7 +17,7 @@
 //! per case, so failures read `sqlite::case` / `postgres::case` and one backend can be picked
 //! with a filter (`cargo test -p store -- postgres::`). Two forms:
 //!
-//! ```ignore
+//! ```text
 //! // Each case is `pub async fn case(store: &dyn store::Store)` in the module `store::contract`.
 //! testkit::both_backends!(store: store::contract => [orgs_round_trip, users_round_trip]);
 //!
