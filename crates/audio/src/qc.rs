@@ -726,6 +726,10 @@ pub fn measure<R: Read + Seek>(
             *l += cost;
         }
     }
+    // The calling thread also reads the file, so it takes the lightest group.
+    let mut order: Vec<(u32, Group)> = loads.into_iter().zip(groups).collect();
+    order.sort_by_key(|(load, _)| *load);
+    let mut groups: Vec<Group> = order.into_iter().map(|(_, g)| g).collect();
 
     // Whole windows per read, so every window but the file's last is complete.
     let window_bytes = window.saturating_mul(block_align).max(1);
