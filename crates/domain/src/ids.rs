@@ -73,3 +73,11 @@ id_type!(
     /// An API token (the id, not the secret).
     TokenId
 );
+id_type!(
+    /// A channel of a project.
+    ChannelId
+);
+id_type!(
+    /// A message in a channel.
+    MessageId
+);

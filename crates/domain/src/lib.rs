@@ -3,6 +3,7 @@
 //!
 //! Nothing in this crate performs I/O, awaits, or knows about SQL or HTTP.
 
+pub mod channels;
 pub mod ids;
 pub mod org;
 pub mod policy;
@@ -12,7 +13,8 @@ pub mod throttle;
 pub mod timecode;
 pub mod values;
 
-pub use ids::{EpisodeId, OrgId, ProjectId, SeasonId, TokenId, UserId};
+pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
+pub use ids::{ChannelId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId, UserId};
 pub use org::{OrgKind, Organisation};
 pub use policy::{
     Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize,

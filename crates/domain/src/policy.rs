@@ -7,8 +7,10 @@
 //! their own organisation's assignments. Anything else is reported as "not found" so that even the
 //! existence of another partner's work is not revealed.
 
+use crate::channels::{ChannelKind, ChannelPrefs};
 use crate::ids::{OrgId, UserId};
 use crate::org::OrgKind;
+use crate::project::Assignment;
 use crate::roles::{Role, Roles};
 use std::fmt;
 
@@ -19,6 +21,8 @@ pub struct Subject {
     pub org_id: OrgId,
     pub org_kind: OrgKind,
     pub roles: Roles,
+    /// App Settings that decide which channels the subject works in.
+    pub prefs: ChannelPrefs,
 }
 
 impl Subject {
@@ -54,6 +58,10 @@ pub enum Action {
     Administer,
     /// Create, list and revoke one's own API tokens.
     ManageOwnApiTokens,
+    /// Read a channel's messages (and count them as unread).
+    ReadChannel,
+    /// Post a message in a channel.
+    PostInChannel,
 }
 
 /// What the action is about, with the facts the decision needs (loaded by the caller).
@@ -67,6 +75,12 @@ pub enum Resource<'a> {
     Assignment { org_id: OrgId },
     /// An organisation.
     Organisation { id: OrgId, kind: OrgKind },
+    /// A channel of a project, with all of the project's assignments (they say which partner
+    /// works on which language, and so who may see the project at all).
+    Channel {
+        kind: &'a ChannelKind,
+        assignments: &'a [Assignment],
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +117,12 @@ pub enum DenyReason {
     MissingRole(Role),
     /// The object is not visible to the subject; report it as not found.
     NotVisible,
+    /// Partners read the Broadcast channel but do not post in it.
+    ReadOnlyChannel,
+    /// A vendor channel of one's own organisation for a language one has not enabled.
+    LanguageNotEnabled,
+    /// The Internal channel, for a studio user who has not enabled internal messages.
+    InternalMessagesOff,
 }
 
 impl DenyReason {
@@ -127,6 +147,15 @@ impl DenyReason {
                 role.describe()
             ),
             DenyReason::NotVisible => "Not found, or you do not have access to it.".to_string(),
+            DenyReason::ReadOnlyChannel => "Broadcast is read-only for partners: write to the \
+                studio in your language's channel."
+                .to_string(),
+            DenyReason::LanguageNotEnabled => "You have not enabled this language. Add it to \
+                \"Languages I work on\" in App Settings to read and write here."
+                .to_string(),
+            DenyReason::InternalMessagesOff => "Internal messages are off for you. Turn on \
+                \"Internal messages\" in App Settings to read and write here."
+                .to_string(),
         }
     }
 }
@@ -192,6 +221,17 @@ pub fn authorize(subject: Option<&Subject>, action: Action, resource: Resource<'
                 Deny(DenyReason::NotVisible)
             }
         }
+        (Action::ReadChannel, Resource::Channel { kind, assignments }) => {
+            read_channel(s, kind, assignments)
+        }
+        (Action::PostInChannel, Resource::Channel { kind, assignments }) => {
+            match read_channel(s, kind, assignments) {
+                Allow if *kind == ChannelKind::Broadcast && !s.is_studio() => {
+                    Deny(DenyReason::ReadOnlyChannel)
+                }
+                other => other,
+            }
+        }
         // An action asked about the wrong kind of resource is a programming error; refuse it.
         _ => Deny(DenyReason::NotVisible),
     }
@@ -219,8 +259,90 @@ pub fn authorize_actor(actor: Actor<'_>, action: Action, resource: Resource<'_>)
             Action::UsePortal
             | Action::ViewOwnTasks
             | Action::FollowProject
-            | Action::ManageOwnApiTokens => Decision::Deny(DenyReason::NotSignedIn),
+            | Action::ManageOwnApiTokens
+            | Action::ReadChannel
+            | Action::PostInChannel => Decision::Deny(DenyReason::NotSignedIn),
         },
+    }
+}
+
+/// Who reads which channel (PRODUCT.md §3): Broadcast — everyone who may see the project;
+/// a vendor channel — the studio, and the partner assigned to its language if the user works on
+/// that language; Internal — studio users with internal messages on. A partner never learns that
+/// another partner's channel exists.
+fn read_channel(s: &Subject, kind: &ChannelKind, assignments: &[Assignment]) -> Decision {
+    let assigned_to_project = assignments.iter().any(|a| a.org_id == s.org_id);
+    if !s.is_studio() && !assigned_to_project {
+        return Decision::Deny(DenyReason::NotVisible);
+    }
+    match kind {
+        ChannelKind::Broadcast => Decision::Allow,
+        ChannelKind::Vendor(language) => {
+            if s.is_studio() {
+                Decision::Allow
+            } else if !assignments
+                .iter()
+                .any(|a| a.org_id == s.org_id && &a.language == language)
+            {
+                Decision::Deny(DenyReason::NotVisible)
+            } else if !s.prefs.languages.includes(language) {
+                Decision::Deny(DenyReason::LanguageNotEnabled)
+            } else {
+                Decision::Allow
+            }
+        }
+        ChannelKind::Internal => {
+            if !s.is_studio() {
+                Decision::Deny(DenyReason::NotVisible)
+            } else if !s.prefs.internal_messages {
+                Decision::Deny(DenyReason::InternalMessagesOff)
+            } else {
+                Decision::Allow
+            }
+        }
+    }
+}
+
+/// Whether `subject` may edit or delete a message: only its author, only while it is not
+/// deleted, and only within `window` of posting. Robot messages (no author) are never changed.
+pub fn may_change_message(
+    subject: &Subject,
+    message: &crate::channels::Message,
+    now: time::OffsetDateTime,
+    window: time::Duration,
+) -> Result<(), MessageChangeRefusal> {
+    if message.author != Some(subject.user_id) {
+        return Err(MessageChangeRefusal::NotAuthor);
+    }
+    if message.deleted_at.is_some() {
+        return Err(MessageChangeRefusal::Deleted);
+    }
+    if now - message.created_at > window {
+        return Err(MessageChangeRefusal::WindowClosed {
+            minutes: window.whole_minutes(),
+        });
+    }
+    Ok(())
+}
+
+/// Why a message cannot be edited or deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageChangeRefusal {
+    NotAuthor,
+    Deleted,
+    WindowClosed { minutes: i64 },
+}
+
+impl fmt::Display for MessageChangeRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageChangeRefusal::NotAuthor => f.write_str("only its author can change a message"),
+            MessageChangeRefusal::Deleted => f.write_str("this message was deleted"),
+            MessageChangeRefusal::WindowClosed { minutes } => write!(
+                f,
+                "messages can be edited or deleted for {minutes} minutes after posting; post a correction instead"
+            ),
+        }
     }
 }
 
@@ -319,6 +441,10 @@ mod tests {
             org_id: org,
             org_kind: kind,
             roles: Roles::of(roles),
+            prefs: ChannelPrefs {
+                internal_messages: true,
+                languages: crate::channels::WorkLanguages::All,
+            },
         }
     }
 
@@ -500,6 +626,132 @@ mod tests {
                 assert_eq!(scope.admits(set), allowed, "{s:?} {set:?}");
             }
         }
+    }
+
+    /// Channels: (studio user, partner A with/without the language enabled, partner B, linguist,
+    /// a studio user with internal messages off) × (read, post) × (broadcast, vendor channel of
+    /// A's language, of B's language, internal).
+    #[test]
+    fn channel_table() {
+        use crate::channels::WorkLanguages;
+        use crate::project::{Assignment, Service};
+        use crate::values::LanguageTag;
+        let studio = OrgId::new();
+        let a = OrgId::new();
+        let b = OrgId::new();
+        let es = LanguageTag::parse("es-ES").unwrap();
+        let pt = LanguageTag::parse("pt-BR").unwrap();
+        let assignments = [
+            Assignment {
+                language: es.clone(),
+                service: Service::Dubbing,
+                org_id: a,
+            },
+            Assignment {
+                language: pt.clone(),
+                service: Service::Subtitles,
+                org_id: b,
+            },
+        ];
+        let pm = subject(studio, OrgKind::Studio, &[PortalUser, Manager]);
+        let mut pm_no_internal = pm.clone();
+        pm_no_internal.prefs.internal_messages = false;
+        let a_user = subject(a, OrgKind::Partner, &[PortalUser]);
+        let mut a_other_language = a_user.clone();
+        a_other_language.prefs.languages = WorkLanguages::Only(vec![pt.clone()]);
+        let b_user = subject(b, OrgKind::Partner, &[PortalUser]);
+        let linguist = subject(a, OrgKind::Partner, &[Author]);
+        let outsider = subject(OrgId::new(), OrgKind::Partner, &[PortalUser]);
+
+        let broadcast = ChannelKind::Broadcast;
+        let vendor_es = ChannelKind::Vendor(es.clone());
+        let vendor_pt = ChannelKind::Vendor(pt.clone());
+        let internal = ChannelKind::Internal;
+        use DenyReason::*;
+        const A: Option<DenyReason> = None;
+        // Each row: who, [read, post] for broadcast, vendor es (A), vendor pt (B), internal.
+        #[rustfmt::skip]
+        let table: Vec<(&str, &Subject, [[Option<DenyReason>; 2]; 4])> = vec![
+            ("studio pm", &pm, [[A, A], [A, A], [A, A], [A, A]]),
+            ("studio, internal off", &pm_no_internal, [[A, A], [A, A], [A, A], [Some(InternalMessagesOff); 2]]),
+            ("partner A", &a_user, [[A, Some(ReadOnlyChannel)], [A, A], [Some(NotVisible); 2], [Some(NotVisible); 2]]),
+            ("partner A, es-ES not enabled", &a_other_language, [[A, Some(ReadOnlyChannel)], [Some(LanguageNotEnabled); 2], [Some(NotVisible); 2], [Some(NotVisible); 2]]),
+            ("partner B", &b_user, [[A, Some(ReadOnlyChannel)], [Some(NotVisible); 2], [A, A], [Some(NotVisible); 2]]),
+            ("linguist", &linguist, [[Some(NoPortalAccess); 2]; 4]),
+            ("unassigned partner", &outsider, [[Some(NotVisible); 2]; 4]),
+        ];
+        for (who, s, expected) in table {
+            for (c, kind) in [&broadcast, &vendor_es, &vendor_pt, &internal]
+                .into_iter()
+                .enumerate()
+            {
+                for (i, action) in [Action::ReadChannel, Action::PostInChannel]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let got = match authorize(
+                        Some(s),
+                        action,
+                        Resource::Channel {
+                            kind,
+                            assignments: &assignments,
+                        },
+                    ) {
+                        Decision::Allow => None,
+                        Decision::Deny(r) => Some(r),
+                    };
+                    assert_eq!(got, expected[c][i], "{who} {action:?} {kind:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_authors_change_messages_within_the_window() {
+        use crate::channels::{DEFAULT_EDIT_WINDOW, Message};
+        use crate::ids::{ChannelId, MessageId};
+        let author = subject(OrgId::new(), OrgKind::Studio, &[PortalUser]);
+        let other = subject(author.org_id, OrgKind::Studio, &[PortalUser]);
+        let t0 = time::OffsetDateTime::UNIX_EPOCH;
+        let m = Message {
+            id: MessageId::new(),
+            channel_id: ChannelId::new(),
+            seq: 1,
+            author: Some(author.user_id),
+            body: "hi".into(),
+            created_at: t0,
+            edited_at: None,
+            deleted_at: None,
+        };
+        let w = DEFAULT_EDIT_WINDOW;
+        assert_eq!(
+            may_change_message(&author, &m, t0 + time::Duration::minutes(15), w),
+            Ok(())
+        );
+        assert_eq!(
+            may_change_message(&author, &m, t0 + time::Duration::minutes(16), w),
+            Err(MessageChangeRefusal::WindowClosed { minutes: 15 })
+        );
+        assert_eq!(
+            may_change_message(&other, &m, t0, w),
+            Err(MessageChangeRefusal::NotAuthor)
+        );
+        let robot = Message {
+            author: None,
+            ..m.clone()
+        };
+        assert_eq!(
+            may_change_message(&author, &robot, t0, w),
+            Err(MessageChangeRefusal::NotAuthor)
+        );
+        let gone = Message {
+            deleted_at: Some(t0),
+            ..m
+        };
+        assert_eq!(
+            may_change_message(&author, &gone, t0, w),
+            Err(MessageChangeRefusal::Deleted)
+        );
     }
 
     #[test]

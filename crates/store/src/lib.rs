@@ -11,8 +11,9 @@
 
 use async_trait::async_trait;
 use domain::{
-    Assignment, Email, LanguageTag, MovieId, Name, OrgId, OrgKind, Organisation, Project,
-    ProjectId, ProjectKind, ProjectScope, Roles, TokenId, UserId,
+    Assignment, Channel, ChannelId, ChannelKind, ChannelPrefs, Email, LanguageTag, Message,
+    MessageId, MovieId, Name, OrgId, OrgKind, Organisation, Project, ProjectId, ProjectKind,
+    ProjectScope, Roles, TokenId, UserId,
 };
 use time::OffsetDateTime;
 
@@ -75,6 +76,8 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     pub disabled: bool,
     pub created_at: OffsetDateTime,
+    /// App Settings that decide which channels the user works in.
+    pub prefs: ChannelPrefs,
 }
 
 /// A user with the organisation it belongs to — what authentication produces.
@@ -151,7 +154,7 @@ pub trait OrgRepo: Send {
 #[async_trait]
 pub trait UserRepo: Send {
     async fn insert_user(&mut self, user: &UserRecord) -> StoreResult<()>;
-    /// Updates org, email, display name, roles and disabled flag (not the password).
+    /// Updates org, email, display name, roles, disabled flag and prefs (not the password).
     async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()>;
     async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
     async fn get_user(&mut self, id: UserId) -> StoreResult<Option<UserWithOrg>>;
@@ -250,10 +253,93 @@ pub trait FollowRepo: Send {
     ) -> StoreResult<Vec<ProjectSummary>>;
 }
 
+/// A channel with what one reader needs for its badge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelUnread {
+    pub channel_id: ChannelId,
+    /// The reader's read position (0: nothing read).
+    pub last_read_seq: i64,
+    /// Messages after the read position that are not the reader's own and not deleted.
+    pub unread: u32,
+    /// The sequence number of the first of those, to jump to.
+    pub first_unread_seq: Option<i64>,
+}
+
+#[async_trait]
+pub trait ChannelRepo: Send {
+    /// Creates the channels of `kinds` that the project does not have yet (idempotent). Channels
+    /// are never deleted: a vendor channel of a language that is no longer a target keeps its
+    /// history.
+    async fn ensure_channels(
+        &mut self,
+        project_id: ProjectId,
+        kinds: &[ChannelKind],
+    ) -> StoreResult<()>;
+    /// The project's channels, in no particular order.
+    async fn list_channels(&mut self, project_id: ProjectId) -> StoreResult<Vec<Channel>>;
+    async fn get_channel(&mut self, id: ChannelId) -> StoreResult<Option<Channel>>;
+}
+
+#[async_trait]
+pub trait MessageRepo: Send {
+    /// Appends a message: its `seq` is the channel's `last_seq + 1`, taken under a row lock on
+    /// the channel, so sequence numbers are gap-free and in commit order within a channel even
+    /// with concurrent posters. `author` None is the robot.
+    async fn insert_message(
+        &mut self,
+        id: MessageId,
+        channel_id: ChannelId,
+        author: Option<UserId>,
+        body: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<Message>;
+    async fn get_message(&mut self, id: MessageId) -> StoreResult<Option<Message>>;
+    /// Replaces the body and sets `edited_at`.
+    async fn edit_message(
+        &mut self,
+        id: MessageId,
+        body: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Empties the body and sets `deleted_at` (the tombstone keeps its place and seq).
+    async fn delete_message(&mut self, id: MessageId, at: OffsetDateTime) -> StoreResult<()>;
+    /// Up to `limit` messages of the channel with `seq < before` (all if `before` is None),
+    /// the newest `limit` of them, returned in ascending `seq` order.
+    async fn list_messages(
+        &mut self,
+        channel_id: ChannelId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    /// Moves the user's read position in the channel forward to `seq` (never backwards).
+    async fn mark_read(
+        &mut self,
+        user_id: UserId,
+        channel_id: ChannelId,
+        seq: i64,
+    ) -> StoreResult<()>;
+    /// For each of `channels`: the user's read position and unread count (messages with a
+    /// greater seq, not by the user, not deleted). Channels never read count from 0.
+    async fn unread(
+        &mut self,
+        user_id: UserId,
+        channels: &[ChannelId],
+    ) -> StoreResult<Vec<ChannelUnread>>;
+}
+
 /// One database transaction offering every repository.
 #[async_trait]
 pub trait Tx:
-    OrgRepo + UserRepo + SessionRepo + ApiTokenRepo + ThrottleRepo + ProjectRepo + FollowRepo + Send
+    OrgRepo
+    + UserRepo
+    + SessionRepo
+    + ApiTokenRepo
+    + ThrottleRepo
+    + ProjectRepo
+    + FollowRepo
+    + ChannelRepo
+    + MessageRepo
+    + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
