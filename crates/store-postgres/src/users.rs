@@ -1,18 +1,19 @@
 use async_trait::async_trait;
-use domain::{Email, UserId};
+use domain::{ChannelPrefs, Email, UserId};
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::PgTx;
-use crate::convert::{at, db_error, email, fold, name, organisation, roles};
+use crate::convert::{at, db_error, email, fold, name, organisation, roles, work_languages};
 
 /// The user columns joined with the organisation's, followed by `$tail`.
 macro_rules! select_user {
     ($tail:literal) => {
         concat!(
             "SELECT u.id, u.org_id, u.email, u.display_name, u.roles, u.password_hash, ",
-            "u.disabled, u.created_at, o.id, o.name, o.kind ",
+            "u.disabled, u.created_at, u.internal_messages, u.work_languages, ",
+            "o.id, o.name, o.kind ",
             "FROM users u JOIN organisations o ON o.id = u.org_id ",
             $tail
         )
@@ -28,13 +29,29 @@ type UserRow = (
     Option<String>,
     bool,
     OffsetDateTime,
+    bool,
+    Option<String>,
     Uuid,
     String,
     String,
 );
 
 fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
-    let (uid, org_id, email_s, display, roles_s, hash, disabled, created, oid, oname, okind) = row;
+    let (
+        uid,
+        org_id,
+        email_s,
+        display,
+        roles_s,
+        hash,
+        disabled,
+        created,
+        internal_messages,
+        languages,
+        oid,
+        oname,
+        okind,
+    ) = row;
     Ok(UserWithOrg {
         user: UserRecord {
             id: uid.into(),
@@ -44,6 +61,10 @@ fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
             roles: roles("users.roles", &roles_s)?,
             password_hash: hash,
             disabled,
+            prefs: ChannelPrefs {
+                internal_messages,
+                languages: work_languages("users.work_languages", languages.as_deref())?,
+            },
             created_at: created,
         },
         org: organisation((oid, oname, okind))?,
@@ -67,8 +88,9 @@ impl UserRepo for PgTx {
     async fn insert_user(&mut self, user: &UserRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users \
-             (id, org_id, email, display_name, roles, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (id, org_id, email, display_name, roles, password_hash, disabled, created_at, \
+              internal_messages, work_languages) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(user.id.as_uuid())
         .bind(user.org_id.as_uuid())
@@ -78,6 +100,8 @@ impl UserRepo for PgTx {
         .bind(user.password_hash.as_deref())
         .bind(user.disabled)
         .bind(at(user.created_at))
+        .bind(user.prefs.internal_messages)
+        .bind(user.prefs.languages.to_stored())
         .execute(self.conn())
         .await
         .map_err(db_error)?;
@@ -87,7 +111,7 @@ impl UserRepo for PgTx {
     async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE users SET org_id = $2, email = $3, display_name = $4, roles = $5, \
-             disabled = $6 WHERE id = $1",
+             disabled = $6, internal_messages = $7, work_languages = $8 WHERE id = $1",
         )
         .bind(user.id.as_uuid())
         .bind(user.org_id.as_uuid())
@@ -95,6 +119,8 @@ impl UserRepo for PgTx {
         .bind(user.display_name.as_str())
         .bind(user.roles.to_csv())
         .bind(user.disabled)
+        .bind(user.prefs.internal_messages)
+        .bind(user.prefs.languages.to_stored())
         .execute(self.conn())
         .await
         .map_err(db_error)?;

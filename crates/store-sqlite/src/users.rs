@@ -1,10 +1,11 @@
 use async_trait::async_trait;
-use domain::{Email, UserId};
+use domain::{ChannelPrefs, Email, UserId};
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 
 use crate::SqliteTx;
 use crate::convert::{
     db_error, email, fold, id, micros, name, organisation, roles, timestamp, uuid_text,
+    work_languages,
 };
 
 /// The user columns joined with the organisation's, followed by `$tail`.
@@ -12,7 +13,8 @@ macro_rules! select_user {
     ($tail:literal) => {
         concat!(
             "SELECT u.id, u.org_id, u.email, u.display_name, u.roles, u.password_hash, ",
-            "u.disabled, u.created_at, o.id, o.name, o.kind ",
+            "u.disabled, u.created_at, u.internal_messages, u.work_languages, ",
+            "o.id, o.name, o.kind ",
             "FROM users u JOIN organisations o ON o.id = u.org_id ",
             $tail
         )
@@ -28,13 +30,29 @@ type UserRow = (
     Option<String>,
     bool,
     i64,
+    bool,
+    Option<String>,
     String,
     String,
     String,
 );
 
 fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
-    let (uid, org_id, email_s, display, roles_s, hash, disabled, created, oid, oname, okind) = row;
+    let (
+        uid,
+        org_id,
+        email_s,
+        display,
+        roles_s,
+        hash,
+        disabled,
+        created,
+        internal_messages,
+        languages,
+        oid,
+        oname,
+        okind,
+    ) = row;
     Ok(UserWithOrg {
         user: UserRecord {
             id: id("users.id", &uid)?,
@@ -44,6 +62,10 @@ fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
             roles: roles("users.roles", &roles_s)?,
             password_hash: hash,
             disabled,
+            prefs: ChannelPrefs {
+                internal_messages,
+                languages: work_languages("users.work_languages", languages.as_deref())?,
+            },
             created_at: timestamp("users.created_at", created)?,
         },
         org: organisation((oid, oname, okind))?,
@@ -67,8 +89,9 @@ impl UserRepo for SqliteTx {
     async fn insert_user(&mut self, user: &UserRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users \
-             (id, org_id, email, display_name, roles, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (id, org_id, email, display_name, roles, password_hash, disabled, created_at, \
+              internal_messages, work_languages) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(uuid_text(user.id))
         .bind(uuid_text(user.org_id))
@@ -78,6 +101,8 @@ impl UserRepo for SqliteTx {
         .bind(user.password_hash.as_deref())
         .bind(user.disabled)
         .bind(micros(user.created_at))
+        .bind(user.prefs.internal_messages)
+        .bind(user.prefs.languages.to_stored())
         .execute(self.conn())
         .await
         .map_err(db_error)?;
@@ -87,7 +112,7 @@ impl UserRepo for SqliteTx {
     async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE users SET org_id = $2, email = $3, display_name = $4, roles = $5, \
-             disabled = $6 WHERE id = $1",
+             disabled = $6, internal_messages = $7, work_languages = $8 WHERE id = $1",
         )
         .bind(uuid_text(user.id))
         .bind(uuid_text(user.org_id))
@@ -95,6 +120,8 @@ impl UserRepo for SqliteTx {
         .bind(user.display_name.as_str())
         .bind(user.roles.to_csv())
         .bind(user.disabled)
+        .bind(user.prefs.internal_messages)
+        .bind(user.prefs.languages.to_stored())
         .execute(self.conn())
         .await
         .map_err(db_error)?;

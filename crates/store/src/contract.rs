@@ -8,13 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    ApiTokenRecord, Conflict, SessionRecord, Store, StoreError, StoreResult, Tx, UserRecord,
-    UserWithOrg,
+    ApiTokenRecord, ChannelUnread, Conflict, SessionRecord, Store, StoreError, StoreResult, Tx,
+    UserRecord, UserWithOrg,
 };
 use domain::{
-    Assignment, Email, Episode, EpisodeId, LanguageTag, MovieId, Name, OrgId, OrgKind,
-    Organisation, Project, ProjectId, ProjectKind, ProjectScope, Role, Roles, Season, SeasonId,
-    Service, TokenId, UserId,
+    Assignment, ChannelId, ChannelKind, ChannelPrefs, Email, Episode, EpisodeId, LanguageTag,
+    Message, MessageId, MovieId, Name, OrgId, OrgKind, Organisation, Project, ProjectId,
+    ProjectKind, ProjectScope, Role, Roles, Season, SeasonId, Service, TokenId, UserId,
+    WorkLanguages,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -91,6 +92,7 @@ fn user_in(org: &Organisation, address: &str, display: &str) -> UserRecord {
         password_hash: None,
         disabled: false,
         created_at: at(0),
+        prefs: ChannelPrefs::default(),
     }
 }
 
@@ -1354,4 +1356,513 @@ pub async fn timestamps_round_trip_exactly_in_utc(store: &dyn Store) {
         tx.sign_in_failures("ns", cut).await.unwrap(),
         (1, Some(cut))
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel preferences, channels and messages
+
+pub async fn users_prefs_round_trip(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let mut user = user_in(&org, "ana@studio.com", "Ana");
+    user.prefs = ChannelPrefs {
+        internal_messages: true,
+        languages: WorkLanguages::Only(vec![lang("es-ES"), lang("ja")]),
+    };
+    let plain = add_user(store, &org, "bob@studio.com").await;
+    let mut tx = begin(store).await;
+    tx.insert_user(&user).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_user(user.id).await.unwrap().unwrap().user, user);
+    assert_eq!(
+        tx.find_user_by_email(&user.email)
+            .await
+            .unwrap()
+            .unwrap()
+            .user,
+        user
+    );
+    let listed: Vec<UserRecord> = tx
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.user)
+        .collect();
+    assert_eq!(listed, vec![user.clone(), plain.clone()]);
+    assert_eq!(listed[1].prefs, ChannelPrefs::default());
+    drop(tx);
+
+    // Every shape of the settings survives update_user: none of the languages, all of them,
+    // internal messages off.
+    for prefs in [
+        ChannelPrefs {
+            internal_messages: false,
+            languages: WorkLanguages::Only(Vec::new()),
+        },
+        ChannelPrefs {
+            internal_messages: true,
+            languages: WorkLanguages::Only(vec![lang("pt-BR")]),
+        },
+        ChannelPrefs::default(),
+    ] {
+        user.prefs = prefs;
+        let mut tx = begin(store).await;
+        tx.update_user(&user).await.unwrap();
+        tx.commit().await.unwrap();
+        let got = read(store).await.get_user(user.id).await.unwrap().unwrap();
+        assert_eq!(got.user, user);
+    }
+}
+
+/// A film with `languages` as targets and its channels.
+async fn add_project_with_channels(
+    store: &dyn Store,
+    movie_id: i64,
+    languages: &[&str],
+) -> (ProjectId, Vec<domain::Channel>) {
+    let mut p = film(movie_id, &format!("Film {movie_id}"));
+    p.target_languages = languages.iter().map(|l| lang(l)).collect();
+    add_project(store, &p).await;
+    let mut tx = begin(store).await;
+    tx.ensure_channels(
+        p.id,
+        &domain::channels::channel_kinds_for(&p.target_languages),
+    )
+    .await
+    .unwrap();
+    let mut channels = tx.list_channels(p.id).await.unwrap();
+    tx.commit().await.unwrap();
+    channels.sort_by_key(|c| c.kind.sort_key());
+    (p.id, channels)
+}
+
+async fn post(
+    store: &dyn Store,
+    channel: ChannelId,
+    author: Option<UserId>,
+    body: &str,
+    when: OffsetDateTime,
+) -> Message {
+    let mut tx = begin(store).await;
+    let m = tx
+        .insert_message(MessageId::new(), channel, author, body, when)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    m
+}
+
+async fn unread_of(store: &dyn Store, user: UserId, channels: &[ChannelId]) -> Vec<ChannelUnread> {
+    read(store).await.unread(user, channels).await.unwrap()
+}
+
+pub async fn channels_ensure_is_idempotent_and_lists(store: &dyn Store) {
+    let (project, channels) = add_project_with_channels(store, 1001, &["es-ES", "ja"]).await;
+    let kinds: Vec<ChannelKind> = channels.iter().map(|c| c.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ChannelKind::Broadcast,
+            ChannelKind::Vendor(lang("es-ES")),
+            ChannelKind::Vendor(lang("ja")),
+            ChannelKind::Internal,
+        ]
+    );
+    assert!(
+        channels
+            .iter()
+            .all(|c| c.project_id == project && c.last_seq == 0)
+    );
+
+    // Again, plus a new language: only the new channel appears; the others keep their ids.
+    let mut tx = begin(store).await;
+    let mut more = domain::channels::channel_kinds_for(&[lang("es-ES"), lang("ja"), lang("fr")]);
+    tx.ensure_channels(project, &more).await.unwrap();
+    more.retain(|k| *k != ChannelKind::Vendor(lang("ja")));
+    tx.ensure_channels(project, &more).await.unwrap();
+    tx.ensure_channels(project, &[]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    let mut now = tx.list_channels(project).await.unwrap();
+    now.sort_by_key(|c| c.kind.sort_key());
+    assert_eq!(now.len(), 5);
+    for c in &channels {
+        assert!(now.contains(c), "{c:?} kept");
+        assert_eq!(tx.get_channel(c.id).await.unwrap().as_ref(), Some(c));
+    }
+    assert_eq!(now[1].kind, ChannelKind::Vendor(lang("es-ES")));
+    assert_eq!(now[2].kind, ChannelKind::Vendor(lang("fr")));
+    assert_eq!(tx.get_channel(ChannelId::new()).await.unwrap(), None);
+    // Another project's channels are its own.
+    drop(tx);
+    let (other, other_channels) = add_project_with_channels(store, 1002, &[]).await;
+    assert_eq!(other_channels.len(), 2);
+    assert!(other_channels.iter().all(|c| c.project_id == other));
+    let mut tx = read(store).await;
+    assert_eq!(tx.list_channels(project).await.unwrap().len(), 5);
+    assert!(tx.list_channels(ProjectId::new()).await.unwrap().is_empty());
+}
+
+pub async fn messages_get_gap_free_seqs_per_channel(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let (_, channels) = add_project_with_channels(store, 1001, &["es-ES"]).await;
+    let (broadcast, vendor) = (channels[0].id, channels[1].id);
+
+    let first = post(store, broadcast, Some(ana.id), "one", at(1)).await;
+    assert_eq!(first.seq, 1);
+    assert_eq!(
+        first,
+        Message {
+            id: first.id,
+            channel_id: broadcast,
+            seq: 1,
+            author: Some(ana.id),
+            body: "one".to_string(),
+            created_at: at(1),
+            edited_at: None,
+            deleted_at: None,
+        }
+    );
+    assert_eq!(post(store, vendor, None, "robot", at(2)).await.seq, 1);
+    assert_eq!(post(store, broadcast, None, "two", at(3)).await.seq, 2);
+
+    // A post that is rolled back uses up no number.
+    let mut tx = begin(store).await;
+    let gone = tx
+        .insert_message(MessageId::new(), broadcast, Some(ana.id), "gone", at(4))
+        .await
+        .unwrap();
+    assert_eq!(gone.seq, 3);
+    drop(tx);
+    assert_eq!(
+        post(store, broadcast, Some(ana.id), "three", at(5))
+            .await
+            .seq,
+        3
+    );
+    assert_eq!(post(store, vendor, Some(ana.id), "v2", at(6)).await.seq, 2);
+
+    let mut tx = begin(store).await;
+    not_found(
+        tx.insert_message(MessageId::new(), ChannelId::new(), None, "x", at(7))
+            .await,
+    );
+    drop(tx);
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_message(first.id).await.unwrap(), Some(first));
+    assert_eq!(tx.get_message(gone.id).await.unwrap(), None);
+    assert_eq!(
+        tx.get_channel(broadcast).await.unwrap().unwrap().last_seq,
+        3
+    );
+    assert_eq!(tx.get_channel(vendor).await.unwrap().unwrap().last_seq, 2);
+    let seqs: Vec<i64> = tx
+        .list_messages(broadcast, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+}
+
+pub async fn messages_edit_and_delete_round_trip(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let (_, channels) = add_project_with_channels(store, 1001, &[]).await;
+    let channel = channels[0].id;
+    let m = post(store, channel, Some(ana.id), "Helo", at(1)).await;
+    let other = post(store, channel, Some(ana.id), "Other", at(2)).await;
+
+    let mut tx = begin(store).await;
+    tx.edit_message(m.id, "Hello", at(10)).await.unwrap();
+    not_found(tx.edit_message(MessageId::new(), "x", at(10)).await);
+    not_found(tx.delete_message(MessageId::new(), at(10)).await);
+    tx.commit().await.unwrap();
+    let edited = read(store).await.get_message(m.id).await.unwrap().unwrap();
+    assert_eq!(
+        edited,
+        Message {
+            body: "Hello".to_string(),
+            edited_at: Some(at(10)),
+            ..m.clone()
+        }
+    );
+
+    let mut tx = begin(store).await;
+    tx.delete_message(m.id, at(20)).await.unwrap();
+    tx.commit().await.unwrap();
+    let tombstone = Message {
+        body: String::new(),
+        deleted_at: Some(at(20)),
+        ..edited
+    };
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_message(m.id).await.unwrap(), Some(tombstone.clone()));
+    // The tombstone keeps its place.
+    assert_eq!(
+        tx.list_messages(channel, None, 10).await.unwrap(),
+        vec![tombstone.clone(), other.clone()]
+    );
+    drop(tx);
+
+    // A tombstone cannot be edited back to life; deleting again changes nothing.
+    let mut tx = begin(store).await;
+    not_found(tx.edit_message(m.id, "Back", at(30)).await);
+    tx.delete_message(m.id, at(40)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        read(store).await.get_message(m.id).await.unwrap(),
+        Some(tombstone)
+    );
+    assert_eq!(
+        read(store).await.get_message(other.id).await.unwrap(),
+        Some(other)
+    );
+}
+
+pub async fn messages_list_pages_backwards_in_ascending_order(store: &dyn Store) {
+    let (_, channels) = add_project_with_channels(store, 1001, &[]).await;
+    let (channel, quiet) = (channels[0].id, channels[1].id);
+    for i in 1..=10 {
+        post(store, channel, None, &format!("m{i}"), at(i)).await;
+    }
+    let mut tx = read(store).await;
+    let seqs = |ms: Vec<Message>| ms.iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(tx.list_messages(channel, None, 4).await.unwrap()),
+        vec![7, 8, 9, 10]
+    );
+    assert_eq!(
+        seqs(tx.list_messages(channel, Some(7), 4).await.unwrap()),
+        vec![3, 4, 5, 6]
+    );
+    assert_eq!(
+        seqs(tx.list_messages(channel, Some(3), 4).await.unwrap()),
+        vec![1, 2]
+    );
+    assert!(
+        tx.list_messages(channel, Some(1), 4)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(tx.list_messages(channel, None, 0).await.unwrap().is_empty());
+    assert_eq!(
+        seqs(tx.list_messages(channel, None, 100).await.unwrap()),
+        (1..=10).collect::<Vec<_>>()
+    );
+    let page = tx.list_messages(channel, Some(6), 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["m4", "m5"]
+    );
+    assert!(tx.list_messages(quiet, None, 10).await.unwrap().is_empty());
+    assert!(
+        tx.list_messages(ChannelId::new(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn mark_read_is_monotonic(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let bob = add_user(store, &org, "bob@studio.com").await;
+    let (_, channels) = add_project_with_channels(store, 1001, &[]).await;
+    let (channel, other) = (channels[0].id, channels[1].id);
+    for i in 1..=5 {
+        post(store, channel, None, "robot", at(i)).await;
+    }
+    let position = |u: Vec<ChannelUnread>| u.iter().map(|c| c.last_read_seq).collect::<Vec<_>>();
+    assert_eq!(
+        position(unread_of(store, ana.id, &[channel]).await),
+        vec![0]
+    );
+
+    for (seq, expected) in [(3, 3), (2, 3), (3, 3), (5, 5), (0, 5)] {
+        let mut tx = begin(store).await;
+        tx.mark_read(ana.id, channel, seq).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            position(unread_of(store, ana.id, &[channel, other]).await),
+            vec![expected, 0],
+            "after mark_read({seq})"
+        );
+    }
+    // Positions are per user.
+    assert_eq!(
+        position(unread_of(store, bob.id, &[channel]).await),
+        vec![0]
+    );
+}
+
+pub async fn unread_counts_others_live_messages_after_the_position(store: &dyn Store) {
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &org, "ana@studio.com").await;
+    let bob = add_user(store, &org, "bob@studio.com").await;
+    let (_, channels) = add_project_with_channels(store, 1001, &["es-ES"]).await;
+    let (broadcast, vendor, internal) = (channels[0].id, channels[1].id, channels[2].id);
+
+    // broadcast: 1 bob, 2 ana (own), 3 robot, 4 bob (deleted), 5 bob, 6 ana (own)
+    post(store, broadcast, Some(bob.id), "1", at(1)).await;
+    post(store, broadcast, Some(ana.id), "2", at(2)).await;
+    post(store, broadcast, None, "3", at(3)).await;
+    let deleted = post(store, broadcast, Some(bob.id), "4", at(4)).await;
+    post(store, broadcast, Some(bob.id), "5", at(5)).await;
+    post(store, broadcast, Some(ana.id), "6", at(6)).await;
+    // vendor: only ana's own messages.
+    post(store, vendor, Some(ana.id), "v1", at(7)).await;
+    let mut tx = begin(store).await;
+    tx.delete_message(deleted.id, at(8)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let all = [broadcast, vendor, internal];
+    let row = |channel_id, last_read_seq, unread, first_unread_seq| ChannelUnread {
+        channel_id,
+        last_read_seq,
+        unread,
+        first_unread_seq,
+    };
+    // Never read: everything of others counts, robot included, deleted and own excluded.
+    assert_eq!(
+        unread_of(store, ana.id, &all).await,
+        vec![
+            row(broadcast, 0, 3, Some(1)),
+            row(vendor, 0, 0, None),
+            row(internal, 0, 0, None),
+        ]
+    );
+    assert_eq!(
+        unread_of(store, bob.id, &all).await,
+        vec![
+            row(broadcast, 0, 3, Some(2)),
+            row(vendor, 0, 1, Some(1)),
+            row(internal, 0, 0, None),
+        ]
+    );
+
+    let mut tx = begin(store).await;
+    tx.mark_read(ana.id, broadcast, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        unread_of(store, ana.id, &[broadcast]).await,
+        vec![row(broadcast, 1, 2, Some(3))]
+    );
+    let mut tx = begin(store).await;
+    tx.mark_read(ana.id, broadcast, 3).await.unwrap();
+    tx.commit().await.unwrap();
+    // Only 5 is left: 4 is deleted, 6 is ana's own.
+    assert_eq!(
+        unread_of(store, ana.id, &[broadcast]).await,
+        vec![row(broadcast, 3, 1, Some(5))]
+    );
+    let mut tx = begin(store).await;
+    tx.mark_read(ana.id, broadcast, 6).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // The order asked for; unknown channels are left out; nothing asked, nothing answered.
+    assert_eq!(
+        unread_of(store, ana.id, &[internal, ChannelId::new(), broadcast]).await,
+        vec![row(internal, 0, 0, None), row(broadcast, 6, 0, None)]
+    );
+    assert!(unread_of(store, ana.id, &[]).await.is_empty());
+}
+
+pub async fn concurrent_posts_in_one_channel_get_exact_seqs(store: &dyn Store) {
+    const TASKS: i64 = 8;
+    const POSTS: i64 = 25;
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let mut authors = Vec::new();
+    for i in 0..TASKS {
+        authors.push(add_user(store, &org, &format!("poster{i}@studio.com")).await);
+    }
+    let reader = add_user(store, &org, "reader@studio.com").await;
+    let (_, channels) = add_project_with_channels(store, 1001, &[]).await;
+    let channel = channels[0].id;
+
+    /// Posts `POSTS` messages, each in its own transaction held open a moment after the insert
+    /// so that the others pile up behind it; returns the seqs it got.
+    async fn poster(store: &dyn Store, channel: ChannelId, author: UserId) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        for i in 0..POSTS {
+            let mut tx = begin(store).await;
+            let m = tx
+                .insert_message(
+                    MessageId::new(),
+                    channel,
+                    Some(author),
+                    &format!("{i}"),
+                    at(i),
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            tx.commit().await.unwrap();
+            seqs.push(m.seq);
+        }
+        seqs
+    }
+    let a = |i: usize| authors[i].id;
+    let results = tokio::join!(
+        poster(store, channel, a(0)),
+        poster(store, channel, a(1)),
+        poster(store, channel, a(2)),
+        poster(store, channel, a(3)),
+        poster(store, channel, a(4)),
+        poster(store, channel, a(5)),
+        poster(store, channel, a(6)),
+        poster(store, channel, a(7)),
+    );
+    let per_task = [
+        results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
+    ];
+    for seqs in &per_task {
+        assert_eq!(seqs.len(), POSTS as usize);
+        // One poster's messages are committed one after the other, so their seqs rise.
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    }
+    let mut all: Vec<i64> = per_task.concat();
+    all.sort_unstable();
+    let total = TASKS * POSTS;
+    assert_eq!(
+        all,
+        (1..=total).collect::<Vec<_>>(),
+        "no gaps, no duplicates"
+    );
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_channel(channel).await.unwrap().unwrap().last_seq,
+        total
+    );
+    let stored = tx.list_messages(channel, None, 1000).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>()
+    );
+    let unread = tx.unread(reader.id, &[channel]).await.unwrap();
+    let recount = stored
+        .iter()
+        .filter(|m| m.deleted_at.is_none() && m.author != Some(reader.id))
+        .count();
+    assert_eq!(
+        unread,
+        vec![ChannelUnread {
+            channel_id: channel,
+            last_read_seq: 0,
+            unread: u32::try_from(total).unwrap(),
+            first_unread_seq: Some(1),
+        }]
+    );
+    assert_eq!(recount, total as usize);
+    // An author's own messages do not count for them.
+    let own = tx.unread(authors[0].id, &[channel]).await.unwrap();
+    assert_eq!(own[0].unread, u32::try_from(total - POSTS).unwrap());
 }

@@ -32,4 +32,12 @@ testkit::both_backends!(store: store::contract => [
     read_transactions_see_commits_and_refuse_writes,
     concurrent_write_transactions_all_succeed,
     timestamps_round_trip_exactly_in_utc,
+    users_prefs_round_trip,
+    channels_ensure_is_idempotent_and_lists,
+    messages_get_gap_free_seqs_per_channel,
+    messages_edit_and_delete_round_trip,
+    messages_list_pages_backwards_in_ascending_order,
+    mark_read_is_monotonic,
+    unread_counts_others_live_messages_after_the_position,
+    concurrent_posts_in_one_channel_get_exact_seqs,
 ]);
