@@ -159,6 +159,12 @@ impl App {
             password_hash: hash,
             disabled: false,
             created_at: self.now(),
+            // Studio users see the Internal channel unless they turn it off; everyone starts
+            // with every language of their organisation.
+            prefs: domain::ChannelPrefs {
+                internal_messages: org.kind == OrgKind::Studio,
+                languages: domain::WorkLanguages::All,
+            },
         };
         tx.insert_user(&user).await?;
         tx.commit().await?;

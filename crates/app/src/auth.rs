@@ -74,12 +74,13 @@ async fn verify_password(stored: Option<String>, plain: &str) -> bool {
     }
 }
 
-fn subject_of(u: &UserWithOrg) -> Subject {
+pub(crate) fn subject_of(u: &UserWithOrg) -> Subject {
     Subject {
         user_id: u.user.id,
         org_id: u.org.id,
         org_kind: u.org.kind,
         roles: u.user.roles,
+        prefs: u.user.prefs.clone(),
     }
 }
 

@@ -76,6 +76,67 @@ pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 7] = [
 ];
 
 impl App {
+    /// A few messages so the demo shows channels and unread badges: the PM welcomes everyone in
+    /// Broadcast and each partner in its language's channel; partner A answers on the film.
+    async fn seed_conversations(&self, project: &domain::Project) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        let user = |email: &str| Email::parse(email).ok();
+        let (Some(pm_email), Some(marta_email)) =
+            (user("pm@northlight.test"), user("marta@iberiavoices.test"))
+        else {
+            return Ok(());
+        };
+        let (Some(pm), Some(marta)) = (
+            tx.find_user_by_email(&pm_email).await?,
+            tx.find_user_by_email(&marta_email).await?,
+        ) else {
+            return Ok(());
+        };
+        let now = self.now();
+        for channel in tx.list_channels(project.id).await? {
+            let body = match &channel.kind {
+                domain::ChannelKind::Broadcast => format!(
+                    "Welcome to {}. Final scripts and the reference video are ready; please confirm your schedules in your language channel.",
+                    project.name
+                ),
+                domain::ChannelKind::Vendor(l) => format!(
+                    "Hi team, this is your channel for {} ({l}). Please send casting suggestions for the lead roles by Friday.",
+                    l.display_name()
+                ),
+                domain::ChannelKind::Internal => continue,
+            };
+            let m = tx
+                .insert_message(
+                    domain::MessageId::new(),
+                    channel.id,
+                    Some(pm.user.id),
+                    &body,
+                    now,
+                )
+                .await?;
+            tx.mark_read(pm.user.id, channel.id, m.seq).await?;
+            if project.movie_id.get() == 81_000_001
+                && channel
+                    .kind
+                    .language()
+                    .is_some_and(|l| l.as_str() == "es-ES")
+            {
+                let reply = tx
+                    .insert_message(
+                        domain::MessageId::new(),
+                        channel.id,
+                        Some(marta.user.id),
+                        "Thanks! We will send three options per lead role. Could you share the pronunciation of \"Aldous\"?",
+                        now,
+                    )
+                    .await?;
+                tx.mark_read(marta.user.id, channel.id, reply.seq).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Seeds the demo data and returns the sign-in accounts.
     pub async fn seed_demo(&self) -> AppResult<Vec<DemoAccount>> {
         let op = Actor::Operator;
@@ -215,6 +276,7 @@ impl App {
                     }
                 }
                 tx.commit().await?;
+                self.seed_conversations(&project).await?;
             }
         }
         Ok(accounts)

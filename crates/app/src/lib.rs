@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod channels;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -23,12 +24,15 @@ use store::Store;
 pub struct AppConfig {
     /// How long a sign-in session lasts without being renewed.
     pub session_lifetime: time::Duration,
+    /// How long after posting an author may edit or delete a message.
+    pub edit_window: time::Duration,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
         Self {
             session_lifetime: time::Duration::days(14),
+            edit_window: domain::channels::DEFAULT_EDIT_WINDOW,
         }
     }
 }

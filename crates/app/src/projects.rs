@@ -285,6 +285,11 @@ impl App {
             .build_project(&mut tx, ProjectId::new(), input, None)
             .await?;
         tx.insert_project(&project, self.now()).await?;
+        tx.ensure_channels(
+            project.id,
+            &domain::channels::channel_kinds_for(&project.target_languages),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(project = %project.id, movie_id = %project.movie_id, "project created");
         Ok(project)
@@ -311,6 +316,11 @@ impl App {
             .build_project(&mut tx, id, input, Some(&existing))
             .await?;
         tx.update_project(&project, self.now()).await?;
+        tx.ensure_channels(
+            project.id,
+            &domain::channels::channel_kinds_for(&project.target_languages),
+        )
+        .await?;
         tx.commit().await?;
         Ok(project)
     }

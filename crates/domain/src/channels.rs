@@ -226,7 +226,7 @@ mod tests {
             assert_eq!(back.unwrap(), k);
         }
         assert!(ChannelKind::from_parts("vendor", None).is_err());
-        let kinds = channel_kinds_for(&[es.clone()]);
+        let kinds = channel_kinds_for(std::slice::from_ref(&es));
         assert_eq!(
             kinds,
             vec![

@@ -670,8 +670,9 @@ mod tests {
         use DenyReason::*;
         const A: Option<DenyReason> = None;
         // Each row: who, [read, post] for broadcast, vendor es (A), vendor pt (B), internal.
+        type Expected = [[Option<DenyReason>; 2]; 4];
         #[rustfmt::skip]
-        let table: Vec<(&str, &Subject, [[Option<DenyReason>; 2]; 4])> = vec![
+        let table: Vec<(&str, &Subject, Expected)> = vec![
             ("studio pm", &pm, [[A, A], [A, A], [A, A], [A, A]]),
             ("studio, internal off", &pm_no_internal, [[A, A], [A, A], [A, A], [Some(InternalMessagesOff); 2]]),
             ("partner A", &a_user, [[A, Some(ReadOnlyChannel)], [A, A], [Some(NotVisible); 2], [Some(NotVisible); 2]]),

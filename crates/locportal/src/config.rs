@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// How long a sign-in lasts, in days.
     #[arg(long, env = "LOCPORTAL_SESSION_DAYS", default_value_t = 14)]
     pub session_days: u16,
+    /// How long after posting an author may edit or delete a message, in minutes.
+    #[arg(long, env = "LOCPORTAL_EDIT_WINDOW_MINUTES", default_value_t = 15)]
+    pub edit_window_minutes: u16,
     /// Behind a reverse proxy: count failed sign-ins per the client address the proxy puts last
     /// in X-Forwarded-For (only enable when every request comes through that proxy).
     #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
@@ -115,6 +118,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     store.migrate().await.context("applying migrations")?;
     let config = app::AppConfig {
         session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
+        edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
     };
     let app = App::new(store.clone()).with_config(config);
     if args.demo {

@@ -72,6 +72,8 @@ pub struct ProjectRowJson {
     /// The target languages the caller may see.
     pub languages: Vec<String>,
     pub following: bool,
+    /// My Projects only: unread messages over the channels the caller may read.
+    pub unread: Option<u32>,
 }
 
 impl From<ProjectRow> for ProjectRowJson {
@@ -84,6 +86,7 @@ impl From<ProjectRow> for ProjectRowJson {
             original_language: r.original_language.to_string(),
             languages: r.languages.iter().map(|l| l.to_string()).collect(),
             following: r.following,
+            unread: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! browser session cookie plus the `X-CSRF-Token` header for state-changing calls.
 
 mod admin;
+mod channels;
 mod dto;
 mod projects;
 mod tokens;
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
     tags(
         (name = "account", description = "The signed-in user and their API tokens"),
         (name = "projects", description = "Titles, languages, partner assignments, following"),
+        (name = "communication", description = "Channels, messages, unread counts, App Settings"),
         (name = "admin", description = "Organisations, users and roles (studio admins)")
     )
 )]
@@ -63,6 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get_project, projects::update_project))
         .routes(routes!(projects::follow, projects::unfollow))
         .routes(routes!(projects::partners))
+        .routes(routes!(channels::list_channels))
+        .routes(routes!(channels::list_messages, channels::post_message))
+        .routes(routes!(channels::edit_message, channels::delete_message))
+        .routes(routes!(channels::mark_read))
+        .routes(routes!(channels::get_settings, channels::put_settings))
         .routes(routes!(admin::list_orgs, admin::create_org))
         .routes(routes!(admin::rename_org))
         .routes(routes!(admin::list_users, admin::create_user))

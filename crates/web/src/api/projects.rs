@@ -52,7 +52,19 @@ pub async fn my_projects(
     ApiUser(who): ApiUser,
 ) -> Result<Json<Vec<ProjectRowJson>>, ApiError> {
     let rows = state.app.my_projects(&who).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let ids: Vec<ProjectId> = rows.iter().map(|r| r.id).collect();
+    let unread = state.app.project_unread(&who, &ids).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| {
+                let count = unread.get(&r.id).map(|u| u.0).unwrap_or(0);
+                ProjectRowJson {
+                    unread: Some(count),
+                    ..r.into()
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// Creates a project (studio users with the `manager` role).

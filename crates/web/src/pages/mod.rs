@@ -2,6 +2,7 @@
 //! with errors next to the fields.
 
 mod admin;
+mod channels;
 mod projects;
 mod session;
 mod settings;
@@ -87,6 +88,15 @@ pub fn router() -> Router<AppState> {
             get(settings::tokens).post(settings::create_token),
         )
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/projects/{id}/channels", get(channels::project_channels))
+        .route("/channels/{id}", get(channels::channel))
+        .route("/channels/{id}/messages", post(channels::post))
+        .route("/messages/{id}/edit", post(channels::edit))
+        .route("/messages/{id}/delete", post(channels::delete))
+        .route(
+            "/settings/app",
+            get(channels::settings).post(channels::save_settings),
+        )
         .route("/settings/account", get(settings::account))
         .route(
             "/settings/account/password",

@@ -20,15 +20,39 @@ use serde::Deserialize;
 #[template(path = "my_projects.html")]
 struct MyProjectsPage {
     layout: Layout,
-    rows: Vec<ProjectRow>,
+    rows: Vec<MyProjectRow>,
     can_create: bool,
+}
+
+/// A My Projects row: the project, its unread count and the link to the first unread message.
+pub struct MyProjectRow {
+    p: ProjectRow,
+    unread: u32,
+    first_unread: String,
 }
 
 pub async fn my_projects(
     State(state): State<AppState>,
     PortalUser(who, auth): PortalUser,
 ) -> Result<impl IntoResponse, PageError> {
-    let rows = state.app.my_projects(&who).await?;
+    let projects = state.app.my_projects(&who).await?;
+    let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
+    let unread = state.app.project_unread(&who, &ids).await?;
+    let rows = projects
+        .into_iter()
+        .map(|p| {
+            let (count, first) = unread.get(&p.id).cloned().unwrap_or((0, None));
+            let first_unread = match first {
+                Some((channel, seq)) => format!("/channels/{channel}#m{seq}"),
+                None => format!("/projects/{}/channels", p.id),
+            };
+            MyProjectRow {
+                p,
+                unread: count,
+                first_unread,
+            }
+        })
+        .collect();
     Ok(MyProjectsPage {
         layout: Layout::new("My Projects", &auth),
         rows,

@@ -110,6 +110,22 @@ async fn sign_in(c: &Client, t: &TestApp, email: &str) {
         .unwrap();
 }
 
+/// Waits until the element matching `css` contains `text` (the page may be mid-navigation, so
+/// failures to find or read it are retried).
+async fn wait_for_text(c: &Client, css: &str, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+            && t.contains(text)
+        {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "{css} never showed {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("main"))
         .await
@@ -121,8 +137,23 @@ async fn body_text(c: &Client) -> String {
 
 async fn find_title(c: &Client, query: &str) {
     let finder = c.find(Locator::Id("finder-q")).await.unwrap();
+    finder.clear().await.unwrap();
     finder.send_keys(&format!("{query}\u{E007}")).await.unwrap();
-    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    // The results page repeats the query in its own search field; wait until it shows this one.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(e) = c.find(Locator::Css("form.search-again input#q")).await
+            && let Ok(Some(v)) = e.prop("value").await
+            && v == query
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the results for {query:?} never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 pub async fn pm_creates_partner_follows(db: TestDb) {
@@ -229,11 +260,7 @@ pub async fn pm_creates_partner_follows(db: TestDb) {
         .click()
         .await
         .unwrap();
-    marta
-        .wait()
-        .for_element(Locator::Css("#find-results"))
-        .await
-        .unwrap();
+    wait_for_text(&marta, "#find-results button.follow", "Unfollow").await;
     marta.goto(&t.url("/")).await.unwrap();
     let mine = marta
         .find(Locator::Id("my-projects"))

@@ -47,6 +47,7 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
         "/settings/account",
         "/tasks",
         "/projects/new",
+        "/settings/app",
     ] {
         seen.push_str(&s.get(path).await.1);
     }
@@ -55,14 +56,70 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
         "/api/v1/users",
         "/api/v1/partners",
         "/api/v1/tokens",
+        "/api/v1/settings",
     ] {
         seen.push_str(&s.api(Method::GET, path, None).await.1.to_string());
+    }
+    // Every channel the partner can list, and every message in it.
+    for id in t.titles.values() {
+        let (_, list) = s
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/channels"),
+                None,
+            )
+            .await;
+        seen.push_str(&list.to_string());
+        seen.push_str(&s.get(&format!("/projects/{id}/channels")).await.1);
+        for c in list.as_array().cloned().unwrap_or_default() {
+            let cid = c["id"].as_str().unwrap_or_default();
+            let (_, messages) = s
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/channels/{cid}/messages"),
+                    None,
+                )
+                .await;
+            seen.push_str(&messages.to_string());
+            seen.push_str(&s.get(&format!("/channels/{cid}")).await.1);
+        }
     }
     seen
 }
 
+/// The studio writes in every channel of every title, naming each partner only where it belongs.
+async fn studio_talks_everywhere(t: &TestApp) {
+    let pm = t.sign_in("pm@northlight.test").await;
+    for id in t.titles.values() {
+        let (_, list) = pm
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/channels"),
+                None,
+            )
+            .await;
+        for c in list.as_array().cloned().unwrap_or_default() {
+            let body = match (c["kind"].as_str(), c["language"].as_str()) {
+                (Some("vendor"), Some(l)) => format!("Notes for the {l} team only"),
+                (Some("internal"), _) => "Internal: Voz do Brasil and Kaze are late".to_string(),
+                _ => "Broadcast: the final mix is delivered".to_string(),
+            };
+            let cid = c["id"].as_str().unwrap_or_default();
+            let (status, _) = pm
+                .api(
+                    Method::POST,
+                    &format!("/api/v1/channels/{cid}/messages"),
+                    Some(serde_json::json!({"body": body})),
+                )
+                .await;
+            assert_eq!(status, 201);
+        }
+    }
+}
+
 pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     let t = TestApp::spawn(db).await;
+    studio_talks_everywhere(&t).await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     // A follows everything it can see so My Projects is full.
     for id in t.titles.values() {
@@ -72,7 +129,10 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     }
     let seen = crawl(&t, &marta).await;
     assert!(
-        seen.contains("The Lighthouse Keeper") && seen.contains("Harbour Lights"),
+        seen.contains("The Lighthouse Keeper")
+            && seen.contains("Harbour Lights")
+            && seen.contains("Notes for the es-ES team only")
+            && seen.contains("Broadcast: the final mix"),
         "A sees its own titles"
     );
     assert!(seen.contains(app::demo::PARTNER_A));
@@ -92,6 +152,8 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         ">ja<",
         "Japanese",
         "Portuguese",
+        "Internal:",
+        "the ja team",
     ] {
         assert!(!seen.contains(forbidden), "partner A can see {forbidden:?}");
     }
@@ -99,9 +161,11 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
 
 pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let t = TestApp::spawn(db).await;
+    studio_talks_everywhere(&t).await;
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
     assert!(seen.contains("Northern Frontier") && seen.contains("The Lighthouse Keeper"));
+    assert!(seen.contains("Notes for the ja team only"));
     for forbidden in [
         app::demo::PARTNER_A,
         app::demo::PARTNER_B,

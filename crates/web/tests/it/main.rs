@@ -5,6 +5,7 @@
 
 mod authz;
 mod browser;
+mod channels;
 mod flows;
 mod harness;
 mod leaks;

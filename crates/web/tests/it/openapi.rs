@@ -25,6 +25,11 @@ fn every_api_route_is_documented() {
         "/api/v1/users",
         "/api/v1/users/{id}",
         "/api/v1/users/{id}/password",
+        "/api/v1/projects/{id}/channels",
+        "/api/v1/channels/{id}/messages",
+        "/api/v1/channels/{id}/read",
+        "/api/v1/messages/{id}",
+        "/api/v1/settings",
     ] {
         assert!(
             paths.iter().any(|p| p.as_str() == expected),

@@ -1,0 +1,423 @@
+//! Conversations: the channels of a project a person may read, messages, unread counts, and the
+//! App Settings that decide which channels one works in. Every read, post, edit and count goes
+//! through the domain policy.
+
+use crate::auth::Authenticated;
+use crate::{App, AppError, AppResult, FieldErrors};
+use domain::policy::{MessageChangeRefusal, may_change_message};
+use domain::{
+    Action, Assignment, Channel, ChannelId, ChannelKind, ChannelPrefs, LanguageTag, Message,
+    MessageBody, MessageId, OrgKind, ProjectId, Resource, UserId, WorkLanguages, authorize,
+};
+use std::collections::BTreeMap;
+use store::Tx;
+
+/// A channel in the list, as one reader sees it.
+#[derive(Clone, Debug)]
+pub struct ChannelRow {
+    pub channel: Channel,
+    pub label: String,
+    pub unread: u32,
+    pub first_unread_seq: Option<i64>,
+}
+
+/// Who wrote a message, as a reader may see it.
+#[derive(Clone, Debug)]
+pub struct AuthorView {
+    pub name: String,
+    /// "Studio", the reader's own partner's name, or "Partner" — never another partner's name.
+    pub badge: String,
+    pub robot: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageView {
+    pub message: Message,
+    pub author: AuthorView,
+    pub mine: bool,
+    /// The author may still edit or delete it.
+    pub changeable: bool,
+}
+
+/// An open channel: its messages and where the reader had stopped reading.
+#[derive(Clone, Debug)]
+pub struct ChannelPage {
+    pub project_id: ProjectId,
+    pub channels: Vec<ChannelRow>,
+    pub channel: Channel,
+    pub label: String,
+    pub messages: Vec<MessageView>,
+    /// The reader's read position before opening: messages after it are "new".
+    pub read_before: i64,
+    pub can_post: bool,
+    /// Why the reader cannot post, when they cannot.
+    pub read_only_reason: Option<String>,
+    /// There are older messages than the first one shown.
+    pub has_older: bool,
+}
+
+const PAGE: u32 = 50;
+
+async fn project_assignments(
+    tx: &mut Box<dyn Tx>,
+    project_id: ProjectId,
+) -> AppResult<Vec<Assignment>> {
+    let project = tx
+        .get_project(project_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(project.assignments)
+}
+
+fn may(
+    who: &Authenticated,
+    action: Action,
+    kind: &ChannelKind,
+    assignments: &[Assignment],
+) -> domain::Decision {
+    authorize(
+        Some(&who.subject),
+        action,
+        Resource::Channel { kind, assignments },
+    )
+}
+
+/// The channels of a project that `who` may read, in list order, with their unread counts.
+async fn readable_channels(
+    tx: &mut Box<dyn Tx>,
+    who: &Authenticated,
+    project_id: ProjectId,
+    assignments: &[Assignment],
+) -> AppResult<Vec<ChannelRow>> {
+    let mut channels: Vec<Channel> = tx
+        .list_channels(project_id)
+        .await?
+        .into_iter()
+        .filter(|c| may(who, Action::ReadChannel, &c.kind, assignments).is_allowed())
+        .collect();
+    channels.sort_by_key(|c| c.kind.sort_key());
+    let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
+    let unread: BTreeMap<ChannelId, store::ChannelUnread> = tx
+        .unread(who.user.id, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.channel_id, u))
+        .collect();
+    Ok(channels
+        .into_iter()
+        .map(|c| {
+            let u = unread.get(&c.id);
+            ChannelRow {
+                label: c.kind.label(),
+                unread: u.map(|u| u.unread).unwrap_or(0),
+                first_unread_seq: u.and_then(|u| u.first_unread_seq),
+                channel: c,
+            }
+        })
+        .collect())
+}
+
+impl App {
+    /// The channels of a project `who` may read; "not found" if they may not see the project.
+    pub async fn project_channels(
+        &self,
+        who: &Authenticated,
+        project_id: ProjectId,
+    ) -> AppResult<Vec<ChannelRow>> {
+        let mut tx = self.store.read().await?;
+        let assignments = project_assignments(&mut tx, project_id).await?;
+        let orgs: Vec<_> = assignments.iter().map(|a| a.org_id).collect();
+        authorize(
+            Some(&who.subject),
+            Action::ViewProject,
+            Resource::Project {
+                assigned_orgs: &orgs,
+            },
+        )
+        .check()?;
+        readable_channels(&mut tx, who, project_id, &assignments).await
+    }
+
+    /// Unread messages per project (over the channels the reader may read), with the channel
+    /// and seq of the first unread message, for the My Projects badges.
+    pub async fn project_unread(
+        &self,
+        who: &Authenticated,
+        projects: &[ProjectId],
+    ) -> AppResult<BTreeMap<ProjectId, (u32, Option<(ChannelId, i64)>)>> {
+        let mut tx = self.store.read().await?;
+        let mut out = BTreeMap::new();
+        for &p in projects {
+            let Ok(assignments) = project_assignments(&mut tx, p).await else {
+                continue;
+            };
+            let rows = readable_channels(&mut tx, who, p, &assignments).await?;
+            let total = rows.iter().map(|r| r.unread).sum();
+            let first = rows
+                .iter()
+                .find_map(|r| r.first_unread_seq.map(|s| (r.channel.id, s)));
+            out.insert(p, (total, first));
+        }
+        Ok(out)
+    }
+
+    /// Opens a channel: its latest messages (or those before `before`), and marks it read.
+    pub async fn open_channel(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        before: Option<i64>,
+    ) -> AppResult<ChannelPage> {
+        let (page, newest) = {
+            let mut tx = self.store.read().await?;
+            let channel = tx
+                .get_channel(channel_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let assignments = project_assignments(&mut tx, channel.project_id).await?;
+            may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
+            let post = may(who, Action::PostInChannel, &channel.kind, &assignments);
+            let channels =
+                readable_channels(&mut tx, who, channel.project_id, &assignments).await?;
+            let read_before = tx
+                .unread(who.user.id, &[channel.id])
+                .await?
+                .first()
+                .map(|u| u.last_read_seq)
+                .unwrap_or(0);
+            let list = tx.list_messages(channel.id, before, PAGE).await?;
+            let has_older = list.first().is_some_and(|m| m.seq > 1);
+            let messages = self.message_views(&mut tx, who, list).await?;
+            let newest = channel.last_seq;
+            let page = ChannelPage {
+                project_id: channel.project_id,
+                label: channel.kind.label(),
+                channels,
+                messages,
+                read_before,
+                can_post: post.is_allowed(),
+                read_only_reason: match post {
+                    domain::Decision::Allow => None,
+                    domain::Decision::Deny(r) => Some(r.explain()),
+                },
+                has_older,
+                channel,
+            };
+            (page, newest)
+        };
+        if newest > page.read_before && before.is_none() {
+            let mut tx = self.store.begin().await?;
+            tx.mark_read(who.user.id, channel_id, newest).await?;
+            tx.commit().await?;
+        }
+        Ok(page)
+    }
+
+    async fn message_views(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        who: &Authenticated,
+        messages: Vec<Message>,
+    ) -> AppResult<Vec<MessageView>> {
+        let mut authors: BTreeMap<UserId, AuthorView> = BTreeMap::new();
+        let now = self.now();
+        let mut out = Vec::with_capacity(messages.len());
+        for m in messages {
+            let author = match m.author {
+                None => AuthorView {
+                    name: "locportal".into(),
+                    badge: "Robot".into(),
+                    robot: true,
+                },
+                Some(id) => {
+                    if let std::collections::btree_map::Entry::Vacant(slot) = authors.entry(id) {
+                        let view = match tx.get_user(id).await? {
+                            Some(u) => AuthorView {
+                                name: u.user.display_name.to_string(),
+                                badge: match u.org.kind {
+                                    OrgKind::Studio => "Studio".into(),
+                                    OrgKind::Partner
+                                        if who.subject.is_studio() || u.org.id == who.org.id =>
+                                    {
+                                        u.org.name.to_string()
+                                    }
+                                    OrgKind::Partner => "Partner".into(),
+                                },
+                                robot: false,
+                            },
+                            None => AuthorView {
+                                name: "Former user".into(),
+                                badge: String::new(),
+                                robot: false,
+                            },
+                        };
+                        slot.insert(view);
+                    }
+                    authors.get(&id).cloned().unwrap_or(AuthorView {
+                        name: String::new(),
+                        badge: String::new(),
+                        robot: false,
+                    })
+                }
+            };
+            let changeable =
+                may_change_message(&who.subject, &m, now, self.config.edit_window).is_ok();
+            out.push(MessageView {
+                mine: m.author == Some(who.user.id),
+                changeable,
+                author,
+                message: m,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Posts a message; the author's own message never counts as unread for them.
+    pub async fn post_message(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        body: &str,
+    ) -> AppResult<Message> {
+        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
+        let mut tx = self.store.begin().await?;
+        let channel = tx
+            .get_channel(channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
+        let m = tx
+            .insert_message(
+                MessageId::new(),
+                channel_id,
+                Some(who.user.id),
+                body.as_str(),
+                self.now(),
+            )
+            .await?;
+        tx.mark_read(who.user.id, channel_id, m.seq).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+
+    /// Loads a message for changing it: the author, within the edit window, still able to read
+    /// the channel.
+    async fn changeable(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        who: &Authenticated,
+        id: MessageId,
+    ) -> AppResult<Message> {
+        let m = tx.get_message(id).await?.ok_or(AppError::NotFound)?;
+        let channel = tx
+            .get_channel(m.channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(tx, channel.project_id).await?;
+        may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
+        may_change_message(&who.subject, &m, self.now(), self.config.edit_window).map_err(|r| {
+            match r {
+                MessageChangeRefusal::NotAuthor => AppError::Denied(domain::DenyReason::NotVisible),
+                other => AppError::invalid("body", other.to_string()),
+            }
+        })?;
+        Ok(m)
+    }
+
+    pub async fn edit_message(
+        &self,
+        who: &Authenticated,
+        id: MessageId,
+        body: &str,
+    ) -> AppResult<Message> {
+        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
+        let mut tx = self.store.begin().await?;
+        let m = self.changeable(&mut tx, who, id).await?;
+        let at = self.now();
+        tx.edit_message(id, body.as_str(), at).await?;
+        tx.commit().await?;
+        Ok(Message {
+            body: body.to_string(),
+            edited_at: Some(at),
+            ..m
+        })
+    }
+
+    pub async fn delete_message(&self, who: &Authenticated, id: MessageId) -> AppResult<Message> {
+        let mut tx = self.store.begin().await?;
+        let m = self.changeable(&mut tx, who, id).await?;
+        let at = self.now();
+        tx.delete_message(id, at).await?;
+        tx.commit().await?;
+        Ok(Message {
+            body: String::new(),
+            deleted_at: Some(at),
+            ..m
+        })
+    }
+
+    /// Marks a channel read up to `seq` (for clients that show messages themselves).
+    pub async fn mark_channel_read(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        seq: i64,
+    ) -> AppResult<()> {
+        let mut tx = self.store.begin().await?;
+        let channel = tx
+            .get_channel(channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
+        tx.mark_read(who.user.id, channel_id, seq.clamp(0, channel.last_seq))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes one's App Settings: internal messages (studio users) and the languages one works
+    /// on (empty: all of one's organisation's languages).
+    pub async fn update_settings(
+        &self,
+        who: &Authenticated,
+        internal_messages: bool,
+        languages: &[String],
+    ) -> AppResult<ChannelPrefs> {
+        crate::auth::require(who, Action::UsePortal)?;
+        let mut errors = FieldErrors::new();
+        let tags: Vec<LanguageTag> = languages
+            .iter()
+            .flat_map(|s| s.split([',', ' ', ';']))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| errors.take("languages", LanguageTag::parse(s)))
+            .collect();
+        if internal_messages && who.org.kind != OrgKind::Studio {
+            errors.add(
+                "internal_messages",
+                "internal messages are for studio users",
+            );
+        }
+        errors.into_result()?;
+        let prefs = ChannelPrefs {
+            internal_messages,
+            languages: if tags.is_empty() {
+                WorkLanguages::All
+            } else {
+                WorkLanguages::Only(tags)
+            },
+        };
+        let mut tx = self.store.begin().await?;
+        let mut user = tx
+            .get_user(who.user.id)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .user;
+        user.prefs = prefs.clone();
+        tx.update_user(&user).await?;
+        tx.commit().await?;
+        Ok(prefs)
+    }
+}

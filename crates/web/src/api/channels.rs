@@ -1,0 +1,298 @@
+//! Channels and messages in the API.
+
+use super::{JsonBody, parse_id};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ApiErrorBody};
+use app::channels::{ChannelRow, MessageView};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::{ChannelId, MessageId, ProjectId, WorkLanguages};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+fn ts(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelJson {
+    pub id: Uuid,
+    /// `broadcast`, `vendor` or `internal`.
+    pub kind: String,
+    /// The language of a vendor channel.
+    pub language: Option<String>,
+    pub label: String,
+    /// Sequence number of the newest message (0: none).
+    pub last_seq: i64,
+    pub unread: u32,
+    pub first_unread_seq: Option<i64>,
+}
+
+impl From<&ChannelRow> for ChannelJson {
+    fn from(r: &ChannelRow) -> Self {
+        Self {
+            id: r.channel.id.as_uuid(),
+            kind: r.channel.kind.as_str().into(),
+            language: r.channel.kind.language().map(|l| l.to_string()),
+            label: r.label.clone(),
+            last_seq: r.channel.last_seq,
+            unread: r.unread,
+            first_unread_seq: r.first_unread_seq,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthorJson {
+    pub name: String,
+    /// "Studio", the caller's own partner's name, "Partner", or "Robot".
+    pub badge: String,
+    pub robot: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageJson {
+    pub id: Uuid,
+    pub channel_id: Uuid,
+    /// Position in the channel: 1, 2, 3 … without gaps.
+    pub seq: i64,
+    pub author: AuthorJson,
+    /// Empty for a deleted message.
+    pub body: String,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    /// The caller may still edit or delete it.
+    pub changeable: bool,
+}
+
+impl From<&MessageView> for MessageJson {
+    fn from(v: &MessageView) -> Self {
+        let m = &v.message;
+        Self {
+            id: m.id.as_uuid(),
+            channel_id: m.channel_id.as_uuid(),
+            seq: m.seq,
+            author: AuthorJson {
+                name: v.author.name.clone(),
+                badge: v.author.badge.clone(),
+                robot: v.author.robot,
+            },
+            body: m.body.clone(),
+            created_at: ts(m.created_at),
+            edited_at: m.edited_at.map(ts),
+            deleted: m.deleted_at.is_some(),
+            changeable: v.changeable,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelMessagesJson {
+    pub channel: ChannelJson,
+    pub messages: Vec<MessageJson>,
+    /// The caller's read position before this call; later messages are new.
+    pub read_before: i64,
+    pub can_post: bool,
+    pub has_older: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MessageBodyJson {
+    pub body: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadJson {
+    /// Mark read up to and including this sequence number.
+    pub seq: i64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SettingsJson {
+    /// Studio users: read and write in Internal channels.
+    pub internal_messages: bool,
+    /// The languages the caller works on; empty means all of their organisation's languages.
+    pub languages: Vec<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MessagesParams {
+    /// Only messages with a smaller sequence number (for paging back). Without it the channel is
+    /// also marked read.
+    before: Option<i64>,
+}
+
+/// The channels of a project the caller may read, with unread counts.
+#[utoipa::path(
+    get, path = "/api/v1/projects/{id}/channels", tag = "communication",
+    params(("id" = uuid::Uuid, Path, description = "Project id")),
+    responses((status = 200, body = Vec<ChannelJson>), (status = 404, body = ApiErrorBody))
+)]
+pub async fn list_channels(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ChannelJson>>, ApiError> {
+    let id: ProjectId = parse_id(&id)?;
+    let rows = state.app.project_channels(&who, id).await?;
+    Ok(Json(rows.iter().map(ChannelJson::from).collect()))
+}
+
+/// The latest 50 messages of a channel (or those before `before`); marks the channel read.
+#[utoipa::path(
+    get, path = "/api/v1/channels/{id}/messages", tag = "communication",
+    params(("id" = uuid::Uuid, Path, description = "Channel id"), MessagesParams),
+    responses((status = 200, body = ChannelMessagesJson), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody))
+)]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    Query(p): Query<MessagesParams>,
+) -> Result<Json<ChannelMessagesJson>, ApiError> {
+    let id: ChannelId = parse_id(&id)?;
+    let page = state.app.open_channel(&who, id, p.before).await?;
+    let channel = page
+        .channels
+        .iter()
+        .find(|c| c.channel.id == id)
+        .map(ChannelJson::from)
+        .unwrap_or(ChannelJson {
+            id: page.channel.id.as_uuid(),
+            kind: page.channel.kind.as_str().into(),
+            language: page.channel.kind.language().map(|l| l.to_string()),
+            label: page.label.clone(),
+            last_seq: page.channel.last_seq,
+            unread: 0,
+            first_unread_seq: None,
+        });
+    Ok(Json(ChannelMessagesJson {
+        channel,
+        messages: page.messages.iter().map(MessageJson::from).collect(),
+        read_before: page.read_before,
+        can_post: page.can_post,
+        has_older: page.has_older,
+    }))
+}
+
+/// Posts a message.
+#[utoipa::path(
+    post, path = "/api/v1/channels/{id}/messages", tag = "communication", request_body = MessageBodyJson,
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
+    responses((status = 201, body = MessageJson), (status = 403, description = "e.g. a partner posting in Broadcast", body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MessageBodyJson>,
+) -> Result<(StatusCode, Json<MessageJson>), ApiError> {
+    let id: ChannelId = parse_id(&id)?;
+    let m = state.app.post_message(&who, id, &body.body).await?;
+    let view = MessageView {
+        author: app::channels::AuthorView {
+            name: who.user.display_name.to_string(),
+            badge: if who.subject.is_studio() {
+                "Studio".into()
+            } else {
+                who.org.name.to_string()
+            },
+            robot: false,
+        },
+        mine: true,
+        changeable: true,
+        message: m,
+    };
+    Ok((StatusCode::CREATED, Json(MessageJson::from(&view))))
+}
+
+/// Edits one's own message within the edit window.
+#[utoipa::path(
+    patch, path = "/api/v1/messages/{id}", tag = "communication", request_body = MessageBodyJson,
+    params(("id" = uuid::Uuid, Path, description = "Message id")),
+    responses((status = 204, description = "Edited"), (status = 404, body = ApiErrorBody), (status = 422, description = "Empty, or the edit window has closed", body = ApiErrorBody))
+)]
+pub async fn edit_message(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MessageBodyJson>,
+) -> Result<StatusCode, ApiError> {
+    let id: MessageId = parse_id(&id)?;
+    state.app.edit_message(&who, id, &body.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one's own message within the edit window (a tombstone stays in its place).
+#[utoipa::path(
+    delete, path = "/api/v1/messages/{id}", tag = "communication",
+    params(("id" = uuid::Uuid, Path, description = "Message id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+)]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: MessageId = parse_id(&id)?;
+    state.app.delete_message(&who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Marks a channel read up to a sequence number.
+#[utoipa::path(
+    put, path = "/api/v1/channels/{id}/read", tag = "communication", request_body = ReadJson,
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
+    responses((status = 204, description = "Marked read"), (status = 404, body = ApiErrorBody))
+)]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReadJson>,
+) -> Result<StatusCode, ApiError> {
+    let id: ChannelId = parse_id(&id)?;
+    state.app.mark_channel_read(&who, id, body.seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn settings_json(prefs: &domain::ChannelPrefs) -> SettingsJson {
+    SettingsJson {
+        internal_messages: prefs.internal_messages,
+        languages: match &prefs.languages {
+            WorkLanguages::All => vec![],
+            WorkLanguages::Only(l) => l.iter().map(|t| t.to_string()).collect(),
+        },
+    }
+}
+
+/// The caller's App Settings.
+#[utoipa::path(
+    get, path = "/api/v1/settings", tag = "communication",
+    responses((status = 200, body = SettingsJson), (status = 401, body = ApiErrorBody))
+)]
+pub async fn get_settings(ApiUser(who): ApiUser) -> Json<SettingsJson> {
+    Json(settings_json(&who.subject.prefs))
+}
+
+/// Changes the caller's App Settings.
+#[utoipa::path(
+    put, path = "/api/v1/settings", tag = "communication", request_body = SettingsJson,
+    responses((status = 200, body = SettingsJson), (status = 422, body = ApiErrorBody))
+)]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    JsonBody(body): JsonBody<SettingsJson>,
+) -> Result<Json<SettingsJson>, ApiError> {
+    let prefs = state
+        .app
+        .update_settings(&who, body.internal_messages, &body.languages)
+        .await?;
+    Ok(Json(settings_json(&prefs)))
+}
