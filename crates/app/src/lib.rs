@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod passwords;
 pub mod projects;
+pub mod search;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult, FieldErrors};

@@ -9,6 +9,7 @@ pub mod org;
 pub mod policy;
 pub mod project;
 pub mod roles;
+pub mod search;
 pub mod throttle;
 pub mod timecode;
 pub mod values;

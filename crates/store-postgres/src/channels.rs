@@ -33,7 +33,7 @@ fn channel((id, project_id, kind, language, last_seq): ChannelRow) -> StoreResul
 }
 
 /// id, channel_id, seq, author_id, body, created_at, edited_at, deleted_at.
-type MessageRow = (
+pub(crate) type MessageRow = (
     Uuid,
     Uuid,
     i64,
@@ -55,7 +55,7 @@ macro_rules! select_message {
     };
 }
 
-fn message(row: MessageRow) -> Message {
+pub(crate) fn message(row: MessageRow) -> Message {
     let (id, channel_id, seq, author, body, created_at, edited_at, deleted_at) = row;
     Message {
         id: id.into(),
@@ -155,6 +155,7 @@ impl MessageRepo for PgTx {
         .execute(self.conn())
         .await
         .map_err(db_error)?;
+        crate::search::index_message(self.conn(), message_id, body).await?;
         Ok(Message {
             id: message_id,
             channel_id,
@@ -197,7 +198,7 @@ impl MessageRepo for PgTx {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        crate::search::index_message(self.conn(), message_id, body).await
     }
 
     async fn delete_message(
@@ -217,7 +218,7 @@ impl MessageRepo for PgTx {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        crate::search::unindex_message(self.conn(), message_id).await
     }
 
     async fn list_messages(

@@ -10,6 +10,7 @@ mod convert;
 mod follows;
 mod orgs;
 mod projects;
+mod search;
 mod sessions;
 mod throttle;
 mod users;
@@ -23,6 +24,9 @@ use store::{Backend, Store, StoreError, StoreResult, Tx};
 use crate::convert::db_error;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The migration that creates the search index, which `migrate` then fills.
+const SEARCH_MIGRATION: i64 = 3;
 
 /// Connections per instance.
 const MAX_CONNECTIONS: u32 = 10;
@@ -73,10 +77,20 @@ impl Store for PgStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
+        let had_search = self.applied_migrations().await?.contains(&SEARCH_MIGRATION);
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Database(Box::new(e)))
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        if !had_search {
+            // Messages posted before the search index existed; the index text is folded in
+            // Rust, so SQL alone cannot fill it. Idempotent, should two instances race here.
+            let mut tx = self.pool.begin().await.map_err(db_error)?;
+            let n = search::backfill(&mut tx).await?;
+            tx.commit().await.map_err(db_error)?;
+            tracing::info!(messages = n, "indexed older messages for search");
+        }
+        Ok(())
     }
 
     fn migration_versions(&self) -> Vec<i64> {

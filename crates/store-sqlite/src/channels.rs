@@ -35,7 +35,7 @@ fn channel((id_s, project_s, kind, language, last_seq): ChannelRow) -> StoreResu
 }
 
 /// id, channel_id, seq, author_id, body, created_at, edited_at, deleted_at.
-type MessageRow = (
+pub(crate) type MessageRow = (
     String,
     String,
     i64,
@@ -57,7 +57,7 @@ macro_rules! select_message {
     };
 }
 
-fn message(row: MessageRow) -> StoreResult<Message> {
+pub(crate) fn message(row: MessageRow) -> StoreResult<Message> {
     let (id_s, channel_s, seq, author, body, created, edited, deleted) = row;
     Ok(Message {
         id: id("messages.id", &id_s)?,
@@ -156,6 +156,7 @@ impl MessageRepo for SqliteTx {
         .execute(self.conn())
         .await
         .map_err(db_error)?;
+        crate::search::index_message(self.conn(), message_id, body).await?;
         Ok(Message {
             id: message_id,
             channel_id,
@@ -197,7 +198,7 @@ impl MessageRepo for SqliteTx {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        crate::search::index_message(self.conn(), message_id, body).await
     }
 
     async fn delete_message(
@@ -217,7 +218,7 @@ impl MessageRepo for SqliteTx {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        crate::search::unindex_message(self.conn(), message_id).await
     }
 
     async fn list_messages(

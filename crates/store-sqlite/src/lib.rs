@@ -16,6 +16,7 @@ mod convert;
 mod follows;
 mod orgs;
 mod projects;
+mod search;
 mod sessions;
 mod throttle;
 mod users;
@@ -32,6 +33,9 @@ use store::{Backend, Store, StoreError, StoreResult, Tx};
 use crate::convert::db_error;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The migration that creates the search index, which `migrate` then fills.
+const SEARCH_MIGRATION: i64 = 3;
 
 /// Connections in the read pool.
 const READERS: u32 = 4;
@@ -114,10 +118,24 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
+        let had_search = self.applied_migrations().await?.contains(&SEARCH_MIGRATION);
         MIGRATOR
             .run(&self.write)
             .await
-            .map_err(|e| StoreError::Database(Box::new(e)))
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        if !had_search {
+            // Messages posted before the search index existed; the index text is folded in
+            // Rust, so SQL alone cannot fill it.
+            let mut tx = self
+                .write
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(db_error)?;
+            let n = search::backfill(&mut tx).await?;
+            tx.commit().await.map_err(db_error)?;
+            tracing::info!(messages = n, "indexed older messages for search");
+        }
+        Ok(())
     }
 
     fn migration_versions(&self) -> Vec<i64> {

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    ApiTokenRecord, ChannelUnread, Conflict, SessionRecord, Store, StoreError, StoreResult, Tx,
-    UserRecord, UserWithOrg,
+    ApiTokenRecord, ChannelUnread, Conflict, MessageSearch, SessionRecord, Store, StoreError,
+    StoreResult, Tx, UserRecord, UserWithOrg,
 };
 use domain::{
     Assignment, ChannelId, ChannelKind, ChannelPrefs, Email, Episode, EpisodeId, LanguageTag,
@@ -1865,4 +1865,355 @@ pub async fn concurrent_posts_in_one_channel_get_exact_seqs(store: &dyn Store) {
     // An author's own messages do not count for them.
     let own = tx.unread(authors[0].id, &[channel]).await.unwrap();
     assert_eq!(own[0].unread, u32::try_from(total - POSTS).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+
+/// A project with Broadcast, es-ES, ja and Internal channels, two authors and a multilingual
+/// corpus; the messages are returned in posting order (one second apart).
+struct Corpus {
+    broadcast: ChannelId,
+    spanish: ChannelId,
+    japanese: ChannelId,
+    internal: ChannelId,
+    marta: UserId,
+    kenji: UserId,
+    messages: Vec<Message>,
+}
+
+impl Corpus {
+    fn all(&self) -> Vec<ChannelId> {
+        vec![self.broadcast, self.spanish, self.japanese, self.internal]
+    }
+
+    /// The message at `i` (posting order).
+    fn m(&self, i: usize) -> &Message {
+        &self.messages[i]
+    }
+}
+
+const CORPUS: &[(usize, bool, &str)] = &[
+    // (channel: 0 broadcast, 1 es-ES, 2 ja, 3 internal; by Marta?, body)
+    (0, true, "The final premix is ready for review"),
+    (1, false, "Ask Peña about the premix schedule"),
+    (2, false, "来週のスケジュールを確認してください"),
+    (0, true, "请确认西班牙语配音的交付日期"),
+    (1, true, "녹음 일정을 확인해 주세요"),
+    (
+        3,
+        true,
+        "Internal: premix budget approved, final numbers attached",
+    ),
+    (1, false, "Peñarol fans, the review is final"),
+    (0, false, "Draft premix, not final"),
+    (1, true, "ЗАПИСЬ завтра, mix v2.0"),
+];
+
+async fn corpus(store: &dyn Store) -> Corpus {
+    let (_, channels) = add_project_with_channels(store, 9100, &["es-ES", "ja"]).await;
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let marta = add_user(store, &studio, "marta@example.com").await.id;
+    let kenji = add_user(store, &studio, "kenji@example.com").await.id;
+    // Sorted: Broadcast, es-ES, ja, Internal.
+    let ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
+    let mut messages = Vec::new();
+    for (i, (channel, by_marta, body)) in CORPUS.iter().enumerate() {
+        let author = if *by_marta { marta } else { kenji };
+        let when = at(i64::try_from(i).unwrap() + 1);
+        messages.push(post(store, ids[*channel], Some(author), body, when).await);
+    }
+    Corpus {
+        broadcast: ids[0],
+        spanish: ids[1],
+        japanese: ids[2],
+        internal: ids[3],
+        marta,
+        kenji,
+        messages,
+    }
+}
+
+fn words(list: &[&str]) -> MessageSearch {
+    MessageSearch {
+        words: list.iter().map(|s| s.to_string()).collect(),
+        ..MessageSearch::default()
+    }
+}
+
+/// The ids found, in the order returned.
+async fn found(
+    store: &dyn Store,
+    channels: &[ChannelId],
+    query: &MessageSearch,
+    limit: u32,
+) -> Vec<MessageId> {
+    read(store)
+        .await
+        .search_messages(channels, query, limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
+/// The ids of the corpus messages at these positions, newest first.
+fn ids(c: &Corpus, positions: &[usize]) -> Vec<MessageId> {
+    let mut p = positions.to_vec();
+    p.sort_unstable_by(|a, b| b.cmp(a));
+    p.into_iter().map(|i| c.m(i).id).collect()
+}
+
+pub async fn search_words_phrases_and_exclusions(store: &dyn Store) {
+    let c = corpus(store).await;
+    let all = c.all();
+    // Every word must match, newest first.
+    assert_eq!(
+        found(store, &all, &words(&["premix", "FINAL"]), 50).await,
+        ids(&c, &[0, 5, 7])
+    );
+    // Whole words, not parts of them.
+    assert!(found(store, &all, &words(&["pre"]), 50).await.is_empty());
+    // A phrase is its words, adjacent and in order.
+    let phrase = MessageSearch {
+        phrases: vec!["final premix".into()],
+        ..MessageSearch::default()
+    };
+    assert_eq!(found(store, &all, &phrase, 50).await, ids(&c, &[0]));
+    // Exclusions: a word or a phrase.
+    let mut q = words(&["premix"]);
+    q.excluded = vec!["draft".into()];
+    assert_eq!(found(store, &all, &q, 50).await, ids(&c, &[0, 1, 5]));
+    q.excluded = vec!["not final".into(), "budget".into()];
+    assert_eq!(found(store, &all, &q, 50).await, ids(&c, &[0, 1]));
+    // Punctuation inside a word: its parts, in order; digits and other scripts.
+    assert_eq!(
+        found(store, &all, &words(&["v2.0"]), 50).await,
+        ids(&c, &[8])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["запись"]), 50).await,
+        ids(&c, &[8])
+    );
+    assert!(found(store, &all, &words(&["2.0"]), 50).await.is_empty());
+    // Only exclusions: everything else.
+    let only_not = MessageSearch {
+        excluded: vec!["premix".into(), "final".into()],
+        ..MessageSearch::default()
+    };
+    assert_eq!(
+        found(store, &all, &only_not, 50).await,
+        ids(&c, &[2, 3, 4, 8])
+    );
+}
+
+pub async fn search_filters_by_channel_author_and_date(store: &dyn Store) {
+    let c = corpus(store).await;
+    let all = c.all();
+    // Only the channels given: the internal message is never found without its channel.
+    let public = [c.broadcast, c.spanish, c.japanese];
+    assert_eq!(
+        found(store, &public, &words(&["premix"]), 50).await,
+        ids(&c, &[0, 1, 7])
+    );
+    assert_eq!(
+        found(store, &[c.spanish], &words(&["premix"]), 50).await,
+        ids(&c, &[1])
+    );
+    assert!(found(store, &[], &words(&["premix"]), 50).await.is_empty());
+    assert!(
+        found(store, &[ChannelId::new()], &words(&["premix"]), 50)
+            .await
+            .is_empty()
+    );
+    // Authors.
+    let mut q = words(&["premix"]);
+    q.authors = Some(vec![c.kenji]);
+    assert_eq!(found(store, &all, &q, 50).await, ids(&c, &[1, 7]));
+    q.authors = Some(vec![c.kenji, c.marta]);
+    assert_eq!(found(store, &all, &q, 50).await, ids(&c, &[0, 1, 5, 7]));
+    q.authors = Some(Vec::new());
+    assert!(found(store, &all, &q, 50).await.is_empty());
+    // Dates: after is inclusive, before exclusive; filters alone are a search too.
+    let range = MessageSearch {
+        after: Some(at(2)),
+        before: Some(at(6)),
+        ..MessageSearch::default()
+    };
+    assert_eq!(found(store, &all, &range, 50).await, ids(&c, &[1, 2, 3, 4]));
+    let by_marta_before = MessageSearch {
+        authors: Some(vec![c.marta]),
+        before: Some(at(5)),
+        ..MessageSearch::default()
+    };
+    assert_eq!(
+        found(store, &all, &by_marta_before, 50).await,
+        ids(&c, &[0, 3])
+    );
+    // Nothing has an attachment yet.
+    let attached = MessageSearch {
+        has_attachment: true,
+        ..words(&["premix"])
+    };
+    assert!(found(store, &all, &attached, 50).await.is_empty());
+    // The robot's messages are found, unless authors are asked for.
+    let robot = post(
+        store,
+        c.broadcast,
+        None,
+        "Spanish premix delivered",
+        at(100),
+    )
+    .await;
+    assert_eq!(
+        found(store, &all, &words(&["spanish"]), 50).await,
+        vec![robot.id]
+    );
+    let mut q = words(&["spanish"]);
+    q.authors = Some(vec![c.marta]);
+    assert!(found(store, &all, &q, 50).await.is_empty());
+}
+
+pub async fn search_folds_diacritics_and_finds_cjk(store: &dyn Store) {
+    let c = corpus(store).await;
+    let all = c.all();
+    // Diacritics and case, both ways; not inside a longer word.
+    for w in ["pena", "Peña", "PENA", "peña"] {
+        assert_eq!(
+            found(store, &all, &words(&[w]), 50).await,
+            ids(&c, &[1]),
+            "{w}"
+        );
+    }
+    assert_eq!(
+        found(store, &all, &words(&["penarol"]), 50).await,
+        ids(&c, &[6])
+    );
+    // Japanese inside a sentence, Chinese, Korean; two-character terms too.
+    assert_eq!(
+        found(store, &all, &words(&["スケジュール"]), 50).await,
+        ids(&c, &[2])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["確認"]), 50).await,
+        ids(&c, &[2])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["西班牙语"]), 50).await,
+        ids(&c, &[3])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["配音"]), 50).await,
+        ids(&c, &[3])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["确认"]), 50).await,
+        ids(&c, &[3])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["확인해"]), 50).await,
+        ids(&c, &[4])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["일정"]), 50).await,
+        ids(&c, &[4])
+    );
+    assert_eq!(found(store, &all, &words(&["녹"]), 50).await, ids(&c, &[4]));
+    assert!(
+        found(store, &all, &words(&["スケジュール表"]), 50)
+            .await
+            .is_empty()
+    );
+    // CJK combined with a Latin word and an exclusion.
+    let mut q = words(&["確認", "premix"]);
+    assert!(found(store, &all, &q, 50).await.is_empty());
+    q.words = vec!["確認".into()];
+    q.excluded = vec!["来週".into()];
+    assert!(found(store, &all, &q, 50).await.is_empty());
+}
+
+pub async fn search_forgets_deleted_messages_and_follows_edits(store: &dyn Store) {
+    let c = corpus(store).await;
+    let all = c.all();
+    let mut tx = begin(store).await;
+    tx.delete_message(c.m(7).id, at(20)).await.unwrap();
+    tx.edit_message(c.m(0).id, "Premix moved to Friday", at(21))
+        .await
+        .unwrap();
+    tx.delete_message(c.m(2).id, at(22)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        found(store, &all, &words(&["premix"]), 50).await,
+        ids(&c, &[0, 1, 5])
+    );
+    assert_eq!(
+        found(store, &all, &words(&["friday"]), 50).await,
+        ids(&c, &[0])
+    );
+    let phrase = MessageSearch {
+        phrases: vec!["final premix".into()],
+        ..MessageSearch::default()
+    };
+    assert!(found(store, &all, &phrase, 50).await.is_empty());
+    assert!(
+        found(store, &all, &words(&["スケジュール"]), 50)
+            .await
+            .is_empty()
+    );
+    assert!(found(store, &all, &words(&["draft"]), 50).await.is_empty());
+    // Filters alone never bring a tombstone back.
+    let everything = MessageSearch {
+        after: Some(at(0)),
+        ..MessageSearch::default()
+    };
+    let got = found(store, &all, &everything, 50).await;
+    assert_eq!(got, ids(&c, &[0, 1, 3, 4, 5, 6, 8]));
+    let returned = read(store)
+        .await
+        .search_messages(&all, &words(&["friday"]), 5)
+        .await
+        .unwrap();
+    assert_eq!(returned[0].body, "Premix moved to Friday");
+    assert!(returned[0].edited_at.is_some());
+}
+
+pub async fn search_returns_the_newest_first_up_to_the_limit(store: &dyn Store) {
+    let (_, channels) = add_project_with_channels(store, 9200, &["fr-FR"]).await;
+    let (a, b) = (channels[0].id, channels[1].id);
+    let mut posted = Vec::new();
+    // Posted out of time order, across two channels.
+    for (i, seconds) in [30, 10, 50, 20, 40, 60].into_iter().enumerate() {
+        let channel = if i % 2 == 0 { a } else { b };
+        posted.push(
+            post(
+                store,
+                channel,
+                None,
+                &format!("take {i} of the mix"),
+                at(seconds),
+            )
+            .await,
+        );
+    }
+    let mut newest: Vec<&Message> = posted.iter().collect();
+    newest.sort_by_key(|m| std::cmp::Reverse(m.created_at));
+    let expect: Vec<MessageId> = newest.iter().map(|m| m.id).collect();
+    assert_eq!(found(store, &[a, b], &words(&["mix"]), 50).await, expect);
+    assert_eq!(
+        found(store, &[a, b], &words(&["mix"]), 3).await,
+        expect[..3].to_vec()
+    );
+    assert!(found(store, &[a, b], &words(&["mix"]), 0).await.is_empty());
+    // Many matches, one result.
+    for i in 0..30 {
+        post(store, a, None, &format!("bulk mix {i}"), at(100 + i)).await;
+    }
+    let one = read(store)
+        .await
+        .search_messages(&[a, b], &words(&["mix"]), 1)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].body, "bulk mix 29");
 }

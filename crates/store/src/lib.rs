@@ -327,6 +327,39 @@ pub trait MessageRepo: Send {
     ) -> StoreResult<Vec<ChannelUnread>>;
 }
 
+/// What to look for in messages: the plain-data form of `domain::search::SearchQuery`, with
+/// `from:` already resolved to user ids. Words, phrases and exclusions are matched as
+/// `domain::search` describes (folded; whole tokens, or substrings for CJK).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageSearch {
+    /// Every one must match.
+    pub words: Vec<String>,
+    /// Every one must match.
+    pub phrases: Vec<String>,
+    /// None may match.
+    pub excluded: Vec<String>,
+    /// Only messages by one of these (`Some(empty)` finds nothing); `None`: anyone, robot too.
+    pub authors: Option<Vec<UserId>>,
+    /// Created at or after.
+    pub after: Option<OffsetDateTime>,
+    /// Created strictly before.
+    pub before: Option<OffsetDateTime>,
+    /// Only messages with an attachment (none have one yet, so this finds nothing).
+    pub has_attachment: bool,
+}
+
+#[async_trait]
+pub trait SearchRepo: Send {
+    /// Up to `limit` messages of `channels` matching `query`, newest first (`created_at`, then
+    /// id, descending). Deleted messages are never returned.
+    async fn search_messages(
+        &mut self,
+        channels: &[ChannelId],
+        query: &MessageSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+}
+
 /// One database transaction offering every repository.
 #[async_trait]
 pub trait Tx:
@@ -339,6 +372,7 @@ pub trait Tx:
     + FollowRepo
     + ChannelRepo
     + MessageRepo
+    + SearchRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

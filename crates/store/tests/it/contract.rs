@@ -40,4 +40,9 @@ testkit::both_backends!(store: store::contract => [
     mark_read_is_monotonic,
     unread_counts_others_live_messages_after_the_position,
     concurrent_posts_in_one_channel_get_exact_seqs,
+    search_words_phrases_and_exclusions,
+    search_filters_by_channel_author_and_date,
+    search_folds_diacritics_and_finds_cjk,
+    search_forgets_deleted_messages_and_follows_edits,
+    search_returns_the_newest_first_up_to_the_limit,
 ]);

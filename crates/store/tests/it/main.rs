@@ -10,4 +10,5 @@
 mod contract;
 mod instances;
 mod parity;
+mod search_backfill;
 mod sqlite_open;

@@ -28,8 +28,18 @@ fn migration_versions_are_the_same_on_both_backends() {
 /// (table, column) → nullable, for the application's tables.
 type Shape = BTreeMap<(String, String), bool>;
 
+/// SQLite's full-text indexes are FTS5 virtual tables (each with shadow tables `<name>_data`,
+/// `<name>_idx`, … that FTS5 manages), where PostgreSQL has GIN indexes. A virtual table `N` is
+/// therefore left out of the tables and counted as the secondary index `N_idx`, the name the
+/// PostgreSQL migration gives its counterpart.
 async fn sqlite_shape(url: &str) -> (Shape, BTreeSet<String>) {
     let mut conn = SqliteConnection::connect(url).await.unwrap();
+    let virtual_tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
     let columns: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT m.name, c.name, c.\"notnull\", c.pk FROM sqlite_master m \
          JOIN pragma_table_info(m.name) c \
@@ -38,17 +48,27 @@ async fn sqlite_shape(url: &str) -> (Shape, BTreeSet<String>) {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    let indexes: Vec<String> = sqlx::query_scalar(
+    let mut indexes: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
     )
     .fetch_all(&mut conn)
     .await
     .unwrap();
     conn.close().await.unwrap();
+    let fts_owned = |table: &str| {
+        virtual_tables.iter().any(|v| {
+            table == v
+                || table
+                    .strip_prefix(v.as_str())
+                    .is_some_and(|rest| rest.starts_with('_'))
+        })
+    };
     let shape = columns
         .into_iter()
+        .filter(|(t, _, _, _)| !fts_owned(t))
         .map(|(t, c, not_null, pk)| ((t, c), not_null == 0 && pk == 0))
         .collect();
+    indexes.extend(virtual_tables.iter().map(|v| format!("{v}_idx")));
     (shape, indexes.into_iter().collect())
 }
 

@@ -1,0 +1,172 @@
+//! Keyword search over messages: `message_search` holds each live message's folded index text
+//! (see `domain::search`), two FTS5 tables narrow the candidates, and a LIKE on the index text
+//! decides exactly, as on PostgreSQL.
+
+use async_trait::async_trait;
+use domain::search::{Pattern, index_text};
+use domain::{ChannelId, Message, MessageId};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use store::{MessageSearch, SearchRepo, StoreResult};
+
+use crate::SqliteTx;
+use crate::channels::{MessageRow, message};
+use crate::convert::{db_error, micros, uuid_text};
+
+/// Messages indexed per statement when filling the index for older messages.
+const BACKFILL_BATCH: i64 = 500;
+
+/// Indexes a message's body (or re-indexes it after an edit).
+pub(crate) async fn index_message(
+    conn: &mut SqliteConnection,
+    id: MessageId,
+    body: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO message_search (message_id, search_text) VALUES ($1, $2) \
+         ON CONFLICT (message_id) DO UPDATE SET search_text = excluded.search_text",
+    )
+    .bind(uuid_text(id))
+    .bind(index_text(body))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Removes a deleted message from the index.
+pub(crate) async fn unindex_message(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM message_search WHERE message_id = $1")
+        .bind(uuid_text(id))
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Indexes every live message that has no index row (messages posted before migration 0003).
+/// Returns how many it indexed.
+pub(crate) async fn backfill(conn: &mut SqliteConnection) -> StoreResult<u64> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT m.id, m.body FROM messages m \
+             WHERE m.deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id) \
+             LIMIT $1",
+        )
+        .bind(BACKFILL_BATCH)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        for (id, body) in rows {
+            sqlx::query("INSERT INTO message_search (message_id, search_text) VALUES ($1, $2)")
+                .bind(id)
+                .bind(index_text(&body))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error)?;
+            done += 1;
+        }
+    }
+}
+
+/// A JSON array of strings, bound as one parameter and read with `json_each`.
+fn json_array(items: impl Iterator<Item = String>) -> String {
+    let quoted: Vec<String> = items.map(|s| format!("\"{s}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+#[async_trait]
+impl SearchRepo for SqliteTx {
+    async fn search_messages(
+        &mut self,
+        channels: &[ChannelId],
+        query: &MessageSearch,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        // No message has an attachment yet.
+        if channels.is_empty()
+            || limit == 0
+            || query.has_attachment
+            || query.authors.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Vec::new());
+        }
+        let positive: Vec<Pattern> = query
+            .words
+            .iter()
+            .chain(&query.phrases)
+            .filter_map(|t| Pattern::new(t))
+            .collect();
+        let negative: Vec<Pattern> = query
+            .excluded
+            .iter()
+            .filter_map(|t| Pattern::new(t))
+            .collect();
+
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT m.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, \
+             m.deleted_at FROM message_search s JOIN messages m ON m.id = s.message_id \
+             WHERE m.deleted_at IS NULL AND m.channel_id IN (SELECT value FROM json_each(",
+        );
+        sql.push_bind(json_array(channels.iter().map(|c| uuid_text(*c))));
+        sql.push("))");
+        // Candidates from the word index: one FTS5 query for all plain words and phrases.
+        let words: Vec<String> = positive
+            .iter()
+            .filter(|p| p.is_plain_words())
+            .map(|p| format!("\"{}\"", p.tokens.join(" ")))
+            .collect();
+        if !words.is_empty() {
+            sql.push(
+                " AND s.doc_id IN (SELECT rowid FROM message_search_words \
+                 WHERE message_search_words MATCH ",
+            );
+            sql.push_bind(words.join(" AND "));
+            sql.push(")");
+        }
+        for p in &positive {
+            // Candidates from the trigram index, which needs three characters.
+            if !p.is_plain_words() && p.needle.chars().count() >= 3 {
+                sql.push(
+                    " AND s.doc_id IN (SELECT rowid FROM message_search_grams \
+                     WHERE message_search_grams MATCH ",
+                );
+                sql.push_bind(format!("\"{}\"", p.needle));
+                sql.push(")");
+            }
+            // The exact rule.
+            sql.push(" AND s.search_text LIKE ");
+            sql.push_bind(p.like());
+        }
+        for p in &negative {
+            sql.push(" AND s.search_text NOT LIKE ");
+            sql.push_bind(p.like());
+        }
+        if let Some(authors) = &query.authors {
+            sql.push(" AND m.author_id IN (SELECT value FROM json_each(");
+            sql.push_bind(json_array(authors.iter().map(|a| uuid_text(*a))));
+            sql.push("))");
+        }
+        if let Some(after) = query.after {
+            sql.push(" AND m.created_at >= ");
+            sql.push_bind(micros(after));
+        }
+        if let Some(before) = query.before {
+            sql.push(" AND m.created_at < ");
+            sql.push_bind(micros(before));
+        }
+        sql.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ");
+        sql.push_bind(i64::from(limit));
+        sql.build_query_as::<MessageRow>()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(message)
+            .collect()
+    }
+}
