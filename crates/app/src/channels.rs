@@ -4,6 +4,7 @@
 
 use crate::auth::Authenticated;
 use crate::{App, AppError, AppResult, FieldErrors};
+use domain::events::{EventKind, NewEvent};
 use domain::policy::{MessageChangeRefusal, may_change_message};
 use domain::{
     Action, Assignment, Channel, ChannelId, ChannelKind, ChannelPrefs, LanguageTag, Message,
@@ -57,6 +58,28 @@ pub struct ChannelPage {
 }
 
 const PAGE: u32 = 50;
+
+fn event(kind: EventKind, channel: &Channel, m: &Message, user: Option<UserId>) -> NewEvent {
+    NewEvent {
+        kind,
+        project_id: channel.project_id,
+        channel_id: channel.id,
+        message_id: Some(m.id),
+        seq: m.seq,
+        user_id: user,
+    }
+}
+
+fn read_event(channel: &Channel, reader: UserId, seq: i64) -> NewEvent {
+    NewEvent {
+        kind: EventKind::ChannelRead,
+        project_id: channel.project_id,
+        channel_id: channel.id,
+        message_id: None,
+        seq,
+        user_id: Some(reader),
+    }
+}
 
 async fn project_assignments(
     tx: &mut Box<dyn Tx>,
@@ -208,7 +231,10 @@ impl App {
         if newest > page.read_before && before.is_none() {
             let mut tx = self.store.begin().await?;
             tx.mark_read(who.user.id, channel_id, newest).await?;
+            tx.append_event(&read_event(&page.channel, who.user.id, newest), self.now())
+                .await?;
             tx.commit().await?;
+            self.events.kick();
         }
         Ok(page)
     }
@@ -297,7 +323,13 @@ impl App {
             )
             .await?;
         tx.mark_read(who.user.id, channel_id, m.seq).await?;
+        tx.append_event(
+            &event(EventKind::MessagePosted, &channel, &m, None),
+            m.created_at,
+        )
+        .await?;
         tx.commit().await?;
+        self.events.kick();
         Ok(m)
     }
 
@@ -336,7 +368,14 @@ impl App {
         let m = self.changeable(&mut tx, who, id).await?;
         let at = self.now();
         tx.edit_message(id, body.as_str(), at).await?;
+        let channel = tx
+            .get_channel(m.channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.append_event(&event(EventKind::MessageEdited, &channel, &m, None), at)
+            .await?;
         tx.commit().await?;
+        self.events.kick();
         Ok(Message {
             body: body.to_string(),
             edited_at: Some(at),
@@ -349,7 +388,14 @@ impl App {
         let m = self.changeable(&mut tx, who, id).await?;
         let at = self.now();
         tx.delete_message(id, at).await?;
+        let channel = tx
+            .get_channel(m.channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.append_event(&event(EventKind::MessageDeleted, &channel, &m, None), at)
+            .await?;
         tx.commit().await?;
+        self.events.kick();
         Ok(Message {
             body: String::new(),
             deleted_at: Some(at),
@@ -371,9 +417,12 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let assignments = project_assignments(&mut tx, channel.project_id).await?;
         may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
-        tx.mark_read(who.user.id, channel_id, seq.clamp(0, channel.last_seq))
+        let seq = seq.clamp(0, channel.last_seq);
+        tx.mark_read(who.user.id, channel_id, seq).await?;
+        tx.append_event(&read_event(&channel, who.user.id, seq), self.now())
             .await?;
         tx.commit().await?;
+        self.events.kick();
         Ok(())
     }
 

@@ -10,6 +10,7 @@ pub mod channels;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod live;
 pub mod passwords;
 pub mod projects;
 pub mod search;
@@ -44,6 +45,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
+    /// Live updates of this instance.
+    pub events: Arc<live::EventBus>,
 }
 
 impl App {
@@ -52,6 +55,7 @@ impl App {
             store,
             clock: Arc::new(SystemClock),
             config: AppConfig::default(),
+            events: Arc::new(live::EventBus::default()),
         }
     }
 

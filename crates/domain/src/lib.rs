@@ -4,6 +4,7 @@
 //! Nothing in this crate performs I/O, awaits, or knows about SQL or HTTP.
 
 pub mod channels;
+pub mod events;
 pub mod ids;
 pub mod org;
 pub mod policy;

@@ -7,6 +7,7 @@
 mod api_tokens;
 mod channels;
 mod convert;
+mod events;
 mod follows;
 mod orgs;
 mod projects;
@@ -113,6 +114,17 @@ impl Store for PgStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)
+    }
+
+    async fn event_waker(&self) -> StoreResult<Option<Box<dyn store::EventWaker>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(convert::db_error)?;
+        listener
+            .listen(events::NOTIFY_CHANNEL)
+            .await
+            .map_err(convert::db_error)?;
+        Ok(Some(Box::new(events::PgWaker(listener))))
     }
 
     async fn ping(&self) -> StoreResult<()> {

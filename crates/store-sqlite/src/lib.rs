@@ -13,6 +13,7 @@
 mod api_tokens;
 mod channels;
 mod convert;
+mod events;
 mod follows;
 mod orgs;
 mod projects;
@@ -160,6 +161,11 @@ impl Store for SqliteStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(db_error)
+    }
+
+    async fn event_waker(&self) -> StoreResult<Option<Box<dyn store::EventWaker>>> {
+        // One process owns a SQLite file; the application wakes its own consumers.
+        Ok(None)
     }
 
     async fn ping(&self) -> StoreResult<()> {

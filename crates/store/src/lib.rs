@@ -20,6 +20,8 @@ use time::OffsetDateTime;
 pub mod columns;
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_events;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -360,6 +362,33 @@ pub trait SearchRepo: Send {
     ) -> StoreResult<Vec<Message>>;
 }
 
+/// Live-update events, written in the same transaction as the change they describe.
+#[async_trait]
+pub trait EventRepo: Send {
+    /// Appends an event and returns its id. On PostgreSQL this also notifies every instance
+    /// (`pg_notify`, delivered on commit).
+    async fn append_event(
+        &mut self,
+        event: &domain::events::NewEvent,
+        at: OffsetDateTime,
+    ) -> StoreResult<i64>;
+    /// Events with an id greater than `after`, ascending, at most `limit`.
+    async fn events_after(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<domain::events::Event>>;
+    /// The greatest event id (0: none).
+    async fn latest_event_id(&mut self) -> StoreResult<i64>;
+}
+
+/// Wakes an instance when another instance may have appended events. A hint only: the events
+/// table is the truth, and a consumer re-reads it after every wake.
+#[async_trait]
+pub trait EventWaker: Send {
+    async fn wait(&mut self) -> StoreResult<()>;
+}
+
 /// One database transaction offering every repository.
 #[async_trait]
 pub trait Tx:
@@ -373,6 +402,7 @@ pub trait Tx:
     + ChannelRepo
     + MessageRepo
     + SearchRepo
+    + EventRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -392,6 +422,9 @@ pub trait Store: Send + Sync + 'static {
     fn migration_versions(&self) -> Vec<i64>;
     /// The migration versions applied to the database, ascending.
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
+    /// A waker for events appended by other instances sharing the database, or `None` when the
+    /// database cannot be shared (SQLite: one process, which wakes its consumers itself).
+    async fn event_waker(&self) -> StoreResult<Option<Box<dyn EventWaker>>>;
     /// Cheap liveness check (`SELECT 1`).
     async fn ping(&self) -> StoreResult<()>;
     async fn close(&self);

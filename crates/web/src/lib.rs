@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod live;
 pub mod pages;
 mod statics;
 
@@ -72,6 +73,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
             }),
         )
         .merge(statics::router())
+        .route("/events", axum::routing::get(live::events))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -112,6 +114,7 @@ pub async fn serve(
     config: WebConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    app.start_event_pump();
     let router = router(app, config);
     axum::serve(
         listener,

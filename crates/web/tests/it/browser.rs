@@ -285,4 +285,88 @@ pub async fn pm_creates_partner_follows(db: TestDb) {
     }
 }
 
-testkit::both_backends!(db: super => [pm_creates_partner_follows]);
+async fn badge(c: &Client, project: &str) -> String {
+    match c
+        .find(Locator::Css(&format!(
+            "tr[data-project='{project}'] .badge-unread"
+        )))
+        .await
+    {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The PM posts in partner A's channel: A's open My Projects badge increments and A's open
+/// channel shows the message, without reloading; partner B's open page does not change.
+pub async fn badges_and_messages_update_live(db: TestDb) {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let t = TestApp::spawn(db).await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let (_, list) = pm
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{lk}/channels"),
+            None,
+        )
+        .await;
+    let es = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["language"] == "es-ES")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let profiles: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let marta = browser(&driver, &profiles[0]).await;
+    sign_in(&marta, &t, "marta@iberiavoices.test").await;
+    let joao = browser(&driver, &profiles[1]).await;
+    sign_in(&joao, &t, "joao@vozdobrasil.test").await;
+    marta.goto(&t.url("/")).await.unwrap();
+    joao.goto(&t.url("/")).await.unwrap();
+    let before: u32 = badge(&marta, &lk).await.parse().unwrap_or(0);
+    let joao_before = badge(&joao, &lk).await;
+    // Let the pages open their event streams.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    pm.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/channels/{es}/messages"),
+        Some(serde_json::json!({"body": "Live: the mix notes are up"})),
+    )
+    .await;
+    let want = (before + 1).to_string();
+    wait_for_text(
+        &marta,
+        &format!("tr[data-project='{lk}'] .badge-unread"),
+        &want,
+    )
+    .await;
+
+    marta
+        .goto(&t.url(&format!("/channels/{es}")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pm.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/channels/{es}/messages"),
+        Some(serde_json::json!({"body": "Live: second take approved"})),
+    )
+    .await;
+    wait_for_text(&marta, "#messages", "Live: second take approved").await;
+
+    // Partner B's open My Projects never changed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(badge(&joao, &lk).await, joao_before);
+    for c in [marta, joao] {
+        let _ = c.close().await;
+    }
+}
+
+testkit::both_backends!(db: super => [pm_creates_partner_follows, badges_and_messages_update_live]);

@@ -74,6 +74,24 @@ impl TestApp {
         }
     }
 
+    /// A second portal instance on the same database (as a scale-out deployment runs it).
+    /// Returns its base URL; it stops when the returned sender is dropped.
+    pub async fn second_instance(&self) -> (String, oneshot::Sender<()>) {
+        let store = self._db.open_another().await;
+        let app = App::new(store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = web::WebConfig::new(base.clone());
+        tokio::spawn(async move {
+            let _ = web::serve(listener, app, config, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (base, stop)
+    }
+
     pub fn title(&self, name: &str) -> &str {
         self.titles.get(name).map(String::as_str).unwrap()
     }
@@ -201,6 +219,60 @@ impl Session {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
         )
+    }
+}
+
+/// An open SSE connection: events arrive as (event name, data) on the receiver.
+pub async fn sse(
+    client: &reqwest::Client,
+    url: &str,
+    last_event_id: Option<&str>,
+) -> tokio::sync::mpsc::UnboundedReceiver<(String, String)> {
+    let mut req = client.get(url).header("accept", "text/event-stream");
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let mut resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200, "SSE at {url}");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut buf = String::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if !data.is_empty() && tx.send((name, data)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next event named `name` within `wait`, skipping others; None if none came.
+pub async fn next_named(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+    name: &str,
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.checked_duration_since(tokio::time::Instant::now())?;
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some((n, data))) if n == name => return serde_json::from_str(&data).ok(),
+            Ok(Some(_)) => continue,
+            _ => return None,
+        }
     }
 }
 

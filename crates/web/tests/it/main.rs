@@ -9,4 +9,5 @@ mod channels;
 mod flows;
 mod harness;
 mod leaks;
+mod live;
 mod openapi;

@@ -1,0 +1,150 @@
+//! Live updates over SSE: only readers of a channel hear about it, a reconnect replays what was
+//! missed, and two instances on one PostgreSQL database deliver each other's events.
+
+use crate::harness::{TestApp, next_named, sse};
+use reqwest::Method;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use store::Backend;
+use testkit::TestDb;
+
+async fn channel_id(s: &crate::harness::Session, project: &str, language: &str) -> String {
+    let (_, list) = s
+        .api(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/channels"),
+            None,
+        )
+        .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["language"] == language)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+pub async fn only_readers_hear_of_a_message(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let joao = t.sign_in("joao@vozdobrasil.test").await;
+    let es = channel_id(&pm, &lk, "es-ES").await;
+    let pt = channel_id(&pm, &lk, "pt-BR").await;
+    let mut a = sse(&marta.client, &t.url("/events"), None).await;
+    let mut b = sse(&joao.client, &t.url("/events"), None).await;
+
+    let posted = Instant::now();
+    pm.api(
+        Method::POST,
+        &format!("/api/v1/channels/{es}/messages"),
+        Some(json!({"body": "for Spain"})),
+    )
+    .await;
+    let got = next_named(&mut a, "message_posted", Duration::from_secs(5))
+        .await
+        .expect("partner A is told");
+    assert_eq!(got["channel_id"], es.as_str());
+    eprintln!("post → SSE delivery: {:?}", posted.elapsed());
+    // Partner B hears about its own channel, and never about A's.
+    pm.api(
+        Method::POST,
+        &format!("/api/v1/channels/{pt}/messages"),
+        Some(json!({"body": "for Brazil"})),
+    )
+    .await;
+    let got = next_named(&mut b, "message_posted", Duration::from_secs(5))
+        .await
+        .expect("partner B is told");
+    assert_eq!(
+        got["channel_id"],
+        pt.as_str(),
+        "B's first event must be its own channel, not A's"
+    );
+    assert!(
+        next_named(&mut a, "message_posted", Duration::from_millis(500))
+            .await
+            .is_none(),
+        "A is not told about B's channel"
+    );
+
+    // Another tab of A learns that A has read the channel (badges clear everywhere).
+    let mut a2 = sse(&marta.client, &t.url("/events"), None).await;
+    marta.get(&format!("/channels/{es}")).await;
+    let read = next_named(&mut a2, "channel_read", Duration::from_secs(5))
+        .await
+        .expect("read position event");
+    assert_eq!(read["channel_id"], es.as_str());
+    assert!(
+        next_named(&mut b, "channel_read", Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+}
+
+pub async fn reconnecting_replays_what_was_missed(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let joao = t.sign_in("joao@vozdobrasil.test").await;
+    let es = channel_id(&pm, &lk, "es-ES").await;
+    // Nobody is connected while this is posted.
+    pm.api(
+        Method::POST,
+        &format!("/api/v1/channels/{es}/messages"),
+        Some(json!({"body": "while you were away"})),
+    )
+    .await;
+    let mut a = sse(&marta.client, &t.url("/events"), Some("0")).await;
+    let got = next_named(&mut a, "message_posted", Duration::from_secs(5))
+        .await
+        .expect("replayed");
+    assert_eq!(got["channel_id"], es.as_str());
+    let mut b = sse(&joao.client, &t.url("/events"), Some("0")).await;
+    assert!(
+        next_named(&mut b, "message_posted", Duration::from_millis(500))
+            .await
+            .is_none(),
+        "no replay of A's channel to B"
+    );
+}
+
+pub async fn two_instances_share_events(db: TestDb) {
+    let backend = db.backend;
+    let t = TestApp::spawn(db).await;
+    let (other, _stop) = t.second_instance().await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let es = channel_id(&pm, &lk, "es-ES").await;
+    // Partner A listens on instance B; the studio posts through instance A.
+    let mut a = sse(&marta.client, &format!("{other}/events"), None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posted = Instant::now();
+    pm.api(
+        Method::POST,
+        &format!("/api/v1/channels/{es}/messages"),
+        Some(json!({"body": "across instances"})),
+    )
+    .await;
+    let got = next_named(&mut a, "message_posted", Duration::from_secs(5))
+        .await
+        .expect("delivered by the other instance");
+    assert_eq!(got["channel_id"], es.as_str());
+    let latency = posted.elapsed();
+    eprintln!("{backend:?}: post on instance A → SSE on instance B: {latency:?}");
+    if backend == Backend::Postgres {
+        // NOTIFY wakes the other instance at once; the 2 s poll is only the safety net.
+        assert!(latency < Duration::from_secs(1), "{latency:?}");
+    }
+}
+
+testkit::both_backends!(db: super => [
+    only_readers_hear_of_a_message,
+    reconnecting_replays_what_was_missed,
+    two_instances_share_events,
+]);
