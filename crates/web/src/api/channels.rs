@@ -296,3 +296,74 @@ pub async fn put_settings(
         .await?;
     Ok(Json(settings_json(&prefs)))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct SegmentJson {
+    pub text: String,
+    /// This part matches the query (show it highlighted).
+    pub r#match: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchHitJson {
+    pub message_id: Uuid,
+    pub channel_id: Uuid,
+    pub seq: i64,
+    pub project_id: Uuid,
+    pub project_name: String,
+    pub channel_label: String,
+    pub author_name: String,
+    pub created_at: String,
+    /// The body cut into parts, marking the matches.
+    pub segments: Vec<SegmentJson>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words (all must match), `"exact phrase"`, `-exclude`, `from:NAME`, `in:broadcast|internal|LANG`,
+    /// `before:YYYY-MM-DD`, `after:YYYY-MM-DD`, `on:YYYY-MM-DD`, `has:attachment`.
+    q: String,
+    /// Only this channel.
+    channel: Option<String>,
+    /// At most this many results (default 50, at most 200).
+    limit: Option<u32>,
+}
+
+/// Searches the messages of every channel the caller can read (or one channel), newest first.
+#[utoipa::path(
+    get, path = "/api/v1/search", tag = "communication", params(SearchParams),
+    responses((status = 200, body = Vec<SearchHitJson>), (status = 404, body = ApiErrorBody), (status = 422, description = "The query cannot be read", body = ApiErrorBody))
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<Vec<SearchHitJson>>, ApiError> {
+    let channel: Option<ChannelId> = match p.channel.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(parse_id(c)?),
+        None => None,
+    };
+    let hits = state
+        .app
+        .search_messages(&who, &p.q, channel, p.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|h| SearchHitJson {
+                message_id: h.message.id.as_uuid(),
+                channel_id: h.message.channel_id.as_uuid(),
+                seq: h.message.seq,
+                project_id: h.project_id.as_uuid(),
+                project_name: h.project_name,
+                channel_label: h.channel_label,
+                author_name: h.author_name,
+                created_at: ts(h.message.created_at),
+                segments: h
+                    .segments
+                    .into_iter()
+                    .map(|(text, m)| SegmentJson { text, r#match: m })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}

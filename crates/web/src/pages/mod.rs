@@ -4,6 +4,7 @@
 mod admin;
 mod channels;
 mod projects;
+mod search;
 mod session;
 mod settings;
 
@@ -89,6 +90,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/projects/{id}/channels", get(channels::project_channels))
+        .route("/search", get(search::search))
         .route("/channels/{id}", get(channels::channel))
         .route("/channels/{id}/messages", post(channels::post))
         .route("/messages/{id}/edit", post(channels::edit))

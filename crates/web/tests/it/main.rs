@@ -11,3 +11,4 @@ mod harness;
 mod leaks;
 mod live;
 mod openapi;
+mod search;
