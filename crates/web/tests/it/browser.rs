@@ -306,22 +306,7 @@ pub async fn badges_and_messages_update_live(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let lk = t.title("The Lighthouse Keeper").to_string();
     let pm = t.sign_in("pm@northlight.test").await;
-    let (_, list) = pm
-        .api(
-            reqwest::Method::GET,
-            &format!("/api/v1/projects/{lk}/channels"),
-            None,
-        )
-        .await;
-    let es = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["language"] == "es-ES")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
     let profiles: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let marta = browser(&driver, &profiles[0]).await;
     sign_in(&marta, &t, "marta@iberiavoices.test").await;

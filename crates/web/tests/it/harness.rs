@@ -198,6 +198,29 @@ impl Session {
         (status, r.text().await.unwrap())
     }
 
+    /// The id of a project's channel this session can list: a language's vendor channel, or
+    /// Broadcast for `None`.
+    pub async fn channel_id(&self, project: &str, language: Option<&str>) -> String {
+        let (_, list) = self
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/projects/{project}/channels"),
+                None,
+            )
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| match language {
+                Some(l) => c["language"] == l,
+                None => c["kind"] == "broadcast",
+            })
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Calls the JSON API with the session cookie and the CSRF header, as the pages' scripts do.
     pub async fn api(
         &self,

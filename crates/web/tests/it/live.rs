@@ -8,32 +8,14 @@ use std::time::{Duration, Instant};
 use store::Backend;
 use testkit::TestDb;
 
-async fn channel_id(s: &crate::harness::Session, project: &str, language: &str) -> String {
-    let (_, list) = s
-        .api(
-            Method::GET,
-            &format!("/api/v1/projects/{project}/channels"),
-            None,
-        )
-        .await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["language"] == language)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 pub async fn only_readers_hear_of_a_message(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let lk = t.title("The Lighthouse Keeper").to_string();
     let pm = t.sign_in("pm@northlight.test").await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     let joao = t.sign_in("joao@vozdobrasil.test").await;
-    let es = channel_id(&pm, &lk, "es-ES").await;
-    let pt = channel_id(&pm, &lk, "pt-BR").await;
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
+    let pt = pm.channel_id(&lk, Some("pt-BR")).await;
     let mut a = sse(&marta.client, &t.url("/events"), None).await;
     let mut b = sse(&joao.client, &t.url("/events"), None).await;
 
@@ -91,7 +73,7 @@ pub async fn reconnecting_replays_what_was_missed(db: TestDb) {
     let pm = t.sign_in("pm@northlight.test").await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     let joao = t.sign_in("joao@vozdobrasil.test").await;
-    let es = channel_id(&pm, &lk, "es-ES").await;
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
     // Nobody is connected while this is posted.
     pm.api(
         Method::POST,
@@ -120,7 +102,7 @@ pub async fn two_instances_share_events(db: TestDb) {
     let lk = t.title("The Lighthouse Keeper").to_string();
     let pm = t.sign_in("pm@northlight.test").await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
-    let es = channel_id(&pm, &lk, "es-ES").await;
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
     // Partner A listens on instance B; the studio posts through instance A.
     let mut a = sse(&marta.client, &format!("{other}/events"), None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

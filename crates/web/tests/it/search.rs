@@ -6,27 +6,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::TestDb;
 
-async fn channel_id(s: &Session, project: &str, language: Option<&str>) -> String {
-    let (_, list) = s
-        .api(
-            Method::GET,
-            &format!("/api/v1/projects/{project}/channels"),
-            None,
-        )
-        .await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| match language {
-            Some(l) => c["language"] == l,
-            None => c["kind"] == "broadcast",
-        })
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn search(s: &Session, q: &str) -> Vec<Value> {
     let (status, hits) = s
         .api(
@@ -65,9 +44,9 @@ pub async fn partners_find_only_what_they_can_read(db: TestDb) {
     let pm = t.sign_in("pm@northlight.test").await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
-    let es = channel_id(&pm, &lk, Some("es-ES")).await;
-    let ja = channel_id(&pm, &lk, Some("ja")).await;
-    let broadcast = channel_id(&pm, &lk, None).await;
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
+    let ja = pm.channel_id(&lk, Some("ja")).await;
+    let broadcast = pm.channel_id(&lk, None).await;
     for (channel, body) in [
         (&es, "Voice of Peña approved for the trailer"),
         (&ja, "トレーラーのスケジュールを確認してください trailer"),
