@@ -59,6 +59,105 @@ pub struct ChannelPage {
 
 const PAGE: u32 = 50;
 
+/// Someone who can be mentioned in a channel (autocomplete).
+#[derive(Clone, Debug)]
+pub struct Mentionable {
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    /// "Studio" or the person's partner organisation (which the reader can see: it is theirs,
+    /// or the reader is the studio).
+    pub badge: String,
+}
+
+/// Everyone who can read the channel now: the only people who may be mentioned in it.
+async fn channel_readers(
+    tx: &mut Box<dyn Tx>,
+    kind: &ChannelKind,
+    assignments: &[Assignment],
+) -> AppResult<(Vec<store::UserWithOrg>, Vec<store::UserWithOrg>)> {
+    let all = tx.list_users().await?;
+    let readers = all
+        .iter()
+        .filter(|u| {
+            !u.user.disabled
+                && authorize(
+                    Some(&crate::auth::subject_of(u)),
+                    Action::ReadChannel,
+                    Resource::Channel { kind, assignments },
+                )
+                .is_allowed()
+        })
+        .cloned()
+        .collect();
+    Ok((readers, all))
+}
+
+/// The people a message mentions. A mention of someone the poster knows of but who cannot read
+/// the channel is refused with a message saying so — a mention never leaks a message. Tokens
+/// that match nobody the poster may know of are left as plain text (a partner learns nothing
+/// about another partner's people this way).
+async fn resolve_mentions(
+    tx: &mut Box<dyn Tx>,
+    who: &Authenticated,
+    kind: &ChannelKind,
+    assignments: &[Assignment],
+    body: &str,
+) -> AppResult<Vec<UserId>> {
+    let tokens = domain::mentions::parse_mentions(body);
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (readers, all) = channel_readers(tx, kind, assignments).await?;
+    let mut errors = FieldErrors::new();
+    let mut out = Vec::new();
+    for t in tokens {
+        let hits: Vec<&store::UserWithOrg> = readers
+            .iter()
+            .filter(|u| t.matches(u.user.display_name.as_str(), u.user.email.as_str()))
+            .collect();
+        match hits.as_slice() {
+            [one] => out.push(one.user.id),
+            [] => {
+                let knowable = |u: &&store::UserWithOrg| {
+                    who.subject.is_studio()
+                        || u.org.id == who.org.id
+                        || u.org.kind == OrgKind::Studio
+                };
+                if let Some(u) = all
+                    .iter()
+                    .filter(knowable)
+                    .find(|u| t.matches(u.user.display_name.as_str(), u.user.email.as_str()))
+                {
+                    errors.add(
+                        "body",
+                        format!(
+                            "{} ({}) cannot read this channel, so they cannot be mentioned here; write to them where they can read, or remove the mention",
+                            t.as_typed(),
+                            u.user.display_name
+                        ),
+                    );
+                }
+            }
+            many => errors.add(
+                "body",
+                format!(
+                    "{} matches {} people here; mention one by e-mail, e.g. @{}",
+                    t.as_typed(),
+                    many.len(),
+                    many.first()
+                        .map(|u| u.user.email.as_str())
+                        .unwrap_or_default()
+                ),
+            ),
+        }
+    }
+    errors.into_result()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 fn event(kind: EventKind, channel: &Channel, m: &Message, user: Option<UserId>) -> NewEvent {
     NewEvent {
         kind,
@@ -141,6 +240,44 @@ async fn readable_channels(
 }
 
 impl App {
+    /// People who can read a channel and whose name or e-mail contains `prefix`, for the
+    /// composer's @-autocomplete (at most 10).
+    pub async fn mentionable(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        prefix: &str,
+    ) -> AppResult<Vec<Mentionable>> {
+        let mut tx = self.store.read().await?;
+        let channel = tx
+            .get_channel(channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
+        let (readers, _) = channel_readers(&mut tx, &channel.kind, &assignments).await?;
+        let want = domain::search::fold(prefix.trim_start_matches('@'));
+        Ok(readers
+            .into_iter()
+            .filter(|u| u.user.id != who.user.id)
+            .filter(|u| {
+                want.is_empty()
+                    || domain::search::fold(u.user.display_name.as_str()).contains(&want)
+                    || u.user.email.as_str().contains(&want)
+            })
+            .take(10)
+            .map(|u| Mentionable {
+                user_id: u.user.id,
+                name: u.user.display_name.to_string(),
+                email: u.user.email.to_string(),
+                badge: match u.org.kind {
+                    OrgKind::Studio => "Studio".into(),
+                    OrgKind::Partner => u.org.name.to_string(),
+                },
+            })
+            .collect())
+    }
+
     /// The channels of a project `who` may read; "not found" if they may not see the project.
     pub async fn project_channels(
         &self,
@@ -313,6 +450,8 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let assignments = project_assignments(&mut tx, channel.project_id).await?;
         may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
+        let mentioned =
+            resolve_mentions(&mut tx, who, &channel.kind, &assignments, body.as_str()).await?;
         let m = tx
             .insert_message(
                 MessageId::new(),
@@ -323,6 +462,7 @@ impl App {
             )
             .await?;
         tx.mark_read(who.user.id, channel_id, m.seq).await?;
+        tx.insert_mentions(m.id, &mentioned).await?;
         tx.append_event(
             &event(EventKind::MessagePosted, &channel, &m, None),
             m.created_at,
@@ -372,6 +512,10 @@ impl App {
             .get_channel(m.channel_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let mentioned =
+            resolve_mentions(&mut tx, who, &channel.kind, &assignments, body.as_str()).await?;
+        tx.insert_mentions(id, &mentioned).await?;
         tx.append_event(&event(EventKind::MessageEdited, &channel, &m, None), at)
             .await?;
         tx.commit().await?;

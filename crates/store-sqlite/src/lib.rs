@@ -15,6 +15,7 @@ mod channels;
 mod convert;
 mod events;
 mod follows;
+mod mentions;
 mod orgs;
 mod projects;
 mod search;

@@ -80,3 +80,56 @@ pub async fn events_wake_other_instances(store: &dyn Store, other: &dyn Store) {
         .expect("the other instance was not woken within 5 s")
         .unwrap();
 }
+
+/// Mentions are stored per message, idempotently, and go away with their message's project.
+pub async fn mentions_round_trip(store: &dyn Store) {
+    use domain::{ChannelKind, Email, Name, OrgId, OrgKind, Organisation, Roles};
+    let now = OffsetDateTime::now_utc();
+    let mut tx = store.begin().await.unwrap();
+    let org = Organisation {
+        id: OrgId::new(),
+        name: Name::parse("Studio").unwrap(),
+        kind: OrgKind::Studio,
+    };
+    tx.insert_org(&org).await.unwrap();
+    let mut users = Vec::new();
+    for n in ["a", "b"] {
+        let u = crate::UserRecord {
+            id: UserId::new(),
+            org_id: org.id,
+            email: Email::parse(&format!("{n}@studio.test")).unwrap(),
+            display_name: Name::parse(n).unwrap(),
+            roles: Roles::empty(),
+            password_hash: None,
+            disabled: false,
+            created_at: now,
+            prefs: Default::default(),
+        };
+        tx.insert_user(&u).await.unwrap();
+        users.push(u.id);
+    }
+    let project = domain::Project {
+        id: ProjectId::new(),
+        movie_id: domain::MovieId::new(87_000_001).unwrap(),
+        name: Name::parse("Mentions").unwrap(),
+        kind: domain::ProjectKind::Film,
+        original_language: domain::LanguageTag::parse("en").unwrap(),
+        target_languages: vec![],
+        seasons: vec![],
+        assignments: vec![],
+    };
+    tx.insert_project(&project, now).await.unwrap();
+    tx.ensure_channels(project.id, &[ChannelKind::Broadcast])
+        .await
+        .unwrap();
+    let channel = tx.list_channels(project.id).await.unwrap().remove(0);
+    let m = tx
+        .insert_message(MessageId::new(), channel.id, Some(users[0]), "hi @b", now)
+        .await
+        .unwrap();
+    tx.insert_mentions(m.id, &users[1..]).await.unwrap();
+    tx.insert_mentions(m.id, &users[1..]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.mentions_of(m.id).await.unwrap(), vec![users[1]]);
+}

@@ -362,6 +362,16 @@ pub trait SearchRepo: Send {
     ) -> StoreResult<Vec<Message>>;
 }
 
+/// Who a message mentions (written with the message, read by the notifications issue).
+#[async_trait]
+pub trait MentionRepo: Send {
+    /// Records that `message_id` mentions each of `users` (idempotent).
+    async fn insert_mentions(&mut self, message_id: MessageId, users: &[UserId])
+    -> StoreResult<()>;
+    /// The users a message mentions, in no particular order.
+    async fn mentions_of(&mut self, message_id: MessageId) -> StoreResult<Vec<UserId>>;
+}
+
 /// Live-update events, written in the same transaction as the change they describe.
 #[async_trait]
 pub trait EventRepo: Send {
@@ -403,6 +413,7 @@ pub trait Tx:
     + MessageRepo
     + SearchRepo
     + EventRepo
+    + MentionRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

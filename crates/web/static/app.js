@@ -57,3 +57,56 @@ if (live && (messages || location.pathname === "/")) {
     source.addEventListener(kind, schedule);
   }
 }
+
+// @-autocomplete in the composer: only people who can read the channel are offered.
+const composer = document.querySelector("textarea[data-mentions]");
+const mentionList = document.getElementById("mention-list");
+if (composer && mentionList) {
+  let choices = [];
+  let active = 0;
+  const wordBeforeCaret = () => {
+    const upto = composer.value.slice(0, composer.selectionStart);
+    const m = upto.match(/(^|\s)@([^\s@]*)$/);
+    return m ? m[2] : null;
+  };
+  const close = () => { mentionList.hidden = true; choices = []; };
+  const render = () => {
+    mentionList.innerHTML = "";
+    choices.forEach((p, i) => {
+      const li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", String(i === active));
+      li.textContent = `${p.name} · ${p.badge} · ${p.email}`;
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); pick(i); });
+      mentionList.appendChild(li);
+    });
+    mentionList.hidden = choices.length === 0;
+  };
+  const pick = (i) => {
+    const p = choices[i];
+    if (!p) return;
+    const caret = composer.selectionStart;
+    const before = composer.value.slice(0, caret).replace(/@[^\s@]*$/, `@${p.email} `);
+    composer.value = before + composer.value.slice(caret);
+    composer.selectionStart = composer.selectionEnd = before.length;
+    close();
+    composer.focus();
+  };
+  composer.addEventListener("input", async () => {
+    const word = wordBeforeCaret();
+    if (word === null) return close();
+    const response = await fetch(`${composer.dataset.mentions}?q=${encodeURIComponent(word)}`, { credentials: "same-origin" });
+    if (!response.ok) return close();
+    choices = await response.json();
+    active = 0;
+    render();
+  });
+  composer.addEventListener("keydown", (e) => {
+    if (mentionList.hidden) return;
+    if (e.key === "ArrowDown") { active = (active + 1) % choices.length; render(); e.preventDefault(); }
+    else if (e.key === "ArrowUp") { active = (active + choices.length - 1) % choices.length; render(); e.preventDefault(); }
+    else if (e.key === "Enter" || e.key === "Tab") { pick(active); e.preventDefault(); }
+    else if (e.key === "Escape") { close(); }
+  });
+  composer.addEventListener("blur", () => setTimeout(close, 150));
+}

@@ -6,7 +6,12 @@ testkit::both_backends!(db: super => [
     append_and_read_in_order,
     rolled_back_events_vanish,
     other_instances_are_woken,
+    mentions_round_trip,
 ]);
+
+async fn mentions_round_trip(db: TestDb) {
+    store::contract_events::mentions_round_trip(&*db.store).await;
+}
 
 async fn append_and_read_in_order(db: TestDb) {
     store::contract_events::events_append_and_read_in_order(&*db.store).await;

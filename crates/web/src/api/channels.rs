@@ -367,3 +367,46 @@ pub async fn search(
             .collect(),
     ))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct MentionableJson {
+    pub name: String,
+    /// Insert `@` + this to mention the person unambiguously.
+    pub email: String,
+    /// "Studio" or the person's organisation.
+    pub badge: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MentionableParams {
+    /// Part of a name or e-mail address (an `@` in front is ignored).
+    #[serde(default)]
+    q: String,
+}
+
+/// People who can read the channel and so can be mentioned in it (at most 10), for the
+/// composer's autocomplete.
+#[utoipa::path(
+    get, path = "/api/v1/channels/{id}/mentionable", tag = "communication",
+    params(("id" = uuid::Uuid, Path, description = "Channel id"), MentionableParams),
+    responses((status = 200, body = Vec<MentionableJson>), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody))
+)]
+pub async fn mentionable(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    Query(p): Query<MentionableParams>,
+) -> Result<Json<Vec<MentionableJson>>, ApiError> {
+    let id: ChannelId = parse_id(&id)?;
+    let people = state.app.mentionable(&who, id, &p.q).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|m| MentionableJson {
+                name: m.name,
+                email: m.email,
+                badge: m.badge,
+            })
+            .collect(),
+    ))
+}

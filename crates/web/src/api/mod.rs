@@ -70,6 +70,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::edit_message, channels::delete_message))
         .routes(routes!(channels::mark_read))
         .routes(routes!(channels::search))
+        .routes(routes!(channels::mentionable))
         .routes(routes!(channels::get_settings, channels::put_settings))
         .routes(routes!(admin::list_orgs, admin::create_org))
         .routes(routes!(admin::rename_org))

@@ -10,5 +10,6 @@ mod flows;
 mod harness;
 mod leaks;
 mod live;
+mod mentions;
 mod openapi;
 mod search;

@@ -31,6 +31,7 @@ fn every_api_route_is_documented() {
         "/api/v1/messages/{id}",
         "/api/v1/settings",
         "/api/v1/search",
+        "/api/v1/channels/{id}/mentionable",
     ] {
         assert!(
             paths.iter().any(|p| p.as_str() == expected),
