@@ -59,6 +59,45 @@ pub struct ChannelPage {
 
 const PAGE: u32 = 50;
 
+/// Records who is to be told about a new message (the outbox the e-mail issue delivers): the
+/// project's followers and the mentioned users, filtered by `domain::notify::recipients`.
+async fn record_notifications(
+    tx: &mut Box<dyn Tx>,
+    author: Option<&domain::Subject>,
+    channel: &Channel,
+    assignments: &[Assignment],
+    message: &Message,
+    mentioned: &[UserId],
+) -> AppResult<()> {
+    let followers: std::collections::BTreeSet<UserId> = tx
+        .project_followers(channel.project_id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut people: std::collections::BTreeSet<UserId> = followers.clone();
+    people.extend(mentioned.iter().copied());
+    let mut candidates = Vec::with_capacity(people.len());
+    for id in people {
+        if let Some(u) = tx.get_user(id).await?
+            && !u.user.disabled
+        {
+            candidates.push(domain::notify::Candidate {
+                subject: crate::auth::subject_of(&u),
+                follows: followers.contains(&id),
+                mentioned: mentioned.contains(&id),
+            });
+        }
+    }
+    let recipients: Vec<(UserId, String)> =
+        domain::notify::recipients(author, &channel.kind, assignments, &candidates)
+            .into_iter()
+            .map(|(u, r)| (u, r.as_str().to_string()))
+            .collect();
+    tx.insert_notifications(message.id, &recipients, message.created_at)
+        .await?;
+    Ok(())
+}
+
 /// Someone who can be mentioned in a channel (autocomplete).
 #[derive(Clone, Debug)]
 pub struct Mentionable {
@@ -463,6 +502,15 @@ impl App {
             .await?;
         tx.mark_read(who.user.id, channel_id, m.seq).await?;
         tx.insert_mentions(m.id, &mentioned).await?;
+        record_notifications(
+            &mut tx,
+            Some(&who.subject),
+            &channel,
+            &assignments,
+            &m,
+            &mentioned,
+        )
+        .await?;
         tx.append_event(
             &event(EventKind::MessagePosted, &channel, &m, None),
             m.created_at,

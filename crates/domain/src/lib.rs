@@ -7,6 +7,7 @@ pub mod channels;
 pub mod events;
 pub mod ids;
 pub mod mentions;
+pub mod notify;
 pub mod org;
 pub mod policy;
 pub mod project;

@@ -38,3 +38,59 @@ impl MentionRepo for PgTx {
         Ok(rows.into_iter().map(UserId::from).collect())
     }
 }
+
+#[async_trait]
+impl store::NotificationRepo for PgTx {
+    async fn project_followers(
+        &mut self,
+        project_id: domain::ProjectId,
+    ) -> StoreResult<Vec<UserId>> {
+        let rows: Vec<Uuid> =
+            sqlx::query_scalar("SELECT user_id FROM follows WHERE project_id = $1")
+                .bind(project_id.as_uuid())
+                .fetch_all(self.conn())
+                .await
+                .map_err(db_error)?;
+        Ok(rows.into_iter().map(UserId::from).collect())
+    }
+
+    async fn insert_notifications(
+        &mut self,
+        message_id: MessageId,
+        recipients: &[(UserId, String)],
+        at: time::OffsetDateTime,
+    ) -> StoreResult<()> {
+        let users: Vec<Uuid> = recipients.iter().map(|(u, _)| u.as_uuid()).collect();
+        let reasons: Vec<String> = recipients.iter().map(|(_, r)| r.clone()).collect();
+        sqlx::query(
+            "INSERT INTO notifications (message_id, user_id, reason, created_at) \
+             SELECT $1, u, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t (u, r) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id.as_uuid())
+        .bind(users)
+        .bind(reasons)
+        .bind(at)
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn notifications_of(
+        &mut self,
+        message_id: MessageId,
+    ) -> StoreResult<Vec<(UserId, String)>> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT user_id, reason FROM notifications WHERE message_id = $1 ORDER BY user_id",
+        )
+        .bind(message_id.as_uuid())
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(u, r)| (UserId::from(u), r))
+            .collect())
+    }
+}

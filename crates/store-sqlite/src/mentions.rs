@@ -37,3 +37,57 @@ impl MentionRepo for SqliteTx {
         rows.iter().map(|s| id("mentions.user_id", s)).collect()
     }
 }
+
+#[async_trait]
+impl store::NotificationRepo for SqliteTx {
+    async fn project_followers(
+        &mut self,
+        project_id: domain::ProjectId,
+    ) -> StoreResult<Vec<UserId>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM follows WHERE project_id = $1")
+                .bind(uuid_text(project_id))
+                .fetch_all(self.conn())
+                .await
+                .map_err(db_error)?;
+        rows.iter().map(|s| id("follows.user_id", s)).collect()
+    }
+
+    async fn insert_notifications(
+        &mut self,
+        message_id: MessageId,
+        recipients: &[(UserId, String)],
+        at: time::OffsetDateTime,
+    ) -> StoreResult<()> {
+        for (user, reason) in recipients {
+            sqlx::query(
+                "INSERT INTO notifications (message_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(uuid_text(message_id))
+            .bind(uuid_text(*user))
+            .bind(reason)
+            .bind(crate::convert::micros(at))
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn notifications_of(
+        &mut self,
+        message_id: MessageId,
+    ) -> StoreResult<Vec<(UserId, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT user_id, reason FROM notifications WHERE message_id = $1 ORDER BY user_id",
+        )
+        .bind(uuid_text(message_id))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|(u, r)| Ok((id("notifications.user_id", &u)?, r)))
+            .collect()
+    }
+}

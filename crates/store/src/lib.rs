@@ -362,6 +362,26 @@ pub trait SearchRepo: Send {
     ) -> StoreResult<Vec<Message>>;
 }
 
+/// Who is to be told about a message, and why: written in the message's transaction (an
+/// outbox); the e-mail issue delivers them.
+#[async_trait]
+pub trait NotificationRepo: Send {
+    /// The users following a project.
+    async fn project_followers(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>>;
+    /// Records that `user` is to be told about `message_id` for `reason` (idempotent).
+    async fn insert_notifications(
+        &mut self,
+        message_id: MessageId,
+        recipients: &[(UserId, String)],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// The recipients recorded for a message, with their reasons, sorted by user id.
+    async fn notifications_of(
+        &mut self,
+        message_id: MessageId,
+    ) -> StoreResult<Vec<(UserId, String)>>;
+}
+
 /// Who a message mentions (written with the message, read by the notifications issue).
 #[async_trait]
 pub trait MentionRepo: Send {
@@ -414,6 +434,7 @@ pub trait Tx:
     + SearchRepo
     + EventRepo
     + MentionRepo
+    + NotificationRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -106,4 +106,79 @@ pub async fn mentions_reach_readers_only(db: TestDb) {
     assert_eq!(status, 403);
 }
 
-testkit::both_backends!(db: super => [mentions_reach_readers_only]);
+/// Posting writes who is to be told, and why, in the same transaction (the e-mail issue's
+/// outbox): the rules of PRODUCT.md §3.1 over the demo's followers.
+pub async fn posting_records_who_is_to_be_told(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let es = pm.channel_id(&lk, Some("es-ES")).await;
+    let broadcast = pm.channel_id(&lk, None).await;
+    let told = |m: serde_json::Value| {
+        let app = t.app.clone();
+        async move {
+            let id: domain::MessageId = m["id"].as_str().unwrap().parse().unwrap();
+            let mut tx = app.store.read().await.unwrap();
+            let mut v: Vec<(String, String)> = tx
+                .notifications_of(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(u, r)| (u.to_string(), r))
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    let who = |email: &str, reason: &str| (t.user_id(email).to_string(), reason.to_string());
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+    // Studio in A's channel: A's follower; nobody from B or C, not the author.
+    let (_, m) = pm
+        .api(
+            Method::POST,
+            &format!("/api/v1/channels/{es}/messages"),
+            Some(json!({"body": "Dates?"})),
+        )
+        .await;
+    assert_eq!(
+        told(m).await,
+        vec![who("marta@iberiavoices.test", "vendor")]
+    );
+    // Partner in its channel: the studio's followers (the PM), plus a mentioned non-follower.
+    let (_, m) = marta
+        .api(
+            Method::POST,
+            &format!("/api/v1/channels/{es}/messages"),
+            Some(json!({"body": "Tuesday. @Quentin please QC"})),
+        )
+        .await;
+    assert_eq!(
+        told(m).await,
+        sorted(vec![
+            who("pm@northlight.test", "vendor"),
+            who("qc@northlight.test", "mention")
+        ])
+    );
+    // Broadcast: every partner following the title.
+    let (_, m) = pm
+        .api(
+            Method::POST,
+            &format!("/api/v1/channels/{broadcast}/messages"),
+            Some(json!({"body": "Mix locked"})),
+        )
+        .await;
+    assert_eq!(
+        told(m).await,
+        sorted(vec![
+            who("marta@iberiavoices.test", "broadcast"),
+            who("joao@vozdobrasil.test", "broadcast"),
+            who("haruka@kazedubbing.test", "broadcast"),
+        ])
+    );
+}
+
+testkit::both_backends!(db: super => [mentions_reach_readers_only, posting_records_who_is_to_be_told]);
