@@ -481,14 +481,15 @@ impl App {
         channel_id: ChannelId,
         body: &str,
     ) -> AppResult<Message> {
-        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let mut tx = self.store.begin().await?;
         let channel = tx
             .get_channel(channel_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        // Who may post is decided before what was written is judged.
         may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
+        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let mentioned =
             resolve_mentions(&mut tx, who, &channel.kind, &assignments, body.as_str()).await?;
         let m = tx
@@ -551,9 +552,9 @@ impl App {
         id: MessageId,
         body: &str,
     ) -> AppResult<Message> {
-        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let mut tx = self.store.begin().await?;
         let m = self.changeable(&mut tx, who, id).await?;
+        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let at = self.now();
         tx.edit_message(id, body.as_str(), at).await?;
         let channel = tx

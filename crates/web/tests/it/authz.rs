@@ -48,6 +48,28 @@ pub async fn table(db: TestDb) {
         "target_languages": ["ja"]
     });
     let stranger = "01900000-0000-7000-8000-000000000000";
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let nf = t.title("Northern Frontier").to_string();
+    let pm_session = &sessions[2];
+    let es = pm_session.channel_id(&lk, Some("es-ES")).await;
+    let broadcast = pm_session.channel_id(&lk, None).await;
+    let internal = {
+        let (_, list) = pm_session
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{lk}/channels"),
+                None,
+            )
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "internal")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
 
     use Body::{Form, Json, None as NoBody};
     #[rustfmt::skip]
@@ -125,6 +147,42 @@ pub async fn table(db: TestDb) {
                                                                           [401, 422, 403, 403, 403, 403, 403, 403]),
         (Method::PUT, format!("/api/v1/users/{}/password", t.user_id("marta@iberiavoices.test")), Json(json!({"password": "short"})),
                                                                           [401, 422, 403, 403, 403, 403, 403, 403]),
+        // Communication (issue 3): channels of partner A's language, Broadcast, Internal.
+        (Method::GET, format!("/channels/{es}"), NoBody,                 [303, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, format!("/channels/{broadcast}"), NoBody,          [303, 200, 200, 200, 200, 200, 200, 403]),
+        (Method::GET, format!("/channels/{internal}"), NoBody,           [303, 200, 200, 200, 404, 404, 404, 403]),
+        (Method::GET, format!("/projects/{nf}/channels"), NoBody,        [303, 303, 303, 303, 404, 404, 303, 403]),
+        (Method::POST, format!("/channels/{broadcast}/messages"), Form(vec![("body", "")]),
+                                                                          [303, 422, 422, 422, 403, 403, 403, 403]),
+        (Method::POST, format!("/channels/{es}/messages"), Form(vec![("body", "")]),
+                                                                          [303, 422, 422, 422, 422, 404, 404, 403]),
+        (Method::POST, format!("/messages/{stranger}/edit"), Form(vec![("body", "x")]),
+                                                                          [303, 404, 404, 404, 404, 404, 404, 403]),
+        (Method::POST, format!("/messages/{stranger}/delete"), Form(vec![]),
+                                                                          [303, 404, 404, 404, 404, 404, 404, 403]),
+        (Method::GET, "/search?q=trailer".into(), NoBody,                [303, 200, 200, 200, 200, 200, 200, 403]),
+        (Method::GET, format!("/search?q=x&channel={es}"), NoBody,        [303, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, "/settings/app".into(), NoBody,                    [303, 200, 200, 200, 200, 200, 200, 403]),
+        (Method::POST, "/settings/app".into(), Form(vec![("languages", "klingon!")]),
+                                                                          [303, 422, 422, 422, 422, 422, 422, 403]),
+        (Method::GET, format!("/api/v1/projects/{nf}/channels"), NoBody, [401, 200, 200, 200, 404, 404, 200, 403]),
+        (Method::GET, format!("/api/v1/channels/{es}/messages"), NoBody, [401, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, format!("/api/v1/channels/{internal}/messages"), NoBody,
+                                                                          [401, 200, 200, 200, 404, 404, 404, 403]),
+        (Method::POST, format!("/api/v1/channels/{broadcast}/messages"), Json(json!({"body": ""})),
+                                                                          [401, 422, 422, 422, 403, 403, 403, 403]),
+        (Method::PUT, format!("/api/v1/channels/{es}/read"), Json(json!({"seq": 0})),
+                                                                          [401, 204, 204, 204, 204, 404, 404, 403]),
+        (Method::PATCH, format!("/api/v1/messages/{stranger}"), Json(json!({"body": "x"})),
+                                                                          [401, 404, 404, 404, 404, 404, 404, 403]),
+        (Method::DELETE, format!("/api/v1/messages/{stranger}"), NoBody, [401, 404, 404, 404, 404, 404, 404, 403]),
+        (Method::GET, format!("/api/v1/channels/{es}/mentionable"), NoBody,
+                                                                          [401, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, "/api/v1/search?q=trailer".into(), NoBody,         [401, 200, 200, 200, 200, 200, 200, 403]),
+        (Method::GET, "/api/v1/settings".into(), NoBody,                 [401, 200, 200, 200, 200, 200, 200, 403]),
+        (Method::PUT, "/api/v1/settings".into(), Json(json!({"internal_messages": false, "languages": ["nope!"]})),
+                                                                          [401, 422, 422, 422, 422, 422, 422, 403]),
+        (Method::GET, "/events".into(), NoBody,                          [401, 200, 200, 200, 200, 200, 200, 403]),
     ];
 
     let mut mismatches = Vec::new();
