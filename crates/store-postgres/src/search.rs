@@ -3,7 +3,7 @@
 //! and a LIKE on the index text decides exactly, as on SQLite.
 
 use async_trait::async_trait;
-use domain::search::{Pattern, index_text};
+use domain::search::index_text;
 use domain::{ChannelId, Message, MessageId};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use store::{MessageSearch, SearchRepo, StoreResult};
@@ -87,25 +87,10 @@ impl SearchRepo for PgTx {
         query: &MessageSearch,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        // No message has an attachment yet.
-        if channels.is_empty()
-            || limit == 0
-            || query.has_attachment
-            || query.authors.as_ref().is_some_and(Vec::is_empty)
-        {
+        if query.finds_nothing(channels, limit) {
             return Ok(Vec::new());
         }
-        let positive: Vec<Pattern> = query
-            .words
-            .iter()
-            .chain(&query.phrases)
-            .filter_map(|t| Pattern::new(t))
-            .collect();
-        let negative: Vec<Pattern> = query
-            .excluded
-            .iter()
-            .filter_map(|t| Pattern::new(t))
-            .collect();
+        let (positive, negative) = query.patterns();
 
         let ids: Vec<Uuid> = channels.iter().map(|c| c.as_uuid()).collect();
         let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(

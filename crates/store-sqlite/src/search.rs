@@ -3,7 +3,7 @@
 //! decides exactly, as on PostgreSQL.
 
 use async_trait::async_trait;
-use domain::search::{Pattern, index_text};
+use domain::search::index_text;
 use domain::{ChannelId, Message, MessageId};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use store::{MessageSearch, SearchRepo, StoreResult};
@@ -87,25 +87,10 @@ impl SearchRepo for SqliteTx {
         query: &MessageSearch,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        // No message has an attachment yet.
-        if channels.is_empty()
-            || limit == 0
-            || query.has_attachment
-            || query.authors.as_ref().is_some_and(Vec::is_empty)
-        {
+        if query.finds_nothing(channels, limit) {
             return Ok(Vec::new());
         }
-        let positive: Vec<Pattern> = query
-            .words
-            .iter()
-            .chain(&query.phrases)
-            .filter_map(|t| Pattern::new(t))
-            .collect();
-        let negative: Vec<Pattern> = query
-            .excluded
-            .iter()
-            .filter_map(|t| Pattern::new(t))
-            .collect();
+        let (positive, negative) = query.patterns();
 
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT m.id, m.channel_id, m.seq, m.author_id, m.body, m.created_at, m.edited_at, \

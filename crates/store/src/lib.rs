@@ -350,6 +350,29 @@ pub struct MessageSearch {
     pub has_attachment: bool,
 }
 
+impl MessageSearch {
+    /// True when no message can match, so a backend need not ask the database.
+    pub fn finds_nothing(&self, channels: &[ChannelId], limit: u32) -> bool {
+        channels.is_empty()
+            || limit == 0
+            || self.has_attachment
+            || self.authors.as_ref().is_some_and(Vec::is_empty)
+    }
+
+    /// The patterns that must all match (words and phrases) and those that must not.
+    pub fn patterns(&self) -> (Vec<domain::search::Pattern>, Vec<domain::search::Pattern>) {
+        let build = |terms: &mut dyn Iterator<Item = &String>| {
+            terms
+                .filter_map(|t| domain::search::Pattern::new(t))
+                .collect::<Vec<_>>()
+        };
+        (
+            build(&mut self.words.iter().chain(&self.phrases)),
+            build(&mut self.excluded.iter()),
+        )
+    }
+}
+
 #[async_trait]
 pub trait SearchRepo: Send {
     /// Up to `limit` messages of `channels` matching `query`, newest first (`created_at`, then
