@@ -1,11 +1,12 @@
 use async_trait::async_trait;
 use domain::{ChannelPrefs, Email, UserId};
+use store::columns::sort_users;
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::PgTx;
-use crate::convert::{at, db_error, email, fold, name, organisation, roles, work_languages};
+use crate::convert::{at, db_error, email, name, organisation, roles, work_languages};
 
 /// The user columns joined with the organisation's, followed by `$tail`.
 macro_rules! select_user {
@@ -69,18 +70,6 @@ fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
         },
         org: organisation((oid, oname, okind))?,
     })
-}
-
-/// The order of [`UserRepo::list_users`]: organisation name, then display name, both without
-/// regard to case, identical on every backend.
-fn sort_users(users: &mut [UserWithOrg]) {
-    users.sort_by_cached_key(|u| {
-        (
-            fold(u.org.name.as_str()),
-            fold(u.user.display_name.as_str()),
-            u.user.id,
-        )
-    });
 }
 
 #[async_trait]

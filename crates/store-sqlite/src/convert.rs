@@ -1,11 +1,11 @@
 //! Between SQLite values and domain values: ids as text, timestamps as microseconds, and the one
 //! place where a SQLite error becomes a [`StoreError`].
 
-use domain::{ChannelKind, OrgKind, Organisation, WorkLanguages};
+use domain::{OrgKind, Organisation};
 use std::fmt::Display;
 pub(crate) use store::columns::{
-    corrupt, email, fold, language, like_escape, movie_id, name, number, parsed, project_kind,
-    roles, service,
+    channel_kind, channel_kind_parts, corrupt, email, fold, language, like_escape, movie_id, name,
+    number, parsed, project_kind, roles, service, work_languages,
 };
 use store::{Conflict, StoreError, StoreResult};
 use time::OffsetDateTime;
@@ -77,19 +77,4 @@ pub(crate) fn organisation((id_s, name_s, kind_s): OrgRow) -> StoreResult<Organi
         name: name("organisations.name", &name_s)?,
         kind: parsed::<OrgKind>("organisations.kind", &kind_s)?,
     })
-}
-
-pub(crate) fn work_languages(column: &str, stored: Option<&str>) -> StoreResult<WorkLanguages> {
-    WorkLanguages::from_stored(stored).map_err(|e| corrupt(column, stored, e))
-}
-
-/// A channel's kind as stored: its name and its language, '' for kinds without one.
-pub(crate) fn channel_kind_parts(kind: &ChannelKind) -> (&'static str, &str) {
-    (kind.as_str(), kind.language().map_or("", |l| l.as_str()))
-}
-
-pub(crate) fn channel_kind(kind: &str, language: &str) -> StoreResult<ChannelKind> {
-    let language = (!language.is_empty()).then_some(language);
-    ChannelKind::from_parts(kind, language)
-        .map_err(|e| corrupt("channels.kind, channels.language", (kind, language), e))
 }

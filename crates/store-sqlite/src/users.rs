@@ -1,11 +1,11 @@
 use async_trait::async_trait;
 use domain::{ChannelPrefs, Email, UserId};
+use store::columns::sort_users;
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 
 use crate::SqliteTx;
 use crate::convert::{
-    db_error, email, fold, id, micros, name, organisation, roles, timestamp, uuid_text,
-    work_languages,
+    db_error, email, id, micros, name, organisation, roles, timestamp, uuid_text, work_languages,
 };
 
 /// The user columns joined with the organisation's, followed by `$tail`.
@@ -70,18 +70,6 @@ fn user_with_org(row: UserRow) -> StoreResult<UserWithOrg> {
         },
         org: organisation((oid, oname, okind))?,
     })
-}
-
-/// The order of [`UserRepo::list_users`]: organisation name, then display name, both without
-/// regard to case, identical on every backend.
-fn sort_users(users: &mut [UserWithOrg]) {
-    users.sort_by_cached_key(|u| {
-        (
-            fold(u.org.name.as_str()),
-            fold(u.user.display_name.as_str()),
-            u.user.id,
-        )
-    });
 }
 
 #[async_trait]

@@ -2,8 +2,11 @@
 //! domain values (a failure is [`StoreError::Corrupt`], naming the column), the folded form used
 //! for case-insensitive search, `LIKE` escaping, and movie-ID prefix ranges.
 
+use crate::UserWithOrg;
 use crate::{StoreError, StoreResult};
-use domain::{Email, LanguageTag, MovieId, Name, ProjectKind, Roles, Service};
+use domain::{
+    ChannelKind, Email, LanguageTag, MovieId, Name, ProjectKind, Roles, Service, WorkLanguages,
+};
 use std::fmt::{Debug, Display};
 use std::str::FromStr;
 
@@ -89,6 +92,33 @@ pub fn movie_id_prefix_ranges(digits: &str) -> Vec<(i64, i64)> {
         hi = hi * 10 + 9;
     }
     ranges
+}
+
+pub fn work_languages(column: &str, stored: Option<&str>) -> StoreResult<WorkLanguages> {
+    WorkLanguages::from_stored(stored).map_err(|e| corrupt(column, stored, e))
+}
+
+/// A channel's kind as stored: its name and its language, '' for kinds without one.
+pub fn channel_kind_parts(kind: &ChannelKind) -> (&'static str, &str) {
+    (kind.as_str(), kind.language().map_or("", |l| l.as_str()))
+}
+
+pub fn channel_kind(kind: &str, language: &str) -> StoreResult<ChannelKind> {
+    let language = (!language.is_empty()).then_some(language);
+    ChannelKind::from_parts(kind, language)
+        .map_err(|e| corrupt("channels.kind, channels.language", (kind, language), e))
+}
+
+/// The order of [`crate::UserRepo::list_users`]: organisation name, then display name, both without
+/// regard to case, identical on every backend.
+pub fn sort_users(users: &mut [UserWithOrg]) {
+    users.sort_by_cached_key(|u| {
+        (
+            fold(u.org.name.as_str()),
+            fold(u.user.display_name.as_str()),
+            u.user.id,
+        )
+    });
 }
 
 #[cfg(test)]
