@@ -98,6 +98,28 @@ async fn record_notifications(
     Ok(())
 }
 
+/// How an author's organisation is shown to `who`: "Studio", the partner's name where the
+/// policy lets `who` see that organisation, and otherwise only "Partner".
+fn org_badge(who: &Authenticated, org: &domain::Organisation) -> String {
+    if org.kind == OrgKind::Studio {
+        return "Studio".into();
+    }
+    let visible = authorize(
+        Some(&who.subject),
+        Action::ViewOrganisation,
+        Resource::Organisation {
+            id: org.id,
+            kind: org.kind,
+        },
+    )
+    .is_allowed();
+    if visible {
+        org.name.to_string()
+    } else {
+        "Partner".into()
+    }
+}
+
 /// Someone who can be mentioned in a channel (autocomplete).
 #[derive(Clone, Debug)]
 pub struct Mentionable {
@@ -309,10 +331,7 @@ impl App {
                 user_id: u.user.id,
                 name: u.user.display_name.to_string(),
                 email: u.user.email.to_string(),
-                badge: match u.org.kind {
-                    OrgKind::Studio => "Studio".into(),
-                    OrgKind::Partner => u.org.name.to_string(),
-                },
+                badge: org_badge(who, &u.org),
             })
             .collect())
     }
@@ -436,15 +455,7 @@ impl App {
                         let view = match tx.get_user(id).await? {
                             Some(u) => AuthorView {
                                 name: u.user.display_name.to_string(),
-                                badge: match u.org.kind {
-                                    OrgKind::Studio => "Studio".into(),
-                                    OrgKind::Partner
-                                        if who.subject.is_studio() || u.org.id == who.org.id =>
-                                    {
-                                        u.org.name.to_string()
-                                    }
-                                    OrgKind::Partner => "Partner".into(),
-                                },
+                                badge: org_badge(who, &u.org),
                                 robot: false,
                             },
                             None => AuthorView {
