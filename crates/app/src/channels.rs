@@ -300,6 +300,45 @@ async fn readable_channels(
         .collect())
 }
 
+/// The studio talks to several partners per language at times (dubbing by one, subtitles by
+/// another; a partner replaced), so its vendor channel labels name the partner, and say when
+/// that partner is no longer assigned to the language. A partner's labels stay as they are:
+/// every vendor channel it reads is its own.
+async fn name_partners(
+    tx: &mut Box<dyn Tx>,
+    who: &Authenticated,
+    assignments: &[Assignment],
+    rows: &mut [ChannelRow],
+) -> AppResult<()> {
+    if !who.subject.is_studio() {
+        return Ok(());
+    }
+    let mut names: BTreeMap<domain::OrgId, String> = BTreeMap::new();
+    for row in rows.iter_mut() {
+        let ChannelKind::Vendor(language, partner) = &row.channel.kind else {
+            continue;
+        };
+        if !names.contains_key(partner) {
+            let name = tx
+                .get_org(*partner)
+                .await?
+                .map(|o| o.name.to_string())
+                .unwrap_or_else(|| "Former partner".into());
+            names.insert(*partner, name);
+        }
+        let name = names.get(partner).map(String::as_str).unwrap_or_default();
+        let assigned = assignments
+            .iter()
+            .any(|a| a.org_id == *partner && &a.language == language);
+        row.label = if assigned {
+            format!("{} · {name}", row.label)
+        } else {
+            format!("{} · {name} (no longer assigned)", row.label)
+        };
+    }
+    Ok(())
+}
+
 impl App {
     /// People who can read a channel and whose name or e-mail contains `prefix`, for the
     /// composer's @-autocomplete (at most 10).
@@ -353,7 +392,9 @@ impl App {
             },
         )
         .check()?;
-        readable_channels(&mut tx, who, project_id, &assignments).await
+        let mut rows = readable_channels(&mut tx, who, project_id, &assignments).await?;
+        name_partners(&mut tx, who, &assignments, &mut rows).await?;
+        Ok(rows)
     }
 
     /// Unread messages per project (over the channels the reader may read), with the channel
@@ -395,8 +436,14 @@ impl App {
             let assignments = project_assignments(&mut tx, channel.project_id).await?;
             may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
             let post = may(who, Action::PostInChannel, &channel.kind, &assignments);
-            let channels =
+            let mut channels =
                 readable_channels(&mut tx, who, channel.project_id, &assignments).await?;
+            name_partners(&mut tx, who, &assignments, &mut channels).await?;
+            let label = channels
+                .iter()
+                .find(|r| r.channel.id == channel.id)
+                .map(|r| r.label.clone())
+                .unwrap_or_else(|| channel.kind.label());
             let read_before = tx
                 .unread(who.user.id, &[channel.id])
                 .await?
@@ -409,7 +456,7 @@ impl App {
             let newest = channel.last_seq;
             let page = ChannelPage {
                 project_id: channel.project_id,
-                label: channel.kind.label(),
+                label,
                 channels,
                 messages,
                 read_before,

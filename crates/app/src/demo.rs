@@ -99,7 +99,7 @@ impl App {
                     "Welcome to {}. Final scripts and the reference video are ready; please confirm your schedules in your language channel.",
                     project.name
                 ),
-                domain::ChannelKind::Vendor(l) => format!(
+                domain::ChannelKind::Vendor(l, _) => format!(
                     "Hi team, this is your channel for {} ({l}). Please send casting suggestions for the lead roles by Friday.",
                     l.display_name()
                 ),

@@ -287,7 +287,7 @@ impl App {
         tx.insert_project(&project, self.now()).await?;
         tx.ensure_channels(
             project.id,
-            &domain::channels::channel_kinds_for(&project.target_languages),
+            &domain::channels::channel_kinds_for(&project.assignments),
         )
         .await?;
         tx.commit().await?;
@@ -318,7 +318,7 @@ impl App {
         tx.update_project(&project, self.now()).await?;
         tx.ensure_channels(
             project.id,
-            &domain::channels::channel_kinds_for(&project.target_languages),
+            &domain::channels::channel_kinds_for(&project.assignments),
         )
         .await?;
         tx.commit().await?;

@@ -1,20 +1,24 @@
 //! Conversations: the channels every project has, messages, and the settings that decide which
 //! channels a person works in. Who may read or post is decided in [`crate::policy`].
 
-use crate::ids::{ChannelId, MessageId, ProjectId, UserId};
+use crate::ids::{ChannelId, MessageId, OrgId, ProjectId, UserId};
+use crate::project::Assignment;
 use crate::values::{LanguageTag, ValueError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::{Duration, OffsetDateTime};
 
 /// The three kinds of channel of a project (PRODUCT.md §3).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "language", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChannelKind {
     /// The studio and the robot post; everyone with access to the project reads.
     Broadcast,
-    /// Private between the studio and the partner assigned to this language.
-    Vendor(LanguageTag),
+    /// Private between the studio and one partner assigned to this language. A vendor channel
+    /// belongs to a (language, partner) pair, not to the language alone: when the language is
+    /// reassigned, the new partner gets a channel of its own and never reads the previous
+    /// partner's conversation; when dubbing and subtitles of one language go to two partners,
+    /// each talks to the studio privately.
+    Vendor(LanguageTag, OrgId),
     /// Studio users who enabled internal messages.
     Internal,
 }
@@ -24,45 +28,63 @@ impl ChannelKind {
     pub fn as_str(&self) -> &'static str {
         match self {
             ChannelKind::Broadcast => "broadcast",
-            ChannelKind::Vendor(_) => "vendor",
+            ChannelKind::Vendor(..) => "vendor",
             ChannelKind::Internal => "internal",
         }
     }
 
     pub fn language(&self) -> Option<&LanguageTag> {
         match self {
-            ChannelKind::Vendor(l) => Some(l),
+            ChannelKind::Vendor(l, _) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The partner of a vendor channel.
+    pub fn partner(&self) -> Option<OrgId> {
+        match self {
+            ChannelKind::Vendor(_, org) => Some(*org),
             _ => None,
         }
     }
 
     /// Rebuilds a kind from its stored parts.
-    pub fn from_parts(kind: &str, language: Option<&str>) -> Result<Self, ValueError> {
-        match (kind, language) {
-            ("broadcast", None) => Ok(ChannelKind::Broadcast),
-            ("internal", None) => Ok(ChannelKind::Internal),
-            ("vendor", Some(l)) => Ok(ChannelKind::Vendor(LanguageTag::parse(l)?)),
+    pub fn from_parts(
+        kind: &str,
+        language: Option<&str>,
+        partner: Option<&str>,
+    ) -> Result<Self, ValueError> {
+        match (kind, language, partner) {
+            ("broadcast", None, None) => Ok(ChannelKind::Broadcast),
+            ("internal", None, None) => Ok(ChannelKind::Internal),
+            ("vendor", Some(l), Some(p)) => Ok(ChannelKind::Vendor(
+                LanguageTag::parse(l)?,
+                p.parse()
+                    .map_err(|_| ValueError::new(format!("{p:?} is not an organisation id")))?,
+            )),
             _ => Err(ValueError::new(format!(
-                "unknown channel kind {kind:?} with language {language:?}"
+                "unknown channel kind {kind:?} with language {language:?} and partner {partner:?}"
             ))),
         }
     }
 
     /// What people see in the channel list: "Broadcast", "Spanish (Spain) · es-ES", "Internal".
+    /// The studio also sees the partner's name next to a vendor channel (added by the caller,
+    /// which knows the name and may show it).
     pub fn label(&self) -> String {
         match self {
             ChannelKind::Broadcast => "Broadcast".to_string(),
-            ChannelKind::Vendor(l) => format!("{} · {l}", l.display_name()),
+            ChannelKind::Vendor(l, _) => format!("{} · {l}", l.display_name()),
             ChannelKind::Internal => "Internal".to_string(),
         }
     }
 
     /// Order in the channel list: Broadcast, then languages alphabetically, then Internal.
-    pub fn sort_key(&self) -> (u8, String) {
+    pub fn sort_key(&self) -> (u8, String, Option<OrgId>) {
         match self {
-            ChannelKind::Broadcast => (0, String::new()),
-            ChannelKind::Vendor(l) => (1, l.to_string()),
-            ChannelKind::Internal => (2, String::new()),
+            ChannelKind::Broadcast => (0, String::new(), None),
+            ChannelKind::Vendor(l, org) => (1, l.to_string(), Some(*org)),
+            ChannelKind::Internal => (2, String::new(), None),
         }
     }
 }
@@ -82,10 +104,17 @@ pub struct Channel {
     pub last_seq: i64,
 }
 
-/// The channels a project with these target languages has.
-pub fn channel_kinds_for(target_languages: &[LanguageTag]) -> Vec<ChannelKind> {
+/// The channels a project with these assignments has: Broadcast, one vendor channel per
+/// (language, partner) assigned, Internal. (A language with no partner yet has no vendor
+/// channel: there is nobody to talk to.)
+pub fn channel_kinds_for(assignments: &[Assignment]) -> Vec<ChannelKind> {
     let mut kinds = vec![ChannelKind::Broadcast];
-    kinds.extend(target_languages.iter().cloned().map(ChannelKind::Vendor));
+    for a in assignments {
+        let kind = ChannelKind::Vendor(a.language.clone(), a.org_id);
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
     kinds.push(ChannelKind::Internal);
     kinds
 }
@@ -216,25 +245,43 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_and_order() {
+        use crate::project::Service;
         let es = LanguageTag::parse("es-ES").unwrap();
+        let (a, b) = (OrgId::new(), OrgId::new());
         for k in [
             ChannelKind::Broadcast,
-            ChannelKind::Vendor(es.clone()),
+            ChannelKind::Vendor(es.clone(), a),
             ChannelKind::Internal,
         ] {
-            let back = ChannelKind::from_parts(k.as_str(), k.language().map(|l| l.as_str()));
+            let partner = k.partner().map(|p| p.to_string());
+            let back = ChannelKind::from_parts(
+                k.as_str(),
+                k.language().map(|l| l.as_str()),
+                partner.as_deref(),
+            );
             assert_eq!(back.unwrap(), k);
         }
-        assert!(ChannelKind::from_parts("vendor", None).is_err());
-        let kinds = channel_kinds_for(std::slice::from_ref(&es));
+        assert!(ChannelKind::from_parts("vendor", Some("es-ES"), None).is_err());
+        let assign = |service, org_id| Assignment {
+            language: es.clone(),
+            service,
+            org_id,
+        };
+        // Dubbing and subtitles by one partner: one channel; by two partners: one each.
+        let kinds =
+            channel_kinds_for(&[assign(Service::Dubbing, a), assign(Service::Subtitles, a)]);
         assert_eq!(
             kinds,
             vec![
                 ChannelKind::Broadcast,
-                ChannelKind::Vendor(es),
+                ChannelKind::Vendor(es.clone(), a),
                 ChannelKind::Internal
             ]
         );
+        let kinds =
+            channel_kinds_for(&[assign(Service::Dubbing, a), assign(Service::Subtitles, b)]);
+        assert_eq!(kinds.len(), 4);
+        assert!(kinds.contains(&ChannelKind::Vendor(es, b)));
     }
 
     #[test]

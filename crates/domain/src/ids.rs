@@ -54,6 +54,10 @@ id_type!(
     UserId
 );
 id_type!(
+    /// A file attached to a message.
+    AttachmentId
+);
+id_type!(
     /// An organisation: the studio or a partner.
     OrgId
 );

@@ -3,6 +3,7 @@
 //!
 //! Nothing in this crate performs I/O, awaits, or knows about SQL or HTTP.
 
+pub mod attachments;
 pub mod channels;
 pub mod events;
 pub mod ids;
@@ -18,7 +19,9 @@ pub mod timecode;
 pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
-pub use ids::{ChannelId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId, UserId};
+pub use ids::{
+    AttachmentId, ChannelId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId, UserId,
+};
 pub use org::{OrgKind, Organisation};
 pub use policy::{
     Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize,

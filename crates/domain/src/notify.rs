@@ -80,7 +80,7 @@ pub fn recipients(
                 ChannelKind::Internal => Some(NotifyReason::Internal),
                 // The other side of the conversation: a partner's message tells the studio's
                 // followers; the studio's message tells the partner's followers of that language.
-                ChannelKind::Vendor(_) => {
+                ChannelKind::Vendor(..) => {
                     (s.is_studio() != author_is_studio).then_some(NotifyReason::Vendor)
                 }
             }
@@ -182,7 +182,7 @@ mod tests {
             out.sort();
             out
         };
-        let vendor_es = ChannelKind::Vendor(es.clone());
+        let vendor_es = ChannelKind::Vendor(es.clone(), a);
         type Row<'a> = (
             &'a str,
             Option<&'a Subject>,

@@ -62,6 +62,10 @@ pub enum Action {
     ReadChannel,
     /// Post a message in a channel.
     PostInChannel,
+    /// Attach a file to a message one posts in a channel.
+    AttachFile,
+    /// Download or preview a file attached to a message of a channel.
+    DownloadAttachment,
 }
 
 /// What the action is about, with the facts the decision needs (loaded by the caller).
@@ -221,10 +225,11 @@ pub fn authorize(subject: Option<&Subject>, action: Action, resource: Resource<'
                 Deny(DenyReason::NotVisible)
             }
         }
-        (Action::ReadChannel, Resource::Channel { kind, assignments }) => {
-            read_channel(s, kind, assignments)
-        }
-        (Action::PostInChannel, Resource::Channel { kind, assignments }) => {
+        (
+            Action::ReadChannel | Action::DownloadAttachment,
+            Resource::Channel { kind, assignments },
+        ) => read_channel(s, kind, assignments),
+        (Action::PostInChannel | Action::AttachFile, Resource::Channel { kind, assignments }) => {
             match read_channel(s, kind, assignments) {
                 Allow if *kind == ChannelKind::Broadcast && !s.is_studio() => {
                     Deny(DenyReason::ReadOnlyChannel)
@@ -261,15 +266,18 @@ pub fn authorize_actor(actor: Actor<'_>, action: Action, resource: Resource<'_>)
             | Action::FollowProject
             | Action::ManageOwnApiTokens
             | Action::ReadChannel
-            | Action::PostInChannel => Decision::Deny(DenyReason::NotSignedIn),
+            | Action::PostInChannel
+            | Action::AttachFile
+            | Action::DownloadAttachment => Decision::Deny(DenyReason::NotSignedIn),
         },
     }
 }
 
 /// Who reads which channel (PRODUCT.md §3): Broadcast — everyone who may see the project;
-/// a vendor channel — the studio, and the partner assigned to its language if the user works on
-/// that language; Internal — studio users with internal messages on. A partner never learns that
-/// another partner's channel exists.
+/// a vendor channel — the studio, and the users of *that channel's* partner while it is assigned
+/// to the channel's language and the user works on that language; Internal — studio users with
+/// internal messages on. A partner never learns that another partner's channel exists, and a
+/// partner who takes over a language does not read the conversation of the one before.
 fn read_channel(s: &Subject, kind: &ChannelKind, assignments: &[Assignment]) -> Decision {
     let assigned_to_project = assignments.iter().any(|a| a.org_id == s.org_id);
     if !s.is_studio() && !assigned_to_project {
@@ -277,12 +285,13 @@ fn read_channel(s: &Subject, kind: &ChannelKind, assignments: &[Assignment]) -> 
     }
     match kind {
         ChannelKind::Broadcast => Decision::Allow,
-        ChannelKind::Vendor(language) => {
+        ChannelKind::Vendor(language, partner) => {
             if s.is_studio() {
                 Decision::Allow
-            } else if !assignments
-                .iter()
-                .any(|a| a.org_id == s.org_id && &a.language == language)
+            } else if *partner != s.org_id
+                || !assignments
+                    .iter()
+                    .any(|a| a.org_id == s.org_id && &a.language == language)
             {
                 Decision::Deny(DenyReason::NotVisible)
             } else if !s.prefs.languages.includes(language) {
@@ -629,8 +638,11 @@ mod tests {
     }
 
     /// Channels: (studio user, partner A with/without the language enabled, partner B, linguist,
-    /// a studio user with internal messages off) × (read, post) × (broadcast, vendor channel of
-    /// A's language, of B's language, internal).
+    /// a studio user with internal messages off, the partner who took es-ES over from A) ×
+    /// (read, post, attach, download) × (broadcast, vendor channel of A's language, of B's
+    /// language, internal). Mention targets, search hits, SSE events and e-mails are all
+    /// "read" (the app asks `ReadChannel` for each); edit and delete are "post" plus authorship
+    /// (`may_change_message`, tested below).
     #[test]
     fn channel_table() {
         use crate::channels::WorkLanguages;
@@ -639,6 +651,7 @@ mod tests {
         let studio = OrgId::new();
         let a = OrgId::new();
         let b = OrgId::new();
+        let c = OrgId::new();
         let es = LanguageTag::parse("es-ES").unwrap();
         let pt = LanguageTag::parse("pt-BR").unwrap();
         let assignments = [
@@ -652,6 +665,18 @@ mod tests {
                 service: Service::Subtitles,
                 org_id: b,
             },
+            // B also subtitles es-ES: it shares the language with A, never A's channel.
+            Assignment {
+                language: es.clone(),
+                service: Service::Subtitles,
+                org_id: b,
+            },
+            // C took over es-ES audio description from someone; it is assigned to es-ES too.
+            Assignment {
+                language: es.clone(),
+                service: Service::AudioDescription,
+                org_id: c,
+            },
         ];
         let pm = subject(studio, OrgKind::Studio, &[PortalUser, Manager]);
         let mut pm_no_internal = pm.clone();
@@ -660,35 +685,46 @@ mod tests {
         let mut a_other_language = a_user.clone();
         a_other_language.prefs.languages = WorkLanguages::Only(vec![pt.clone()]);
         let b_user = subject(b, OrgKind::Partner, &[PortalUser]);
+        let c_user = subject(c, OrgKind::Partner, &[PortalUser]);
         let linguist = subject(a, OrgKind::Partner, &[Author]);
         let outsider = subject(OrgId::new(), OrgKind::Partner, &[PortalUser]);
 
         let broadcast = ChannelKind::Broadcast;
-        let vendor_es = ChannelKind::Vendor(es.clone());
-        let vendor_pt = ChannelKind::Vendor(pt.clone());
+        let vendor_es_a = ChannelKind::Vendor(es.clone(), a);
+        let vendor_pt_b = ChannelKind::Vendor(pt.clone(), b);
         let internal = ChannelKind::Internal;
         use DenyReason::*;
         const A: Option<DenyReason> = None;
-        // Each row: who, [read, post] for broadcast, vendor es (A), vendor pt (B), internal.
-        type Expected = [[Option<DenyReason>; 2]; 4];
+        const HIDDEN: [Option<DenyReason>; 4] = [Some(NotVisible); 4];
+        const READ_ONLY: [Option<DenyReason>; 4] =
+            [A, Some(ReadOnlyChannel), Some(ReadOnlyChannel), A];
+        // Each row: who, then [read, post, attach, download] for broadcast, vendor es-ES (A),
+        // vendor pt-BR (B), internal.
+        type Expected = [[Option<DenyReason>; 4]; 4];
         #[rustfmt::skip]
         let table: Vec<(&str, &Subject, Expected)> = vec![
-            ("studio pm", &pm, [[A, A], [A, A], [A, A], [A, A]]),
-            ("studio, internal off", &pm_no_internal, [[A, A], [A, A], [A, A], [Some(InternalMessagesOff); 2]]),
-            ("partner A", &a_user, [[A, Some(ReadOnlyChannel)], [A, A], [Some(NotVisible); 2], [Some(NotVisible); 2]]),
-            ("partner A, es-ES not enabled", &a_other_language, [[A, Some(ReadOnlyChannel)], [Some(LanguageNotEnabled); 2], [Some(NotVisible); 2], [Some(NotVisible); 2]]),
-            ("partner B", &b_user, [[A, Some(ReadOnlyChannel)], [Some(NotVisible); 2], [A, A], [Some(NotVisible); 2]]),
-            ("linguist", &linguist, [[Some(NoPortalAccess); 2]; 4]),
-            ("unassigned partner", &outsider, [[Some(NotVisible); 2]; 4]),
+            ("studio pm", &pm, [[A; 4]; 4]),
+            ("studio, internal off", &pm_no_internal, [[A; 4], [A; 4], [A; 4], [Some(InternalMessagesOff); 4]]),
+            ("partner A", &a_user, [READ_ONLY, [A; 4], HIDDEN, HIDDEN]),
+            ("partner A, es-ES not enabled", &a_other_language, [READ_ONLY, [Some(LanguageNotEnabled); 4], HIDDEN, HIDDEN]),
+            ("partner B (also on es-ES)", &b_user, [READ_ONLY, HIDDEN, [A; 4], HIDDEN]),
+            ("partner C (es-ES, later)", &c_user, [READ_ONLY, HIDDEN, HIDDEN, HIDDEN]),
+            ("linguist", &linguist, [[Some(NoPortalAccess); 4]; 4]),
+            ("unassigned partner", &outsider, [HIDDEN; 4]),
         ];
         for (who, s, expected) in table {
-            for (c, kind) in [&broadcast, &vendor_es, &vendor_pt, &internal]
+            for (ch, kind) in [&broadcast, &vendor_es_a, &vendor_pt_b, &internal]
                 .into_iter()
                 .enumerate()
             {
-                for (i, action) in [Action::ReadChannel, Action::PostInChannel]
-                    .into_iter()
-                    .enumerate()
+                for (i, action) in [
+                    Action::ReadChannel,
+                    Action::PostInChannel,
+                    Action::AttachFile,
+                    Action::DownloadAttachment,
+                ]
+                .into_iter()
+                .enumerate()
                 {
                     let got = match authorize(
                         Some(s),
@@ -701,9 +737,26 @@ mod tests {
                         Decision::Allow => None,
                         Decision::Deny(r) => Some(r),
                     };
-                    assert_eq!(got, expected[c][i], "{who} {action:?} {kind:?}");
+                    assert_eq!(got, expected[ch][i], "{who} {action:?} {kind:?}");
                 }
             }
+        }
+        // Once A is unassigned from es-ES, its channel is closed to it (the studio keeps it).
+        let without_a: Vec<Assignment> = assignments
+            .iter()
+            .filter(|x| x.org_id != a)
+            .cloned()
+            .collect();
+        for action in [Action::ReadChannel, Action::DownloadAttachment] {
+            let res = Resource::Channel {
+                kind: &vendor_es_a,
+                assignments: &without_a,
+            };
+            assert_eq!(
+                authorize(Some(&a_user), action, res),
+                Decision::Deny(NotVisible)
+            );
+            assert_eq!(authorize(Some(&pm), action, res), Decision::Allow);
         }
     }
 

@@ -22,6 +22,15 @@ use crate::values::{LanguageTag, ValueError};
 use std::ops::Range;
 use time::{Date, Duration, OffsetDateTime, Time};
 
+/// One `in:` filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelFilter {
+    Broadcast,
+    Internal,
+    /// Vendor channels of this language (of every partner the searcher may read).
+    Language(LanguageTag),
+}
+
 /// A parsed search box.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchQuery {
@@ -35,7 +44,7 @@ pub struct SearchQuery {
     pub from: Vec<String>,
     /// `in:` values: results come from a channel of one of these kinds (any of them). A vendor
     /// channel filter without a region (`in:es`) matches every region (`es-ES`, `es-419`).
-    pub channels: Vec<ChannelKind>,
+    pub channels: Vec<ChannelFilter>,
     /// Only messages created at or after this instant (from `after:` and `on:`).
     pub since: Option<OffsetDateTime>,
     /// Only messages created before this instant (from `before:` and `on:`).
@@ -124,10 +133,12 @@ impl SearchQuery {
     pub fn wants_channel(&self, kind: &ChannelKind) -> bool {
         self.channels.is_empty()
             || self.channels.iter().any(|wanted| match (wanted, kind) {
-                (ChannelKind::Vendor(w), ChannelKind::Vendor(k)) => {
+                (ChannelFilter::Language(w), ChannelKind::Vendor(k, _)) => {
                     w == k || (!w.as_str().contains('-') && w.primary() == k.primary())
                 }
-                (w, k) => w == k,
+                (ChannelFilter::Broadcast, ChannelKind::Broadcast)
+                | (ChannelFilter::Internal, ChannelKind::Internal) => true,
+                _ => false,
             })
     }
 
@@ -146,9 +157,9 @@ impl SearchQuery {
             }
             "in" => {
                 let kind = match value.to_ascii_lowercase().as_str() {
-                    "broadcast" => ChannelKind::Broadcast,
-                    "internal" => ChannelKind::Internal,
-                    _ => ChannelKind::Vendor(LanguageTag::parse(value).map_err(|_| {
+                    "broadcast" => ChannelFilter::Broadcast,
+                    "internal" => ChannelFilter::Internal,
+                    _ => ChannelFilter::Language(LanguageTag::parse(value).map_err(|_| {
                         ValueError::new(format!(
                             "in: needs broadcast, internal or a language like es-ES (not {value:?})"
                         ))
@@ -570,12 +581,12 @@ mod tests {
         assert_eq!(
             query.channels,
             vec![
-                ChannelKind::Vendor(LanguageTag::parse("es-ES").unwrap()),
-                ChannelKind::Broadcast
+                ChannelFilter::Language(LanguageTag::parse("es-ES").unwrap()),
+                ChannelFilter::Broadcast
             ]
         );
         assert!(query.has_attachment);
-        assert_eq!(q("in:Internal").channels, vec![ChannelKind::Internal]);
+        assert_eq!(q("in:Internal").channels, vec![ChannelFilter::Internal]);
     }
 
     #[test]
@@ -622,9 +633,10 @@ mod tests {
 
     #[test]
     fn in_filter_matches_kinds_and_languages() {
-        let es_es = ChannelKind::Vendor(LanguageTag::parse("es-ES").unwrap());
-        let es_419 = ChannelKind::Vendor(LanguageTag::parse("es-419").unwrap());
-        let ja = ChannelKind::Vendor(LanguageTag::parse("ja").unwrap());
+        let p = crate::ids::OrgId::new();
+        let es_es = ChannelKind::Vendor(LanguageTag::parse("es-ES").unwrap(), p);
+        let es_419 = ChannelKind::Vendor(LanguageTag::parse("es-419").unwrap(), p);
+        let ja = ChannelKind::Vendor(LanguageTag::parse("ja").unwrap(), p);
         assert!(q("mix").wants_channel(&ChannelKind::Internal));
         let spanish = q("in:es");
         assert!(spanish.wants_channel(&es_es) && spanish.wants_channel(&es_419));

@@ -10,24 +10,26 @@ use uuid::Uuid;
 use crate::PgTx;
 use crate::convert::{at, channel_kind, channel_kind_parts, db_error, number};
 
-/// id, project_id, kind, language, last_seq.
-type ChannelRow = (Uuid, Uuid, String, String, i64);
+/// id, project_id, kind, language, partner_id, last_seq.
+type ChannelRow = (Uuid, Uuid, String, String, Option<Uuid>, i64);
 
 /// The channel columns followed by `$tail`.
 macro_rules! select_channel {
     ($($tail:literal),*) => {
         concat!(
-            "SELECT id, project_id, kind, language, last_seq FROM channels ",
+            "SELECT id, project_id, kind, language, partner_id, last_seq FROM channels ",
             $($tail),*
         )
     };
 }
 
-fn channel((id, project_id, kind, language, last_seq): ChannelRow) -> StoreResult<Channel> {
+fn channel(
+    (id, project_id, kind, language, partner, last_seq): ChannelRow,
+) -> StoreResult<Channel> {
     Ok(Channel {
         id: id.into(),
         project_id: project_id.into(),
-        kind: channel_kind(&kind, &language)?,
+        kind: channel_kind(&kind, &language, partner.map(|p| p.to_string()))?,
         last_seq,
     })
 }
@@ -78,16 +80,20 @@ impl ChannelRepo for PgTx {
     ) -> StoreResult<()> {
         let now = at(OffsetDateTime::now_utc());
         for kind in kinds {
-            let (kind, language) = channel_kind_parts(kind);
+            let (kind, language, partner) = channel_kind_parts(kind);
+            // The unique indexes are partial (vendor channels are unique per language and
+            // partner, the others per kind), so "create unless present" is spelled out.
             sqlx::query(
-                "INSERT INTO channels (id, project_id, kind, language, last_seq, created_at) \
-                 VALUES ($1, $2, $3, $4, 0, $5) \
-                 ON CONFLICT (project_id, kind, language) DO NOTHING",
+                "INSERT INTO channels (id, project_id, kind, language, partner_id, last_seq, \
+                 created_at) SELECT $1, $2, $3, $4, $5, 0, $6 WHERE NOT EXISTS (\
+                 SELECT 1 FROM channels WHERE project_id = $2 AND kind = $3 \
+                 AND language = $4 AND partner_id IS NOT DISTINCT FROM $5)",
             )
             .bind(ChannelId::new().as_uuid())
             .bind(project_id.as_uuid())
             .bind(kind)
             .bind(language)
+            .bind(partner.map(|p| p.as_uuid()))
             .bind(now)
             .execute(self.conn())
             .await

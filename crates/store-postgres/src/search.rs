@@ -133,6 +133,9 @@ impl SearchRepo for PgTx {
             sql.push_bind(authors);
             sql.push(")");
         }
+        if query.has_attachment {
+            sql.push(" AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)");
+        }
         if let Some(after) = query.after {
             sql.push(" AND m.created_at >= ");
             sql.push_bind(at(after));

@@ -12,24 +12,26 @@ use crate::convert::{
     uuid_text,
 };
 
-/// id, project_id, kind, language, last_seq.
-type ChannelRow = (String, String, String, String, i64);
+/// id, project_id, kind, language, partner_id, last_seq.
+type ChannelRow = (String, String, String, String, Option<String>, i64);
 
 /// The channel columns followed by `$tail`.
 macro_rules! select_channel {
     ($($tail:literal),*) => {
         concat!(
-            "SELECT id, project_id, kind, language, last_seq FROM channels ",
+            "SELECT id, project_id, kind, language, partner_id, last_seq FROM channels ",
             $($tail),*
         )
     };
 }
 
-fn channel((id_s, project_s, kind, language, last_seq): ChannelRow) -> StoreResult<Channel> {
+fn channel(
+    (id_s, project_s, kind, language, partner, last_seq): ChannelRow,
+) -> StoreResult<Channel> {
     Ok(Channel {
         id: id("channels.id", &id_s)?,
         project_id: id("channels.project_id", &project_s)?,
-        kind: channel_kind(&kind, &language)?,
+        kind: channel_kind(&kind, &language, partner)?,
         last_seq,
     })
 }
@@ -80,16 +82,20 @@ impl ChannelRepo for SqliteTx {
     ) -> StoreResult<()> {
         let now = micros(OffsetDateTime::now_utc());
         for kind in kinds {
-            let (kind, language) = channel_kind_parts(kind);
+            let (kind, language, partner) = channel_kind_parts(kind);
+            // The unique indexes are partial (vendor channels are unique per language and
+            // partner, the others per kind), so "create unless present" is spelled out.
             sqlx::query(
-                "INSERT INTO channels (id, project_id, kind, language, last_seq, created_at) \
-                 VALUES ($1, $2, $3, $4, 0, $5) \
-                 ON CONFLICT (project_id, kind, language) DO NOTHING",
+                "INSERT INTO channels (id, project_id, kind, language, partner_id, last_seq, \
+                 created_at) SELECT $1, $2, $3, $4, $5, 0, $6 WHERE NOT EXISTS (\
+                 SELECT 1 FROM channels WHERE project_id = $2 AND kind = $3 \
+                 AND language = $4 AND partner_id IS $5)",
             )
             .bind(uuid_text(ChannelId::new()))
             .bind(uuid_text(project_id))
             .bind(kind)
             .bind(language)
+            .bind(partner.map(uuid_text))
             .bind(now)
             .execute(self.conn())
             .await

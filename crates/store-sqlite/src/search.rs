@@ -136,6 +136,9 @@ impl SearchRepo for SqliteTx {
             sql.push_bind(json_array(authors.iter().map(|a| uuid_text(*a))));
             sql.push("))");
         }
+        if query.has_attachment {
+            sql.push(" AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)");
+        }
         if let Some(after) = query.after {
             sql.push(" AND m.created_at >= ");
             sql.push_bind(micros(after));

@@ -99,14 +99,28 @@ pub fn work_languages(column: &str, stored: Option<&str>) -> StoreResult<WorkLan
 }
 
 /// A channel's kind as stored: its name and its language, '' for kinds without one.
-pub fn channel_kind_parts(kind: &ChannelKind) -> (&'static str, &str) {
-    (kind.as_str(), kind.language().map_or("", |l| l.as_str()))
+/// The stored columns of a channel kind: `kind`, `language` ('' when none) and `partner_id`.
+pub fn channel_kind_parts(kind: &ChannelKind) -> (&'static str, &str, Option<domain::OrgId>) {
+    (
+        kind.as_str(),
+        kind.language().map_or("", |l| l.as_str()),
+        kind.partner(),
+    )
 }
 
-pub fn channel_kind(kind: &str, language: &str) -> StoreResult<ChannelKind> {
+pub fn channel_kind(
+    kind: &str,
+    language: &str,
+    partner: Option<String>,
+) -> StoreResult<ChannelKind> {
     let language = (!language.is_empty()).then_some(language);
-    ChannelKind::from_parts(kind, language)
-        .map_err(|e| corrupt("channels.kind, channels.language", (kind, language), e))
+    ChannelKind::from_parts(kind, language, partner.as_deref()).map_err(|e| {
+        corrupt(
+            "channels.kind, channels.language, channels.partner_id",
+            (kind, language, partner.as_deref()),
+            e,
+        )
+    })
 }
 
 /// The order of [`crate::UserRepo::list_users`]: organisation name, then display name, both without

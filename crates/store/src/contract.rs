@@ -1416,22 +1416,23 @@ pub async fn users_prefs_round_trip(store: &dyn Store) {
     }
 }
 
-/// A film with `languages` as targets and its channels.
+/// A film with `languages` as targets, each dubbed by one partner of its own, and its
+/// channels.
 async fn add_project_with_channels(
     store: &dyn Store,
     movie_id: i64,
     languages: &[&str],
 ) -> (ProjectId, Vec<domain::Channel>) {
+    let partner = add_org(store, &format!("Partner of {movie_id}"), OrgKind::Partner).await;
     let mut p = film(movie_id, &format!("Film {movie_id}"));
-    p.target_languages = languages.iter().map(|l| lang(l)).collect();
+    for l in languages {
+        p = assign(p, l, Service::Dubbing, &partner);
+    }
     add_project(store, &p).await;
     let mut tx = begin(store).await;
-    tx.ensure_channels(
-        p.id,
-        &domain::channels::channel_kinds_for(&p.target_languages),
-    )
-    .await
-    .unwrap();
+    tx.ensure_channels(p.id, &domain::channels::channel_kinds_for(&p.assignments))
+        .await
+        .unwrap();
     let mut channels = tx.list_channels(p.id).await.unwrap();
     tx.commit().await.unwrap();
     channels.sort_by_key(|c| c.kind.sort_key());
@@ -1461,12 +1462,15 @@ async fn unread_of(store: &dyn Store, user: UserId, channels: &[ChannelId]) -> V
 pub async fn channels_ensure_is_idempotent_and_lists(store: &dyn Store) {
     let (project, channels) = add_project_with_channels(store, 1001, &["es-ES", "ja"]).await;
     let kinds: Vec<ChannelKind> = channels.iter().map(|c| c.kind.clone()).collect();
+    let a = channels[1].kind.partner().unwrap();
+    let b = add_org(store, "Second partner", OrgKind::Partner).await.id;
+    let vendor = |l: &str, org: OrgId| ChannelKind::Vendor(lang(l), org);
     assert_eq!(
         kinds,
         vec![
             ChannelKind::Broadcast,
-            ChannelKind::Vendor(lang("es-ES")),
-            ChannelKind::Vendor(lang("ja")),
+            vendor("es-ES", a),
+            vendor("ja", a),
             ChannelKind::Internal,
         ]
     );
@@ -1478,9 +1482,12 @@ pub async fn channels_ensure_is_idempotent_and_lists(store: &dyn Store) {
 
     // Again, plus a new language: only the new channel appears; the others keep their ids.
     let mut tx = begin(store).await;
-    let mut more = domain::channels::channel_kinds_for(&[lang("es-ES"), lang("ja"), lang("fr")]);
+    // es-ES is now also subtitled by a second partner, who gets a channel of its own.
+    let mut more = kinds.clone();
+    more.push(vendor("fr", a));
+    more.push(vendor("es-ES", b));
     tx.ensure_channels(project, &more).await.unwrap();
-    more.retain(|k| *k != ChannelKind::Vendor(lang("ja")));
+    more.retain(|k| *k != vendor("ja", a));
     tx.ensure_channels(project, &more).await.unwrap();
     tx.ensure_channels(project, &[]).await.unwrap();
     tx.commit().await.unwrap();
@@ -1488,13 +1495,19 @@ pub async fn channels_ensure_is_idempotent_and_lists(store: &dyn Store) {
     let mut tx = read(store).await;
     let mut now = tx.list_channels(project).await.unwrap();
     now.sort_by_key(|c| c.kind.sort_key());
-    assert_eq!(now.len(), 5);
+    assert_eq!(now.len(), 6);
     for c in &channels {
         assert!(now.contains(c), "{c:?} kept");
         assert_eq!(tx.get_channel(c.id).await.unwrap().as_ref(), Some(c));
     }
-    assert_eq!(now[1].kind, ChannelKind::Vendor(lang("es-ES")));
-    assert_eq!(now[2].kind, ChannelKind::Vendor(lang("fr")));
+    let es: Vec<&ChannelKind> = now
+        .iter()
+        .map(|c| &c.kind)
+        .filter(|k| k.language() == Some(&lang("es-ES")))
+        .collect();
+    assert_eq!(es.len(), 2);
+    assert!(es.contains(&&vendor("es-ES", a)) && es.contains(&&vendor("es-ES", b)));
+    assert!(now.iter().any(|c| c.kind == vendor("fr", a)));
     assert_eq!(tx.get_channel(ChannelId::new()).await.unwrap(), None);
     // Another project's channels are its own.
     drop(tx);
@@ -1502,8 +1515,83 @@ pub async fn channels_ensure_is_idempotent_and_lists(store: &dyn Store) {
     assert_eq!(other_channels.len(), 2);
     assert!(other_channels.iter().all(|c| c.project_id == other));
     let mut tx = read(store).await;
-    assert_eq!(tx.list_channels(project).await.unwrap().len(), 5);
+    assert_eq!(tx.list_channels(project).await.unwrap().len(), 6);
     assert!(tx.list_channels(ProjectId::new()).await.unwrap().is_empty());
+}
+
+fn attachment_of(message_id: MessageId, name: &str) -> domain::attachments::Attachment {
+    let id = domain::AttachmentId::new();
+    domain::attachments::Attachment {
+        id,
+        message_id,
+        name: name.to_string(),
+        file_type: domain::attachments::AttachmentName::parse(name)
+            .unwrap()
+            .file_type(),
+        size: 1234,
+        sha256: "ab".repeat(32),
+        storage_key: format!("attachments/{id}"),
+        created_at: at(7),
+    }
+}
+
+pub async fn attachments_are_kept_per_message_in_order(store: &dyn Store) {
+    let (_, channels) = add_project_with_channels(store, 1001, &[]).await;
+    let m1 = post(store, channels[0].id, None, "two files", at(1)).await;
+    let m2 = post(store, channels[0].id, None, "one file", at(2)).await;
+    let m3 = post(store, channels[0].id, None, "none", at(3)).await;
+    let files = [
+        attachment_of(m1.id, "b-second.png"),
+        attachment_of(m1.id, "a-first.wav"),
+        attachment_of(m2.id, "Peña script.CSV"),
+    ];
+    let mut tx = begin(store).await;
+    tx.insert_attachment(&files[1], 0).await.unwrap();
+    tx.insert_attachment(&files[0], 1).await.unwrap();
+    tx.insert_attachment(&files[2], 0).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.get_attachment(files[2].id).await.unwrap().as_ref(),
+        Some(&files[2])
+    );
+    assert_eq!(
+        tx.get_attachment(domain::AttachmentId::new())
+            .await
+            .unwrap(),
+        None
+    );
+    let of_m1: Vec<_> = tx
+        .attachments_of(&[m1.id])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(of_m1, vec!["a-first.wav", "b-second.png"]);
+    assert_eq!(
+        tx.attachments_of(&[m1.id, m2.id, m3.id])
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(tx.attachments_of(&[m3.id]).await.unwrap().is_empty());
+    assert!(tx.attachments_of(&[]).await.unwrap().is_empty());
+    drop(tx);
+
+    // Deleting returns what was removed, so the caller can remove the files.
+    let mut tx = begin(store).await;
+    let gone = tx.delete_attachments_of(m1.id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(gone.len(), 2);
+    let mut tx = read(store).await;
+    assert!(tx.attachments_of(&[m1.id]).await.unwrap().is_empty());
+    assert_eq!(
+        tx.attachments_of(&[m2.id]).await.unwrap(),
+        vec![files[2].clone()]
+    );
 }
 
 pub async fn messages_get_gap_free_seqs_per_channel(store: &dyn Store) {
@@ -2051,12 +2139,24 @@ pub async fn search_filters_by_channel_author_and_date(store: &dyn Store) {
         found(store, &all, &by_marta_before, 50).await,
         ids(&c, &[0, 3])
     );
-    // Nothing has an attachment yet.
+    // has:attachment: nothing has one, then one premix message gets a file.
     let attached = MessageSearch {
         has_attachment: true,
         ..words(&["premix"])
     };
     assert!(found(store, &all, &attached, 50).await.is_empty());
+    let target = ids(&c, &[1])[0];
+    let mut tx = begin(store).await;
+    tx.insert_attachment(&attachment_of(target, "premix.pdf"), 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(found(store, &all, &attached, 50).await, vec![target]);
+    let any_attached = MessageSearch {
+        has_attachment: true,
+        ..MessageSearch::default()
+    };
+    assert_eq!(found(store, &all, &any_attached, 50).await, vec![target]);
     // The robot's messages are found, unless authors are asked for.
     let robot = post(
         store,

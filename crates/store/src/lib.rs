@@ -270,8 +270,8 @@ pub struct ChannelUnread {
 #[async_trait]
 pub trait ChannelRepo: Send {
     /// Creates the channels of `kinds` that the project does not have yet (idempotent). Channels
-    /// are never deleted: a vendor channel of a language that is no longer a target keeps its
-    /// history.
+    /// are never deleted: the vendor channel of a partner that is no longer assigned keeps its
+    /// history for the studio.
     async fn ensure_channels(
         &mut self,
         project_id: ProjectId,
@@ -346,17 +346,14 @@ pub struct MessageSearch {
     pub after: Option<OffsetDateTime>,
     /// Created strictly before.
     pub before: Option<OffsetDateTime>,
-    /// Only messages with an attachment (none have one yet, so this finds nothing).
+    /// Only messages with at least one attachment.
     pub has_attachment: bool,
 }
 
 impl MessageSearch {
     /// True when no message can match, so a backend need not ask the database.
     pub fn finds_nothing(&self, channels: &[ChannelId], limit: u32) -> bool {
-        channels.is_empty()
-            || limit == 0
-            || self.has_attachment
-            || self.authors.as_ref().is_some_and(Vec::is_empty)
+        channels.is_empty() || limit == 0 || self.authors.as_ref().is_some_and(Vec::is_empty)
     }
 
     /// The patterns that must all match (words and phrases) and those that must not.
@@ -403,6 +400,32 @@ pub trait NotificationRepo: Send {
         &mut self,
         message_id: MessageId,
     ) -> StoreResult<Vec<(UserId, String)>>;
+}
+
+/// Files attached to messages (the rows; the bytes live in the app's file storage).
+#[async_trait]
+pub trait AttachmentRepo: Send {
+    /// Records an attachment of a message; `position` orders a message's attachments.
+    async fn insert_attachment(
+        &mut self,
+        attachment: &domain::attachments::Attachment,
+        position: u32,
+    ) -> StoreResult<()>;
+    async fn get_attachment(
+        &mut self,
+        id: domain::AttachmentId,
+    ) -> StoreResult<Option<domain::attachments::Attachment>>;
+    /// The attachments of these messages, by message and position.
+    async fn attachments_of(
+        &mut self,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<domain::attachments::Attachment>>;
+    /// Removes a message's attachments and returns them (so their files can be removed after
+    /// the commit).
+    async fn delete_attachments_of(
+        &mut self,
+        message_id: MessageId,
+    ) -> StoreResult<Vec<domain::attachments::Attachment>>;
 }
 
 /// Who a message mentions (written with the message, read by the notifications issue).
@@ -457,6 +480,7 @@ pub trait Tx:
     + SearchRepo
     + EventRepo
     + MentionRepo
+    + AttachmentRepo
     + NotificationRepo
     + Send
 {

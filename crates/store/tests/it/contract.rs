@@ -35,6 +35,7 @@ testkit::both_backends!(store: store::contract => [
     users_prefs_round_trip,
     channels_ensure_is_idempotent_and_lists,
     messages_get_gap_free_seqs_per_channel,
+    attachments_are_kept_per_message_in_order,
     messages_edit_and_delete_round_trip,
     messages_list_pages_backwards_in_ascending_order,
     mark_read_is_monotonic,
