@@ -4,6 +4,8 @@
 
 use crate::auth::Authenticated;
 use crate::{App, AppError, AppResult, FieldErrors};
+use crate::files::Staged;
+use domain::attachments::{Attachment, AttachmentRefusal, MAX_PER_MESSAGE};
 use domain::events::{EventKind, NewEvent};
 use domain::policy::{MessageChangeRefusal, may_change_message};
 use domain::{
@@ -38,6 +40,8 @@ pub struct MessageView {
     pub mine: bool,
     /// The author may still edit or delete it.
     pub changeable: bool,
+    /// Its files, in the order they were attached.
+    pub attachments: Vec<Attachment>,
 }
 
 /// An open channel: its messages and where the reader had stopped reading.
@@ -489,6 +493,11 @@ impl App {
     ) -> AppResult<Vec<MessageView>> {
         let mut authors: BTreeMap<UserId, AuthorView> = BTreeMap::new();
         let now = self.now();
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let mut files: BTreeMap<MessageId, Vec<Attachment>> = BTreeMap::new();
+        for a in tx.attachments_of(&ids).await? {
+            files.entry(a.message_id).or_default().push(a);
+        }
         let mut out = Vec::with_capacity(messages.len());
         for m in messages {
             let author = match m.author {
@@ -526,6 +535,7 @@ impl App {
                 mine: m.author == Some(who.user.id),
                 changeable,
                 author,
+                attachments: files.remove(&m.id).unwrap_or_default(),
                 message: m,
             });
         }
@@ -539,6 +549,35 @@ impl App {
         channel_id: ChannelId,
         body: &str,
     ) -> AppResult<Message> {
+        self.post_message_with_files(who, channel_id, body, Vec::new())
+            .await
+            .map(|(m, _)| m)
+    }
+
+    /// Whether `who` may attach files in a channel: asked before an upload is received, so a
+    /// refused sender's bytes are never stored, even for a moment.
+    pub async fn may_attach(&self, who: &Authenticated, channel_id: ChannelId) -> AppResult<()> {
+        let mut tx = self.store.read().await?;
+        let channel = tx
+            .get_channel(channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        may(who, Action::AttachFile, &channel.kind, &assignments).check()?;
+        Ok(())
+    }
+
+    /// Posts a message with files that were received and checked ([`crate::files`]). The
+    /// text may be empty when there are files. The files are kept in storage just before the
+    /// commit and removed again if the commit fails, so a message and its files exist together
+    /// or not at all.
+    pub async fn post_message_with_files(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        body: &str,
+        mut files: Vec<Staged>,
+    ) -> AppResult<(Message, Vec<Attachment>)> {
         let mut tx = self.store.begin().await?;
         let channel = tx
             .get_channel(channel_id)
@@ -547,20 +586,51 @@ impl App {
         let assignments = project_assignments(&mut tx, channel.project_id).await?;
         // Who may post is decided before what was written is judged.
         may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
-        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
-        let mentioned =
-            resolve_mentions(&mut tx, who, &channel.kind, &assignments, body.as_str()).await?;
+        if !files.is_empty() {
+            may(who, Action::AttachFile, &channel.kind, &assignments).check()?;
+        }
+        if files.len() > MAX_PER_MESSAGE {
+            return Err(AppError::invalid(
+                "files",
+                AttachmentRefusal::TooMany.to_string(),
+            ));
+        }
+        let body = if files.is_empty() || !body.trim().is_empty() {
+            MessageBody::parse(body)
+                .map_err(|e| AppError::invalid("body", e.0))?
+                .to_string()
+        } else {
+            String::new()
+        };
+        let mentioned = resolve_mentions(&mut tx, who, &channel.kind, &assignments, &body).await?;
         let m = tx
             .insert_message(
                 MessageId::new(),
                 channel_id,
                 Some(who.user.id),
-                body.as_str(),
+                &body,
                 self.now(),
             )
             .await?;
         tx.mark_read(who.user.id, channel_id, m.seq).await?;
         tx.insert_mentions(m.id, &mentioned).await?;
+        let mut records = Vec::with_capacity(files.len());
+        for (position, f) in files.iter().enumerate() {
+            let id = domain::AttachmentId::new();
+            let a = Attachment {
+                id,
+                message_id: m.id,
+                name: f.name.to_string(),
+                file_type: f.name.file_type(),
+                size: f.size,
+                sha256: f.sha256.clone(),
+                storage_key: format!("attachments/{id}"),
+                created_at: m.created_at,
+            };
+            tx.insert_attachment(&a, u32::try_from(position).unwrap_or(u32::MAX))
+                .await?;
+            records.push(a);
+        }
         record_notifications(
             &mut tx,
             Some(&who.subject),
@@ -575,9 +645,79 @@ impl App {
             m.created_at,
         )
         .await?;
-        tx.commit().await?;
+        let mut kept: Vec<&str> = Vec::with_capacity(records.len());
+        let mut outcome = Ok(());
+        for (f, a) in files.iter_mut().zip(&records) {
+            if let Err(e) = self.files.keep(&mut f.staged, &a.storage_key).await {
+                outcome = Err(AppError::Internal(format!("keeping an attachment: {e}")));
+                break;
+            }
+            kept.push(&a.storage_key);
+        }
+        if outcome.is_ok() {
+            outcome = tx.commit().await.map_err(AppError::from);
+        }
+        if let Err(e) = outcome {
+            for key in kept {
+                if let Err(err) = self.files.remove(key).await {
+                    tracing::warn!(key, %err, "could not remove the file of a message that was not posted");
+                }
+            }
+            return Err(e);
+        }
         self.events.kick();
+        Ok((m, records))
+    }
+
+    /// Posts an automatic message as the portal's robot (no author; never editable). Later
+    /// issues call this when something happens (a deliverable accepted, …).
+    pub async fn post_as_robot(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        channel: &Channel,
+        assignments: &[Assignment],
+        body: &str,
+    ) -> AppResult<Message> {
+        let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
+        let m = tx
+            .insert_message(MessageId::new(), channel.id, None, body.as_str(), self.now())
+            .await?;
+        record_notifications(tx, None, channel, assignments, &m, &[]).await?;
+        tx.append_event(
+            &event(EventKind::MessagePosted, channel, &m, None),
+            m.created_at,
+        )
+        .await?;
         Ok(m)
+    }
+
+    /// An attached file, for download or preview, if `who` may read its message's channel; a
+    /// file of a deleted message is gone.
+    pub async fn open_attachment(
+        &self,
+        who: &Authenticated,
+        id: domain::AttachmentId,
+    ) -> AppResult<(Attachment, tokio::fs::File)> {
+        let mut tx = self.store.read().await?;
+        let a = tx.get_attachment(id).await?.ok_or(AppError::NotFound)?;
+        let m = tx
+            .get_message(a.message_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let channel = tx
+            .get_channel(m.channel_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        may(who, Action::DownloadAttachment, &channel.kind, &assignments).check()?;
+        if m.deleted_at.is_some() {
+            return Err(AppError::NotFound);
+        }
+        drop(tx);
+        let file = self.files.open(&a.storage_key).await.map_err(|e| {
+            AppError::Internal(format!("attachment {} ({}): {e}", a.id, a.storage_key))
+        })?;
+        Ok((a, file))
     }
 
     /// Loads a message for changing it: the author, within the edit window, still able to read
@@ -639,6 +779,7 @@ impl App {
         let m = self.changeable(&mut tx, who, id).await?;
         let at = self.now();
         tx.delete_message(id, at).await?;
+        let files = tx.delete_attachments_of(id).await?;
         let channel = tx
             .get_channel(m.channel_id)
             .await?
@@ -647,6 +788,11 @@ impl App {
             .await?;
         tx.commit().await?;
         self.events.kick();
+        for f in files {
+            if let Err(err) = self.files.remove(&f.storage_key).await {
+                tracing::warn!(key = f.storage_key, %err, "could not remove a deleted message's file");
+            }
+        }
         Ok(Message {
             body: String::new(),
             deleted_at: Some(at),

@@ -10,6 +10,7 @@ pub mod channels;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod live;
 pub mod passwords;
 pub mod projects;
@@ -20,6 +21,9 @@ pub use error::{AppError, AppResult, FieldErrors};
 
 use std::sync::Arc;
 use store::Store;
+
+/// Where attachments are kept unless configured otherwise (next to the default database).
+pub const DEFAULT_FILES_DIR: &str = "data/files";
 
 /// Settings the use cases need.
 #[derive(Clone, Debug)]
@@ -47,6 +51,8 @@ pub struct App {
     pub config: AppConfig,
     /// Live updates of this instance.
     pub events: Arc<live::EventBus>,
+    /// Where attached files are kept.
+    pub files: Arc<files::FileStore>,
 }
 
 impl App {
@@ -56,7 +62,13 @@ impl App {
             clock: Arc::new(SystemClock),
             config: AppConfig::default(),
             events: Arc::new(live::EventBus::default()),
+            files: Arc::new(files::FileStore::new(DEFAULT_FILES_DIR)),
         }
+    }
+
+    pub fn with_files(mut self, files: files::FileStore) -> Self {
+        self.files = Arc::new(files);
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

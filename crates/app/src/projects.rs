@@ -13,6 +13,14 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use store::{ProjectSummary, Tx};
 
+async fn org_name(tx: &mut Box<dyn Tx>, id: OrgId) -> AppResult<String> {
+    Ok(tx
+        .get_org(id)
+        .await?
+        .map(|o| o.name.to_string())
+        .unwrap_or_else(|| "a former partner".into()))
+}
+
 /// A project as typed into a form or sent to the API, before validation.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ProjectInput {
@@ -274,6 +282,66 @@ impl App {
         Ok(project)
     }
 
+    /// The robot tells each side when a (language, service) changes hands, in the vendor
+    /// channel of the partner concerned (the studio reads every vendor channel). Not in
+    /// Broadcast: every partner on the title reads Broadcast, and "Spanish dubbing moved to
+    /// Partner C" would show the other partners a language and a partner they must never see
+    /// (PRODUCT.md §1). A partner that loses the work is not told who gets it.
+    async fn announce_assignments(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        project: &Project,
+        before: &[Assignment],
+    ) -> AppResult<()> {
+        let key = |a: &Assignment| (a.language.clone(), a.service);
+        let old: BTreeMap<(LanguageTag, Service), OrgId> =
+            before.iter().map(|a| (key(a), a.org_id)).collect();
+        let new: BTreeMap<(LanguageTag, Service), OrgId> =
+            project.assignments.iter().map(|a| (key(a), a.org_id)).collect();
+        let mut notes: Vec<(domain::ChannelKind, String)> = Vec::new();
+        let keys: BTreeSet<&(LanguageTag, Service)> = old.keys().chain(new.keys()).collect();
+        for k in keys {
+            let (language, service) = k;
+            let (was, is) = (old.get(k), new.get(k));
+            if was == is {
+                continue;
+            }
+            let what = format!(
+                "{} for {} ({language})",
+                service.label(),
+                language.display_name()
+            );
+            if let Some(org) = was {
+                let name = org_name(tx, *org).await?;
+                notes.push((
+                    domain::ChannelKind::Vendor(language.clone(), *org),
+                    format!("{what} on {} is no longer assigned to {name}.", project.name),
+                ));
+            }
+            if let Some(org) = is {
+                let name = org_name(tx, *org).await?;
+                notes.push((
+                    domain::ChannelKind::Vendor(language.clone(), *org),
+                    format!(
+                        "{what} on {} is now assigned to {name}. This channel is private between {name} and the studio.",
+                        project.name
+                    ),
+                ));
+            }
+        }
+        if notes.is_empty() {
+            return Ok(());
+        }
+        let channels = tx.list_channels(project.id).await?;
+        for (kind, text) in notes {
+            if let Some(channel) = channels.iter().find(|c| c.kind == kind) {
+                self.post_as_robot(tx, channel, &project.assignments, &text)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn create_project(
         &self,
         actor: Actor<'_>,
@@ -290,7 +358,9 @@ impl App {
             &domain::channels::channel_kinds_for(&project.assignments),
         )
         .await?;
+        self.announce_assignments(&mut tx, &project, &[]).await?;
         tx.commit().await?;
+        self.events.kick();
         tracing::info!(project = %project.id, movie_id = %project.movie_id, "project created");
         Ok(project)
     }
@@ -321,7 +391,10 @@ impl App {
             &domain::channels::channel_kinds_for(&project.assignments),
         )
         .await?;
+        self.announce_assignments(&mut tx, &project, &existing.assignments)
+            .await?;
         tx.commit().await?;
+        self.events.kick();
         Ok(project)
     }
 

@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// How long after posting an author may edit or delete a message, in minutes.
     #[arg(long, env = "LOCPORTAL_EDIT_WINDOW_MINUTES", default_value_t = 15)]
     pub edit_window_minutes: u16,
+    /// Where attached files are kept (a directory; created if missing). Instances sharing one
+    /// PostgreSQL database must share it too.
+    #[arg(long, env = "LOCPORTAL_FILES_DIR", default_value = app::DEFAULT_FILES_DIR)]
+    pub files_dir: std::path::PathBuf,
     /// Behind a reverse proxy: count failed sign-ins per the client address the proxy puts last
     /// in X-Forwarded-For (only enable when every request comes through that proxy).
     #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
@@ -120,7 +124,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
         edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
     };
-    let app = App::new(store.clone()).with_config(config);
+    let app = App::new(store.clone())
+        .with_config(config)
+        .with_files(app::files::FileStore::new(&args.files_dir));
     if args.demo {
         let accounts = app.seed_demo().await.map_err(crate::admin_cli::describe)?;
         print_demo_accounts(&accounts);

@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod live;
 pub mod pages;
+pub mod uploads;
 mod statics;
 
 use app::App;
@@ -18,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -86,7 +87,10 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "same-origin"))
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        // Body limits are set per request by `uploads::limit_body`; the extractors' own default
+        // (2 MB) would otherwise cut attachments short.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(uploads::limit_body))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -55,6 +55,33 @@ pub struct AuthorJson {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct AttachmentJson {
+    pub id: Uuid,
+    /// The sender's file name.
+    pub name: String,
+    pub media_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// Where to download it (with the same credentials).
+    pub url: String,
+}
+
+impl From<&domain::attachments::Attachment> for AttachmentJson {
+    fn from(a: &domain::attachments::Attachment) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            name: a.name.clone(),
+            media_type: a.file_type.media_type().into(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            url: format!("/api/v1/attachments/{}", a.id),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct MessageJson {
     pub id: Uuid,
     pub channel_id: Uuid,
@@ -68,6 +95,7 @@ pub struct MessageJson {
     pub deleted: bool,
     /// The caller may still edit or delete it.
     pub changeable: bool,
+    pub attachments: Vec<AttachmentJson>,
 }
 
 impl From<&MessageView> for MessageJson {
@@ -87,6 +115,7 @@ impl From<&MessageView> for MessageJson {
             edited_at: m.edited_at.map(ts),
             deleted: m.deleted_at.is_some(),
             changeable: v.changeable,
+            attachments: v.attachments.iter().map(AttachmentJson::from).collect(),
         }
     }
 }
@@ -180,20 +209,53 @@ pub async fn list_messages(
     }))
 }
 
-/// Posts a message.
+/// A message with files, as `multipart/form-data`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageUpload {
+    /// The text (may be empty when there are files).
+    body: Option<String>,
+    /// Up to 10 files of at most 10 MB each, with one of the accepted extensions (.ai .bmp .csv
+    /// .eps .gif .heif .ind .jpeg .jpg .mov .mxl .pdf .png .psd .raw .svj .wav .webp); the
+    /// content must match the extension.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
+/// Posts a message: JSON for text only, or `multipart/form-data` with a `body` field and
+/// `file` fields to attach files. A refused file refuses the whole message (422, saying which
+/// rule the file broke) and nothing is kept.
 #[utoipa::path(
-    post, path = "/api/v1/channels/{id}/messages", tag = "communication", request_body = MessageBodyJson,
+    post, path = "/api/v1/channels/{id}/messages", tag = "communication",
+    request_body(content(
+        (MessageBodyJson = "application/json"),
+        (MessageUpload = "multipart/form-data")
+    )),
     params(("id" = uuid::Uuid, Path, description = "Channel id")),
-    responses((status = 201, body = MessageJson), (status = 403, description = "e.g. a partner posting in Broadcast", body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 201, body = MessageJson), (status = 403, description = "e.g. a partner posting in Broadcast", body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 413, description = "Larger than 10 files of 10 MB"), (status = 422, body = ApiErrorBody))
 )]
 pub async fn post_message(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<MessageBodyJson>,
-) -> Result<(StatusCode, Json<MessageJson>), ApiError> {
+    req: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::extract::FromRequest;
+    use axum::response::IntoResponse;
     let id: ChannelId = parse_id(&id)?;
-    let m = state.app.post_message(&who, id, &body.body).await?;
+    let (m, attachments) = if crate::uploads::is_multipart(req.headers()) {
+        let draft = crate::uploads::read_draft(&state.app, &who, id, req).await?;
+        state
+            .app
+            .post_message_with_files(&who, id, &draft.body, draft.files)
+            .await?
+    } else {
+        let body = match JsonBody::<MessageBodyJson>::from_request(req, &()).await {
+            Ok(JsonBody(body)) => body,
+            Err(refusal) => return Ok(refusal),
+        };
+        (state.app.post_message(&who, id, &body.body).await?, Vec::new())
+    };
     let view = MessageView {
         author: app::channels::AuthorView {
             name: who.user.display_name.to_string(),
@@ -206,9 +268,10 @@ pub async fn post_message(
         },
         mine: true,
         changeable: true,
+        attachments,
         message: m,
     };
-    Ok((StatusCode::CREATED, Json(MessageJson::from(&view))))
+    Ok((StatusCode::CREATED, Json(MessageJson::from(&view))).into_response())
 }
 
 /// Edits one's own message within the edit window.
@@ -409,4 +472,22 @@ pub async fn mentionable(
             })
             .collect(),
     ))
+}
+
+/// An attached file, if the caller may read its message. Images and PDFs are sent for inline
+/// display unless `download` is given.
+#[utoipa::path(
+    get, path = "/api/v1/attachments/{id}", tag = "communication",
+    params(("id" = uuid::Uuid, Path, description = "Attachment id"), crate::download::DownloadQuery),
+    responses((status = 200, description = "The file, with its media type", content_type = "application/octet-stream"), (status = 404, body = ApiErrorBody))
+)]
+pub async fn download_attachment(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<crate::download::DownloadQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let id: domain::AttachmentId = parse_id(&id)?;
+    let (a, file) = state.app.open_attachment(&who, id).await?;
+    Ok(crate::download::file_response(&a, file, q.download.is_some()))
 }

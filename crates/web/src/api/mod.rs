@@ -69,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::list_messages, channels::post_message))
         .routes(routes!(channels::edit_message, channels::delete_message))
         .routes(routes!(channels::mark_read))
+        .routes(routes!(channels::download_attachment))
         .routes(routes!(channels::search))
         .routes(routes!(channels::mentionable))
         .routes(routes!(channels::get_settings, channels::put_settings))

@@ -11,7 +11,8 @@ use app::{AppError, FieldErrors};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use crate::uploads;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::{ChannelId, MessageId, OrgKind, ProjectId, WorkLanguages};
@@ -32,6 +33,19 @@ struct ChannelTemplate {
 impl ChannelTemplate {
     fn ts(&self, t: impl std::borrow::Borrow<OffsetDateTime>) -> String {
         t.borrow().format(&Rfc3339).unwrap_or_default()
+    }
+
+    fn size(&self, bytes: impl std::borrow::Borrow<u64>) -> String {
+        domain::attachments::human_size(*bytes.borrow())
+    }
+
+    /// For the file picker: ".ai,.bmp,…".
+    fn accept(&self) -> String {
+        domain::attachments::accepted_extensions().replace(' ', ",")
+    }
+
+    fn accepted(&self) -> String {
+        domain::attachments::accepted_extensions()
     }
 }
 
@@ -112,21 +126,58 @@ pub struct BodyForm {
     body: String,
 }
 
+/// The composer: a url-encoded text, or a multipart form with files.
 pub async fn post(
     State(state): State<AppState>,
     PortalUser(who, auth): PortalUser,
     Path(id): Path<String>,
-    Form(form): Form<BodyForm>,
+    req: Request,
 ) -> Result<Response, PageError> {
     let id: ChannelId = parse_id(&id)?;
-    match state.app.post_message(&who, id, &form.body).await {
+    let (body, outcome) = if uploads::is_multipart(req.headers()) {
+        match uploads::read_draft(&state.app, &who, id, req).await {
+            Ok(draft) => {
+                let body = draft.body.clone();
+                let posted = state
+                    .app
+                    .post_message_with_files(&who, id, &draft.body, draft.files)
+                    .await
+                    .map(|(m, _)| m);
+                (body, posted)
+            }
+            Err(e) => (String::new(), Err(e)),
+        }
+    } else {
+        let Form(form) = Form::<BodyForm>::from_request(req, &())
+            .await
+            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        let posted = state.app.post_message(&who, id, &form.body).await;
+        (form.body, posted)
+    };
+    match outcome {
         Ok(m) => Ok(Redirect::to(&format!("/channels/{id}#m{}", m.seq)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let msg = errors.get("body").map(str::to_string);
-            render(&state, &who, &auth, id, None, form.body, msg).await
+            let msg = errors
+                .get("body")
+                .or_else(|| errors.get("files"))
+                .map(str::to_string);
+            render(&state, &who, &auth, id, None, body, msg).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// An attached file: shown in the browser (images, PDFs) or downloaded, if the reader may
+/// read its message.
+pub async fn attachment(
+    State(state): State<AppState>,
+    PortalUser(who, _): PortalUser,
+    Path(id): Path<String>,
+    Query(q): Query<crate::download::DownloadQuery>,
+) -> Result<Response, PageError> {
+    let id: domain::AttachmentId = parse_id(&id)?;
+    let (a, file) = state.app.open_attachment(&who, id).await?;
+    Ok(crate::download::file_response(&a, file, q.download.is_some()))
 }
 
 pub async fn edit(

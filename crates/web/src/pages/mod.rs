@@ -93,6 +93,7 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/channels/{id}", get(channels::channel))
         .route("/channels/{id}/messages", post(channels::post))
+        .route("/attachments/{id}", get(channels::attachment))
         .route("/messages/{id}/edit", post(channels::edit))
         .route("/messages/{id}/delete", post(channels::delete))
         .route(

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub titles: HashMap<&'static str, String>,
     /// Demo e-mail → user id.
     pub users: HashMap<String, String>,
+    /// Where this instance keeps attached files.
+    pub files: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
 
@@ -28,7 +30,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDb, configure: impl FnOnce(App) -> App) -> TestApp {
-        let app = configure(App::new(db.store.clone()));
+        let files = tempfile::tempdir().unwrap();
+        let app = configure(
+            App::new(db.store.clone()).with_files(app::files::FileStore::new(files.path())),
+        );
         app.seed_demo().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -70,6 +75,7 @@ impl TestApp {
             _db: db,
             titles,
             users,
+            files,
             _stop: stop,
         }
     }
@@ -78,7 +84,7 @@ impl TestApp {
     /// Returns its base URL; it stops when the returned sender is dropped.
     pub async fn second_instance(&self) -> (String, oneshot::Sender<()>) {
         let store = self._db.open_another().await;
-        let app = App::new(store);
+        let app = App::new(store).with_files(app::files::FileStore::new(self.files.path()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();

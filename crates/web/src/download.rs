@@ -1,0 +1,68 @@
+//! Sending an attached file: streamed from storage, never sniffed, shown inline only when it is
+//! an image or a PDF, and with the sender's file name only as the suggested download name.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use domain::attachments::Attachment;
+use serde::Deserialize;
+use tokio_util::io::ReaderStream;
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+pub struct DownloadQuery {
+    /// Present: save the file even if the browser could show it.
+    pub download: Option<String>,
+}
+
+/// `filename*` in RFC 5987 form (any character survives) plus a plain ASCII fallback.
+fn disposition(a: &Attachment, inline: bool) -> String {
+    let ascii: String = a
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " .-_()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in a.name.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
+            encoded.push(char::from(*b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!(
+        "{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}",
+        if inline { "inline" } else { "attachment" }
+    )
+}
+
+pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool) -> Response {
+    let inline = a.file_type.previews_inline() && !force_download;
+    let headers = [
+        (header::CONTENT_TYPE, a.file_type.media_type().to_string()),
+        (header::CONTENT_LENGTH, a.size.to_string()),
+        (header::CONTENT_DISPOSITION, disposition(a, inline)),
+        (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+        (header::ETAG, format!("\"{}\"", a.sha256)),
+        // Nothing in a file may run or load anything, even opened directly.
+        (
+            header::CONTENT_SECURITY_POLICY,
+            if a.file_type.is_image() {
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox".to_string()
+            } else {
+                "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'".to_string()
+            },
+        ),
+    ];
+    let mut response = (headers, Body::from_stream(ReaderStream::new(file))).into_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
