@@ -3,8 +3,8 @@
 //! through the domain policy.
 
 use crate::auth::Authenticated;
-use crate::{App, AppError, AppResult, FieldErrors};
 use crate::files::Staged;
+use crate::{App, AppError, AppResult, FieldErrors};
 use domain::attachments::{Attachment, AttachmentRefusal, MAX_PER_MESSAGE};
 use domain::events::{EventKind, NewEvent};
 use domain::policy::{MessageChangeRefusal, may_change_message};
@@ -680,7 +680,13 @@ impl App {
     ) -> AppResult<Message> {
         let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let m = tx
-            .insert_message(MessageId::new(), channel.id, None, body.as_str(), self.now())
+            .insert_message(
+                MessageId::new(),
+                channel.id,
+                None,
+                body.as_str(),
+                self.now(),
+            )
             .await?;
         record_notifications(tx, None, channel, assignments, &m, &[]).await?;
         tx.append_event(

@@ -296,8 +296,11 @@ impl App {
         let key = |a: &Assignment| (a.language.clone(), a.service);
         let old: BTreeMap<(LanguageTag, Service), OrgId> =
             before.iter().map(|a| (key(a), a.org_id)).collect();
-        let new: BTreeMap<(LanguageTag, Service), OrgId> =
-            project.assignments.iter().map(|a| (key(a), a.org_id)).collect();
+        let new: BTreeMap<(LanguageTag, Service), OrgId> = project
+            .assignments
+            .iter()
+            .map(|a| (key(a), a.org_id))
+            .collect();
         let mut notes: Vec<(domain::ChannelKind, String)> = Vec::new();
         let keys: BTreeSet<&(LanguageTag, Service)> = old.keys().chain(new.keys()).collect();
         for k in keys {
@@ -315,7 +318,10 @@ impl App {
                 let name = org_name(tx, *org).await?;
                 notes.push((
                     domain::ChannelKind::Vendor(language.clone(), *org),
-                    format!("{what} on {} is no longer assigned to {name}.", project.name),
+                    format!(
+                        "{what} on {} is no longer assigned to {name}.",
+                        project.name
+                    ),
                 ));
             }
             if let Some(org) = is {

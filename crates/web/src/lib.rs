@@ -9,8 +9,8 @@ pub mod download;
 pub mod error;
 pub mod live;
 pub mod pages;
-pub mod uploads;
 mod statics;
+pub mod uploads;
 
 use app::App;
 use axum::Router;

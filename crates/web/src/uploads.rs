@@ -57,7 +57,10 @@ pub async fn read_draft(
     let malformed = |e: axum::extract::multipart::MultipartError| {
         AppError::invalid(
             "files",
-            format!("the upload was interrupted or malformed ({}); send it again", e.body_text()),
+            format!(
+                "the upload was interrupted or malformed ({}); send it again",
+                e.body_text()
+            ),
         )
     };
     let mut draft = Draft {
@@ -85,16 +88,21 @@ pub async fn read_draft(
                 let raw_name = field.file_name().unwrap_or_default().to_string();
                 // A file input left empty arrives as a part with no name and no bytes.
                 if raw_name.is_empty() {
-                    while field.chunk().await.map_err(malformed)?.is_some_and(|c| c.is_empty()) {}
+                    while field
+                        .chunk()
+                        .await
+                        .map_err(malformed)?
+                        .is_some_and(|c| c.is_empty())
+                    {}
                     continue;
-                }
-                let name = AttachmentName::parse(&raw_name).map_err(|r| refused(&raw_name, r))?;
-                if draft.files.len() == MAX_PER_MESSAGE {
-                    return Err(refused(&raw_name, AttachmentRefusal::TooMany));
                 }
                 if !checked_access {
                     app.may_attach(who, channel_id).await?;
                     checked_access = true;
+                }
+                let name = AttachmentName::parse(&raw_name).map_err(|r| refused(&raw_name, r))?;
+                if draft.files.len() == MAX_PER_MESSAGE {
+                    return Err(refused(&raw_name, AttachmentRefusal::TooMany));
                 }
                 let shown = name.to_string();
                 let mut upload = app
@@ -104,7 +112,10 @@ pub async fn read_draft(
                     .map_err(|e| AppError::Internal(format!("starting an upload: {e}")))?;
                 let outcome = async {
                     while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-                        upload.write(&chunk).await.map_err(|e| upload_error(&shown, e))?;
+                        upload
+                            .write(&chunk)
+                            .await
+                            .map_err(|e| upload_error(&shown, e))?;
                     }
                     upload.finish().await.map_err(|e| upload_error(&shown, e))
                 };

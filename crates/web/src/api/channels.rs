@@ -254,7 +254,10 @@ pub async fn post_message(
             Ok(JsonBody(body)) => body,
             Err(refusal) => return Ok(refusal),
         };
-        (state.app.post_message(&who, id, &body.body).await?, Vec::new())
+        (
+            state.app.post_message(&who, id, &body.body).await?,
+            Vec::new(),
+        )
     };
     let view = MessageView {
         author: app::channels::AuthorView {
@@ -489,5 +492,9 @@ pub async fn download_attachment(
 ) -> Result<axum::response::Response, ApiError> {
     let id: domain::AttachmentId = parse_id(&id)?;
     let (a, file) = state.app.open_attachment(&who, id).await?;
-    Ok(crate::download::file_response(&a, file, q.download.is_some()))
+    Ok(crate::download::file_response(
+        &a,
+        file,
+        q.download.is_some(),
+    ))
 }

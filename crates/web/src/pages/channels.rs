@@ -5,13 +5,13 @@ use crate::AppState;
 use crate::auth::{PortalUser, RequestAuth};
 use crate::error::PageError;
 use crate::pages::{Layout, parse_id};
+use crate::uploads;
 use app::auth::Authenticated;
 use app::channels::ChannelPage;
 use app::{AppError, FieldErrors};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use crate::uploads;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -177,7 +177,11 @@ pub async fn attachment(
 ) -> Result<Response, PageError> {
     let id: domain::AttachmentId = parse_id(&id)?;
     let (a, file) = state.app.open_attachment(&who, id).await?;
-    Ok(crate::download::file_response(&a, file, q.download.is_some()))
+    Ok(crate::download::file_response(
+        &a,
+        file,
+        q.download.is_some(),
+    ))
 }
 
 pub async fn edit(

@@ -31,6 +31,8 @@ enum Body {
     None,
     Json(serde_json::Value),
     Form(Vec<(&'static str, &'static str)>),
+    /// A message with one file of a refused kind: 422 for those who may attach.
+    Upload,
 }
 
 pub async fn table(db: TestDb) {
@@ -71,7 +73,17 @@ pub async fn table(db: TestDb) {
             .to_string()
     };
 
-    use Body::{Form, Json, None as NoBody};
+    let (status, posted) = crate::attachments::upload(
+        pm_session,
+        &es,
+        "",
+        &[("brief.pdf", crate::attachments::PDF)],
+    )
+    .await;
+    assert_eq!(status, 201, "{posted}");
+    let att = posted["attachments"][0]["id"].as_str().unwrap().to_string();
+
+    use Body::{Form, Json, None as NoBody, Upload};
     #[rustfmt::skip]
     let rows: Vec<(Method, String, Body, [u16; 8])> = vec![
         //                                                                anon admin pm  qc   A    B    C   ling
@@ -156,6 +168,10 @@ pub async fn table(db: TestDb) {
                                                                           [303, 422, 422, 422, 403, 403, 403, 403]),
         (Method::POST, format!("/channels/{es}/messages"), Form(vec![("body", "")]),
                                                                           [303, 422, 422, 422, 422, 404, 404, 403]),
+        (Method::POST, format!("/channels/{broadcast}/messages"), Upload, [303, 422, 422, 422, 403, 403, 403, 403]),
+        (Method::POST, format!("/channels/{es}/messages"), Upload,        [303, 422, 422, 422, 422, 404, 404, 403]),
+        (Method::GET, format!("/attachments/{att}"), NoBody,              [303, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, format!("/attachments/{stranger}"), NoBody,         [303, 404, 404, 404, 404, 404, 404, 403]),
         (Method::POST, format!("/messages/{stranger}/edit"), Form(vec![("body", "x")]),
                                                                           [303, 404, 404, 404, 404, 404, 404, 403]),
         (Method::POST, format!("/messages/{stranger}/delete"), Form(vec![]),
@@ -171,6 +187,11 @@ pub async fn table(db: TestDb) {
                                                                           [401, 200, 200, 200, 404, 404, 404, 403]),
         (Method::POST, format!("/api/v1/channels/{broadcast}/messages"), Json(json!({"body": ""})),
                                                                           [401, 422, 422, 422, 403, 403, 403, 403]),
+        (Method::POST, format!("/api/v1/channels/{broadcast}/messages"), Upload,
+                                                                          [401, 422, 422, 422, 403, 403, 403, 403]),
+        (Method::POST, format!("/api/v1/channels/{es}/messages"), Upload, [401, 422, 422, 422, 422, 404, 404, 403]),
+        (Method::GET, format!("/api/v1/attachments/{att}"), NoBody,       [401, 200, 200, 200, 200, 404, 404, 403]),
+        (Method::GET, format!("/api/v1/attachments/{stranger}"), NoBody,  [401, 404, 404, 404, 404, 404, 404, 403]),
         (Method::PUT, format!("/api/v1/channels/{es}/read"), Json(json!({"seq": 0})),
                                                                           [401, 204, 204, 204, 204, 404, 404, 403]),
         (Method::PATCH, format!("/api/v1/messages/{stranger}"), Json(json!({"body": "x"})),
@@ -199,6 +220,11 @@ pub async fn table(db: TestDb) {
                     let mut f = fields.clone();
                     f.push(("csrf", s.csrf.as_str()));
                     req.form(&f)
+                }
+                Body::Upload => {
+                    let (content_type, bytes) =
+                        crate::attachments::multipart("x", &[("setup.exe", b"MZ\x90\0")]);
+                    req.header("content-type", content_type).body(bytes)
                 }
             };
             let got = req.send().await.unwrap().status().as_u16();

@@ -311,6 +311,28 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     assert_eq!(seen["target_languages"], json!(["es-ES"]));
     assert_eq!(seen["assignments"].as_array().unwrap().len(), 1);
     assert_eq!(seen["can_edit"], false);
+    // The robot told A in its channel, and A writes there.
+    let a_es = marta.channel_id(&id, Some("es-ES")).await;
+    let (_, page) = marta
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{a_es}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(page["messages"][0]["author"]["robot"], true);
+    assert_eq!(
+        page["messages"][0]["body"],
+        "Dubbing for Spanish (Spain) (es-ES) on Salt Roads is now assigned to Iberia Voices. This channel is private between Iberia Voices and the studio."
+    );
+    let (status, _) = marta
+        .api(
+            Method::POST,
+            &format!("/api/v1/channels/{a_es}/messages"),
+            Some(json!({"body": "Iberia casting shortlist: confidential rates attached"})),
+        )
+        .await;
+    assert_eq!(status, 201);
 
     // The studio moves es-ES to partner B: partner A loses the title everywhere at once.
     let mut moved = body.clone();
@@ -334,6 +356,84 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
         .api(Method::GET, "/api/v1/projects?q=Salt", None)
         .await;
     assert_eq!(found, json!([]));
+    let (status, _) = marta
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{a_es}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // B takes es-ES over in a channel of its own: it never reads A's conversation.
+    let joao = t.sign_in("joao@vozdobrasil.test").await;
+    let b_es = joao.channel_id(&id, Some("es-ES")).await;
+    assert_ne!(b_es, a_es);
+    let (status, _) = joao
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{a_es}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, page) = joao
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{b_es}/messages"),
+            None,
+        )
+        .await;
+    let bodies: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "Dubbing for Spanish (Spain) (es-ES) on Salt Roads is now assigned to Voz do Brasil Estúdios. This channel is private between Voz do Brasil Estúdios and the studio."
+        ]
+    );
+    let (_, hits) = joao
+        .api(Method::GET, "/api/v1/search?q=casting%20shortlist", None)
+        .await;
+    assert_eq!(hits, json!([]), "B finds nothing of A's conversation");
+    // The studio keeps both conversations, told apart by partner; A's was told it ended.
+    let (_, channels) = pm
+        .api(
+            Method::GET,
+            &format!("/api/v1/projects/{id}/channels"),
+            None,
+        )
+        .await;
+    let labels: Vec<&str> = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"Spanish (Spain) · es-ES · Iberia Voices (no longer assigned)"),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"Spanish (Spain) · es-ES · Voz do Brasil Estúdios"),
+        "{labels:?}"
+    );
+    let (_, page) = pm
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{a_es}/messages"),
+            None,
+        )
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["body"],
+        "Dubbing for Spanish (Spain) (es-ES) on Salt Roads is no longer assigned to Iberia Voices."
+    );
 }
 
 pub async fn following_fills_my_projects(db: TestDb) {

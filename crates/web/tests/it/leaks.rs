@@ -82,9 +82,45 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
                 .await;
             seen.push_str(&messages.to_string());
             seen.push_str(&s.get(&format!("/channels/{cid}")).await.1);
+            // Every file it is offered, downloaded (the name comes back in the headers).
+            for m in messages["messages"].as_array().cloned().unwrap_or_default() {
+                for a in m["attachments"].as_array().cloned().unwrap_or_default() {
+                    let r = s
+                        .client
+                        .get(s.url(a["url"].as_str().unwrap_or_default()))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    seen.push_str(&format!("{:?}", r.headers()));
+                }
+            }
         }
     }
+    for q in ["has:attachment", "casting", "team", "schedule", "file"] {
+        seen.push_str(&s.get(&format!("/search?q={q}")).await.1);
+        seen.push_str(
+            &s.api(Method::GET, &format!("/api/v1/search?q={q}"), None)
+                .await
+                .1
+                .to_string(),
+        );
+    }
     seen
+}
+
+/// What surrounds the first `needle` in `haystack`, to show where a leak is.
+fn context<'a>(haystack: &'a str, needle: &str) -> &'a str {
+    let at = haystack.find(needle).unwrap_or(0);
+    let mut start = at.saturating_sub(300);
+    while !haystack.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (at + needle.len() + 300).min(haystack.len());
+    while !haystack.is_char_boundary(end) {
+        end += 1;
+    }
+    &haystack[start..end]
 }
 
 /// The studio writes in every channel of every title, naming each partner only where it belongs.
@@ -113,6 +149,19 @@ async fn studio_talks_everywhere(t: &TestApp) {
                 )
                 .await;
             assert_eq!(status, 201);
+            // …and attaches a file named after the channel's audience.
+            let name = match c["language"].as_str() {
+                Some(l) => format!("{l} casting.pdf"),
+                None => format!("{} schedule.pdf", c["kind"].as_str().unwrap_or_default()),
+            };
+            let (status, _) = crate::attachments::upload(
+                &pm,
+                cid,
+                &format!("File for {name}"),
+                &[(&name, crate::attachments::PDF)],
+            )
+            .await;
+            assert_eq!(status, 201);
         }
     }
 }
@@ -132,8 +181,10 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         seen.contains("The Lighthouse Keeper")
             && seen.contains("Harbour Lights")
             && seen.contains("Notes for the es-ES team only")
-            && seen.contains("Broadcast: the final mix"),
-        "A sees its own titles"
+            && seen.contains("Broadcast: the final mix")
+            && seen.contains("es-ES casting.pdf")
+            && seen.contains("broadcast schedule.pdf"),
+        "A sees its own titles, messages and files"
     );
     assert!(seen.contains(app::demo::PARTNER_A));
     for forbidden in [
@@ -154,8 +205,14 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         "Portuguese",
         "Internal:",
         "the ja team",
+        "internal schedule",
+        "ja casting",
     ] {
-        assert!(!seen.contains(forbidden), "partner A can see {forbidden:?}");
+        assert!(
+            !seen.contains(forbidden),
+            "partner A can see {forbidden:?}: …{}…",
+            context(&seen, forbidden)
+        );
     }
 }
 
@@ -165,7 +222,7 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
     assert!(seen.contains("Northern Frontier") && seen.contains("The Lighthouse Keeper"));
-    assert!(seen.contains("Notes for the ja team only"));
+    assert!(seen.contains("Notes for the ja team only") && seen.contains("ja casting.pdf"));
     for forbidden in [
         app::demo::PARTNER_A,
         app::demo::PARTNER_B,
@@ -177,8 +234,13 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
         "Spanish",
         "marta@",
         "Marta",
+        "internal schedule",
     ] {
-        assert!(!seen.contains(forbidden), "partner C can see {forbidden:?}");
+        assert!(
+            !seen.contains(forbidden),
+            "partner C can see {forbidden:?}: …{}…",
+            context(&seen, forbidden)
+        );
     }
 }
 
