@@ -13,4 +13,5 @@ mod leaks;
 mod live;
 mod mentions;
 mod openapi;
+mod policy_table;
 mod search;
