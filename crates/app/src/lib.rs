@@ -32,6 +32,9 @@ pub struct AppConfig {
     pub session_lifetime: time::Duration,
     /// How long after posting an author may edit or delete a message.
     pub edit_window: time::Duration,
+    /// How long an open live-update connection trusts what it knows of its user (roles, App
+    /// Settings, whether the session still exists) before asking the database again.
+    pub live_recheck: std::time::Duration,
 }
 
 impl Default for AppConfig {
@@ -39,6 +42,7 @@ impl Default for AppConfig {
         Self {
             session_lifetime: time::Duration::days(14),
             edit_window: domain::channels::DEFAULT_EDIT_WINDOW,
+            live_recheck: std::time::Duration::from_secs(30),
         }
     }
 }

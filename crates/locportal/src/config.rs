@@ -123,6 +123,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = app::AppConfig {
         session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
         edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
+        ..app::AppConfig::default()
     };
     let app = App::new(store.clone())
         .with_config(config)

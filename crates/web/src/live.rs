@@ -1,23 +1,24 @@
 //! `GET /events`: Server-Sent Events for everything the signed-in user may see change. Each
 //! event carries its id; a reconnecting browser sends `Last-Event-ID` and gets what it missed
 //! (with an overlap, because PostgreSQL ids can commit out of order; repeats are harmless since
-//! clients only refetch). Every event passes the read policy for its channel before it is sent.
+//! clients only refetch). Every event passes the read policy for its channel before it is sent;
+//! the connection re-reads its user every `live_recheck` (roles, App Settings) and ends when the
+//! session or token is gone or the account disabled.
 
 use crate::AppState;
 use crate::auth::ApiUser;
-use app::live::OVERLAP;
+use app::live::{LiveEvent, OVERLAP};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use domain::events::Event;
 use futures::{Stream, StreamExt};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
 
-fn to_sse(e: &Event) -> SseEvent {
-    let ev = &e.event;
+fn to_sse(e: &LiveEvent) -> SseEvent {
+    let ev = &e.event.event;
     let data = serde_json::json!({
         "project_id": ev.project_id,
         "channel_id": ev.channel_id,
@@ -25,9 +26,15 @@ fn to_sse(e: &Event) -> SseEvent {
         "seq": ev.seq,
     });
     SseEvent::default()
-        .id(e.id.to_string())
+        .id(e.event.id.to_string())
         .event(ev.kind.as_str())
         .data(data.to_string())
+}
+
+enum Step {
+    Send(SseEvent),
+    Skip,
+    End,
 }
 
 pub async fn events(
@@ -52,21 +59,37 @@ pub async fn events(
     let app = state.app.clone();
     let items = futures::stream::iter(backlog.into_iter().map(|e| Ok(Arc::new(e))))
         .chain(live.map(|r| r.map_err(|_lagged| ())));
+    let recheck = state.app.config.live_recheck;
+    let me = Arc::new(tokio::sync::Mutex::new((who, tokio::time::Instant::now())));
     let stream = items
         .then(move |item| {
             let app = app.clone();
-            let who = who.clone();
+            let me = me.clone();
             async move {
+                let mut guard = me.lock().await;
+                if guard.1.elapsed() >= recheck {
+                    match app.recheck(&guard.0).await {
+                        Ok(Some(fresh)) => *guard = (Arc::new(fresh), tokio::time::Instant::now()),
+                        // Signed out, token revoked or account disabled: the stream ends.
+                        Ok(None) => return Step::End,
+                        // The database is unavailable for a moment: keep what we know.
+                        Err(_) => guard.1 = tokio::time::Instant::now(),
+                    }
+                }
                 match item {
-                    Ok(e) => match app.may_receive(&who, &e).await {
-                        Ok(true) => Some(to_sse(&e)),
-                        _ => None,
-                    },
+                    Ok(e) if e.may_reach(&guard.0) => Step::Send(to_sse(&e)),
+                    Ok(_) => Step::Skip,
                     // This connection fell behind the bus: tell the page to refresh everything.
-                    Err(()) => Some(SseEvent::default().event("reload").data("{}")),
+                    Err(()) => Step::Send(SseEvent::default().event("reload").data("{}")),
                 }
             }
         })
-        .filter_map(|x| async move { x.map(Ok) });
+        .take_while(|step| std::future::ready(!matches!(step, Step::End)))
+        .filter_map(|step| async move {
+            match step {
+                Step::Send(e) => Some(Ok(e)),
+                _ => None,
+            }
+        });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

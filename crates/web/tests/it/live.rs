@@ -130,7 +130,84 @@ pub async fn two_instances_share_events(db: TestDb) {
     }
 }
 
+/// An open connection follows its user: App Settings changed in another tab apply to it, and
+/// signing out ends it. (The re-check interval is 30 s in production; zero here.)
+pub async fn connections_follow_settings_and_sign_out(db: TestDb) {
+    let t = TestApp::spawn_with(db, |a| {
+        let mut config = a.config.clone();
+        config.live_recheck = Duration::ZERO;
+        a.with_config(config)
+    })
+    .await;
+    let lk = t.title("The Lighthouse Keeper").to_string();
+    let pm = t.sign_in("pm@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let es = marta.channel_id(&lk, Some("es-ES")).await;
+    let mut a = sse(&marta.client, &t.url("/events"), None).await;
+    let post = |text: &'static str| {
+        let pm = &pm;
+        let es = es.clone();
+        async move {
+            let (status, _) = pm
+                .api(
+                    Method::POST,
+                    &format!("/api/v1/channels/{es}/messages"),
+                    Some(json!({ "body": text })),
+                )
+                .await;
+            assert_eq!(status, 201);
+        }
+    };
+    post("one").await;
+    assert!(
+        next_named(&mut a, "message_posted", Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+
+    let settings = |languages: serde_json::Value| {
+        let marta = &marta;
+        async move {
+            let (status, _) = marta
+                .api(
+                    Method::PUT,
+                    "/api/v1/settings",
+                    Some(json!({"internal_messages": false, "languages": languages})),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+    };
+    settings(json!(["ja"])).await;
+    post("two").await;
+    assert!(
+        next_named(&mut a, "message_posted", Duration::from_millis(700))
+            .await
+            .is_none(),
+        "es-ES is off for Marta now"
+    );
+    settings(json!([])).await;
+    post("three").await;
+    assert!(
+        next_named(&mut a, "message_posted", Duration::from_secs(5))
+            .await
+            .is_some()
+    );
+
+    let (status, _) = marta.post_form("/sign-out", &[]).await;
+    assert_eq!(status, 303);
+    post("four").await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some((name, _)) = a.recv().await {
+            assert_ne!(name, "message_posted", "nothing after signing out");
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stream ends after signing out");
+}
+
 testkit::both_backends!(db: super => [
+    connections_follow_settings_and_sign_out,
     only_readers_hear_of_a_message,
     reconnecting_replays_what_was_missed,
     two_instances_share_events,
