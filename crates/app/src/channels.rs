@@ -80,18 +80,19 @@ async fn record_notifications(
         .collect();
     let mut people: std::collections::BTreeSet<UserId> = followers.clone();
     people.extend(mentioned.iter().copied());
-    let mut candidates = Vec::with_capacity(people.len());
-    for id in people {
-        if let Some(u) = tx.get_user(id).await?
-            && !u.user.disabled
-        {
-            candidates.push(domain::notify::Candidate {
-                subject: crate::auth::subject_of(&u),
-                follows: followers.contains(&id),
-                mentioned: mentioned.contains(&id),
-            });
-        }
-    }
+    let ids: Vec<UserId> = people.into_iter().collect();
+    // One query for everyone to be judged, however many follow the project.
+    let candidates: Vec<domain::notify::Candidate> = tx
+        .get_users(&ids)
+        .await?
+        .into_iter()
+        .filter(|u| !u.user.disabled)
+        .map(|u| domain::notify::Candidate {
+            subject: crate::auth::subject_of(&u),
+            follows: followers.contains(&u.user.id),
+            mentioned: mentioned.contains(&u.user.id),
+        })
+        .collect();
     let recipients: Vec<(UserId, String)> =
         domain::notify::recipients(author, &channel.kind, assignments, &candidates)
             .into_iter()
@@ -402,24 +403,51 @@ impl App {
     }
 
     /// Unread messages per project (over the channels the reader may read), with the channel
-    /// and seq of the first unread message, for the My Projects badges.
+    /// and seq of the first unread message, for the My Projects badges. Three queries however
+    /// many projects: their assignments, their channels, and the counts.
     pub async fn project_unread(
         &self,
         who: &Authenticated,
         projects: &[ProjectId],
     ) -> AppResult<BTreeMap<ProjectId, (u32, Option<(ChannelId, i64)>)>> {
         let mut tx = self.store.read().await?;
-        let mut out = BTreeMap::new();
-        for &p in projects {
-            let Ok(assignments) = project_assignments(&mut tx, p).await else {
+        let assignments: BTreeMap<ProjectId, Vec<Assignment>> = tx
+            .project_summaries(projects)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.assignments))
+            .collect();
+        let ids: Vec<ProjectId> = assignments.keys().copied().collect();
+        let mut channels: Vec<Channel> = tx
+            .list_channels_of(&ids)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                assignments
+                    .get(&c.project_id)
+                    .is_some_and(|a| may(who, Action::ReadChannel, &c.kind, a).is_allowed())
+            })
+            .collect();
+        channels.sort_by_cached_key(|c| (c.project_id, c.kind.sort_key()));
+        let channel_ids: Vec<ChannelId> = channels.iter().map(|c| c.id).collect();
+        let unread: BTreeMap<ChannelId, store::ChannelUnread> = tx
+            .unread(who.user.id, &channel_ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.channel_id, u))
+            .collect();
+        let mut out: BTreeMap<ProjectId, (u32, Option<(ChannelId, i64)>)> =
+            ids.iter().map(|p| (*p, (0, None))).collect();
+        for c in &channels {
+            let (Some(u), Some(entry)) = (unread.get(&c.id), out.get_mut(&c.project_id)) else {
                 continue;
             };
-            let rows = readable_channels(&mut tx, who, p, &assignments).await?;
-            let total = rows.iter().map(|r| r.unread).sum();
-            let first = rows
-                .iter()
-                .find_map(|r| r.first_unread_seq.map(|s| (r.channel.id, s)));
-            out.insert(p, (total, first));
+            entry.0 += u.unread;
+            if entry.1.is_none()
+                && let Some(seq) = u.first_unread_seq
+            {
+                entry.1 = Some((c.id, seq));
+            }
         }
         Ok(out)
     }

@@ -115,6 +115,21 @@ impl ChannelRepo for PgTx {
         .collect()
     }
 
+    async fn list_channels_of(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Channel>> {
+        if projects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = projects.iter().map(|p| p.as_uuid()).collect();
+        sqlx::query_as::<_, ChannelRow>(select_channel!("WHERE project_id = ANY($1)"))
+            .bind(&ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(channel)
+            .collect()
+    }
+
     async fn get_channel(&mut self, channel_id: ChannelId) -> StoreResult<Option<Channel>> {
         sqlx::query_as::<_, ChannelRow>(select_channel!("WHERE id = $1"))
             .bind(channel_id.as_uuid())

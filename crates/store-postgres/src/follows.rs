@@ -50,6 +50,24 @@ impl FollowRepo for PgTx {
         .map_err(db_error)
     }
 
+    async fn project_summaries(&mut self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
+        let mut q = QueryBuilder::new("SELECT ");
+        q.push(SUMMARY_COLUMNS);
+        q.push(" FROM projects p WHERE p.id = ANY(");
+        q.push_bind(uuids);
+        q.push(")");
+        let rows: Vec<ProjectRow> = q
+            .build_query_as()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
+        self.summaries(rows).await
+    }
+
     async fn followed_projects(
         &mut self,
         user_id: UserId,

@@ -142,6 +142,21 @@ impl UserRepo for PgTx {
             .transpose()
     }
 
+    async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
+        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.id = ANY($1)"))
+            .bind(&uuids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(user_with_org)
+            .collect()
+    }
+
     async fn find_user_by_email(&mut self, address: &Email) -> StoreResult<Option<UserWithOrg>> {
         sqlx::query_as::<_, UserRow>(select_user!("WHERE u.email = $1"))
             .bind(address.as_str())

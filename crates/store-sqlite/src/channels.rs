@@ -117,6 +117,24 @@ impl ChannelRepo for SqliteTx {
         .collect()
     }
 
+    async fn list_channels_of(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Channel>> {
+        if projects.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, ChannelRow>(select_channel!(
+            "WHERE project_id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(crate::projects::json_ids(
+            projects.iter().map(|p| uuid_text(*p)),
+        ))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(channel)
+        .collect()
+    }
+
     async fn get_channel(&mut self, channel_id: ChannelId) -> StoreResult<Option<Channel>> {
         sqlx::query_as::<_, ChannelRow>(select_channel!("WHERE id = $1"))
             .bind(uuid_text(channel_id))

@@ -51,6 +51,23 @@ impl FollowRepo for SqliteTx {
         Ok(n > 0)
     }
 
+    async fn project_summaries(&mut self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new("SELECT ");
+        q.push(SUMMARY_COLUMNS);
+        q.push(" FROM projects p WHERE p.id IN (SELECT value FROM json_each(");
+        q.push_bind(crate::projects::json_ids(ids.iter().map(|i| uuid_text(*i))));
+        q.push("))");
+        let rows: Vec<ProjectRow> = q
+            .build_query_as()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
+        self.summaries(rows).await
+    }
+
     async fn followed_projects(
         &mut self,
         user_id: UserId,

@@ -33,7 +33,7 @@ pub(crate) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: ProjectScope) {
 }
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
-fn json_ids(ids: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn json_ids(ids: impl IntoIterator<Item = String>) -> String {
     let quoted: Vec<String> = ids.into_iter().map(|id| format!("\"{id}\"")).collect();
     format!("[{}]", quoted.join(","))
 }

@@ -142,6 +142,22 @@ impl UserRepo for SqliteTx {
             .transpose()
     }
 
+    async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, UserRow>(select_user!(
+            "WHERE u.id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(crate::projects::json_ids(ids.iter().map(|i| uuid_text(*i))))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(user_with_org)
+        .collect()
+    }
+
     async fn find_user_by_email(&mut self, address: &Email) -> StoreResult<Option<UserWithOrg>> {
         sqlx::query_as::<_, UserRow>(select_user!("WHERE u.email = $1"))
             .bind(address.as_str())

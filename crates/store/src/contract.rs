@@ -1594,6 +1594,47 @@ pub async fn attachments_are_kept_per_message_in_order(store: &dyn Store) {
     );
 }
 
+/// The batch reads behind My Projects and notifications: many ids, one query each.
+pub async fn batch_reads_return_exactly_what_was_asked(store: &dyn Store) {
+    let (p1, c1) = add_project_with_channels(store, 1001, &["es-ES"]).await;
+    let (p2, c2) = add_project_with_channels(store, 1002, &["ja", "fr"]).await;
+    let (_p3, _) = add_project_with_channels(store, 1003, &[]).await;
+    let org = add_org(store, "The Studio", OrgKind::Studio).await;
+    let u1 = add_user(store, &org, "one@studio.test").await;
+    let u2 = add_user(store, &org, "two@studio.test").await;
+    let _u3 = add_user(store, &org, "three@studio.test").await;
+
+    let mut tx = read(store).await;
+    let mut got: Vec<UserId> = tx
+        .get_users(&[u2.id, u1.id, UserId::new()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.user.id)
+        .collect();
+    got.sort();
+    let mut want = vec![u1.id, u2.id];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(tx.get_users(&[]).await.unwrap().is_empty());
+
+    let summaries = tx
+        .project_summaries(&[p2, p1, ProjectId::new()])
+        .await
+        .unwrap();
+    assert_eq!(summaries.len(), 2);
+    let s2 = summaries.iter().find(|s| s.id == p2).unwrap();
+    assert_eq!(s2.assignments.len(), 2);
+    assert!(tx.project_summaries(&[]).await.unwrap().is_empty());
+
+    let mut channels = tx.list_channels_of(&[p1, p2]).await.unwrap();
+    channels.sort_by_key(|c| (c.project_id, c.kind.sort_key()));
+    let mut want: Vec<domain::Channel> = c1.into_iter().chain(c2).collect();
+    want.sort_by_key(|c| (c.project_id, c.kind.sort_key()));
+    assert_eq!(channels, want);
+    assert!(tx.list_channels_of(&[]).await.unwrap().is_empty());
+}
+
 pub async fn messages_get_gap_free_seqs_per_channel(store: &dyn Store) {
     let org = add_org(store, "The Studio", OrgKind::Studio).await;
     let ana = add_user(store, &org, "ana@studio.com").await;

@@ -160,6 +160,8 @@ pub trait UserRepo: Send {
     async fn update_user(&mut self, user: &UserRecord) -> StoreResult<()>;
     async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
     async fn get_user(&mut self, id: UserId) -> StoreResult<Option<UserWithOrg>>;
+    /// These users (unknown ids are left out), in no particular order.
+    async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>>;
     async fn find_user_by_email(&mut self, email: &Email) -> StoreResult<Option<UserWithOrg>>;
     /// All users with their organisations, sorted by organisation name then display name.
     async fn list_users(&mut self) -> StoreResult<Vec<UserWithOrg>>;
@@ -246,6 +248,9 @@ pub trait FollowRepo: Send {
     /// Idempotent.
     async fn unfollow(&mut self, user_id: UserId, project_id: ProjectId) -> StoreResult<()>;
     async fn is_following(&mut self, user_id: UserId, project_id: ProjectId) -> StoreResult<bool>;
+    /// These projects as summaries (with all their assignments), in no particular order;
+    /// unknown ids are left out.
+    async fn project_summaries(&mut self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectSummary>>;
     /// The projects the user follows that are within `scope` (a partner that lost its last
     /// assignment no longer sees the project, even if it still follows it), sorted by name.
     async fn followed_projects(
@@ -279,6 +284,8 @@ pub trait ChannelRepo: Send {
     ) -> StoreResult<()>;
     /// The project's channels, in no particular order.
     async fn list_channels(&mut self, project_id: ProjectId) -> StoreResult<Vec<Channel>>;
+    /// The channels of all these projects, in no particular order.
+    async fn list_channels_of(&mut self, projects: &[ProjectId]) -> StoreResult<Vec<Channel>>;
     async fn get_channel(&mut self, id: ChannelId) -> StoreResult<Option<Channel>>;
 }
 

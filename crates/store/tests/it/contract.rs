@@ -36,6 +36,7 @@ testkit::both_backends!(store: store::contract => [
     channels_ensure_is_idempotent_and_lists,
     messages_get_gap_free_seqs_per_channel,
     attachments_are_kept_per_message_in_order,
+    batch_reads_return_exactly_what_was_asked,
     messages_edit_and_delete_round_trip,
     messages_list_pages_backwards_in_ascending_order,
     mark_read_is_monotonic,
