@@ -176,19 +176,22 @@ impl App {
         let mut out = Vec::with_capacity(events.len());
         for event in events {
             let id = event.event.channel_id;
-            if !cache.contains_key(&id) {
-                let audience = match tx.get_channel(id).await? {
-                    Some(channel) => tx.get_project(channel.project_id).await?.map(|p| {
-                        Arc::new(Audience {
-                            kind: channel.kind,
-                            assignments: p.assignments,
-                        })
-                    }),
-                    None => None,
-                };
-                cache.insert(id, audience);
-            }
-            let audience = cache.get(&id).cloned().flatten();
+            let audience = match cache.get(&id) {
+                Some(known) => known.clone(),
+                None => {
+                    let loaded = match tx.get_channel(id).await? {
+                        Some(channel) => tx.get_project(channel.project_id).await?.map(|p| {
+                            Arc::new(Audience {
+                                kind: channel.kind,
+                                assignments: p.assignments,
+                            })
+                        }),
+                        None => None,
+                    };
+                    cache.insert(id, loaded.clone());
+                    loaded
+                }
+            };
             out.push(LiveEvent { event, audience });
         }
         Ok(out)
