@@ -55,7 +55,11 @@ pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool
             if a.file_type.is_image() {
                 "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox".to_string()
             } else {
-                "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'".to_string()
+                // Browsers show a PDF through a built-in viewer that embeds the document
+                // itself; `object-src 'self'` lets it, and nothing else may load or run.
+                "default-src 'none'; object-src 'self'; img-src 'self' data:; \
+                 style-src 'unsafe-inline'"
+                    .to_string()
             },
         ),
     ];
