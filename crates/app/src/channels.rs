@@ -136,13 +136,25 @@ pub struct Mentionable {
     pub badge: String,
 }
 
-/// Everyone who can read the channel now: the only people who may be mentioned in it.
+/// Everyone who can read the channel now (the only people who may be mentioned in it), and
+/// the people `who` may know of. Only the organisations that can matter are loaded: the
+/// studio, the poster's own, and those assigned to the project (a title's readers are never
+/// elsewhere), so a mention costs the same with 50 users or 5,000.
 async fn channel_readers(
     tx: &mut Box<dyn Tx>,
+    who: &Authenticated,
     kind: &ChannelKind,
     assignments: &[Assignment],
 ) -> AppResult<(Vec<store::UserWithOrg>, Vec<store::UserWithOrg>)> {
-    let all = tx.list_users().await?;
+    let mut orgs: Vec<domain::OrgId> = assignments.iter().map(|a| a.org_id).collect();
+    orgs.push(who.org.id);
+    if let Some(studio) = tx.studio_org().await? {
+        orgs.push(studio.id);
+    }
+    orgs.sort();
+    orgs.dedup();
+    let mut all = tx.users_of_orgs(&orgs).await?;
+    store::columns::sort_users(&mut all);
     let readers = all
         .iter()
         .filter(|u| {
@@ -174,7 +186,7 @@ async fn resolve_mentions(
     if tokens.is_empty() {
         return Ok(Vec::new());
     }
-    let (readers, all) = channel_readers(tx, kind, assignments).await?;
+    let (readers, all) = channel_readers(tx, who, kind, assignments).await?;
     let mut errors = FieldErrors::new();
     let mut out = Vec::new();
     for t in tokens {
@@ -190,11 +202,20 @@ async fn resolve_mentions(
                         || u.org.id == who.org.id
                         || u.org.kind == OrgKind::Studio
                 };
-                if let Some(u) = all
+                let mut known = all
                     .iter()
                     .filter(knowable)
                     .find(|u| t.matches(u.user.display_name.as_str(), u.user.email.as_str()))
+                    .cloned();
+                // The studio knows every account: someone typed by e-mail who works on none
+                // of this title's languages is named too.
+                if known.is_none()
+                    && who.subject.is_studio()
+                    && let Ok(address) = domain::Email::parse(t.as_typed().trim_start_matches('@'))
                 {
+                    known = tx.find_user_by_email(&address).await?;
+                }
+                if let Some(u) = known {
                     errors.add(
                         "body",
                         format!(
@@ -255,6 +276,17 @@ async fn project_assignments(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(project.assignments)
+}
+
+/// A channel and its project's assignments (which decide who may read it); "not found" if
+/// either is gone.
+async fn channel_with_assignments(
+    tx: &mut Box<dyn Tx>,
+    id: ChannelId,
+) -> AppResult<(Channel, Vec<Assignment>)> {
+    let channel = tx.get_channel(id).await?.ok_or(AppError::NotFound)?;
+    let assignments = project_assignments(tx, channel.project_id).await?;
+    Ok((channel, assignments))
 }
 
 fn may(
@@ -354,13 +386,9 @@ impl App {
         prefix: &str,
     ) -> AppResult<Vec<Mentionable>> {
         let mut tx = self.store.read().await?;
-        let channel = tx
-            .get_channel(channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
         may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
-        let (readers, _) = channel_readers(&mut tx, &channel.kind, &assignments).await?;
+        let (readers, _) = channel_readers(&mut tx, who, &channel.kind, &assignments).await?;
         let want = domain::search::fold(prefix.trim_start_matches('@'));
         Ok(readers
             .into_iter()
@@ -461,11 +489,7 @@ impl App {
     ) -> AppResult<ChannelPage> {
         let (page, newest) = {
             let mut tx = self.store.read().await?;
-            let channel = tx
-                .get_channel(channel_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let assignments = project_assignments(&mut tx, channel.project_id).await?;
+            let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
             may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
             let post = may(who, Action::PostInChannel, &channel.kind, &assignments);
             let mut channels =
@@ -586,11 +610,7 @@ impl App {
     /// refused sender's bytes are never stored, even for a moment.
     pub async fn may_attach(&self, who: &Authenticated, channel_id: ChannelId) -> AppResult<()> {
         let mut tx = self.store.read().await?;
-        let channel = tx
-            .get_channel(channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
         may(who, Action::AttachFile, &channel.kind, &assignments).check()?;
         Ok(())
     }
@@ -607,11 +627,7 @@ impl App {
         mut files: Vec<Staged>,
     ) -> AppResult<(Message, Vec<Attachment>)> {
         let mut tx = self.store.begin().await?;
-        let channel = tx
-            .get_channel(channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
         // Who may post is decided before what was written is judged.
         may(who, Action::PostInChannel, &channel.kind, &assignments).check()?;
         if !files.is_empty() {
@@ -738,11 +754,7 @@ impl App {
             .get_message(a.message_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let channel = tx
-            .get_channel(m.channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, m.channel_id).await?;
         may(who, Action::DownloadAttachment, &channel.kind, &assignments).check()?;
         if m.deleted_at.is_some() {
             return Err(AppError::NotFound);
@@ -761,13 +773,9 @@ impl App {
         tx: &mut Box<dyn Tx>,
         who: &Authenticated,
         id: MessageId,
-    ) -> AppResult<Message> {
+    ) -> AppResult<(Message, Channel, Vec<Assignment>)> {
         let m = tx.get_message(id).await?.ok_or(AppError::NotFound)?;
-        let channel = tx
-            .get_channel(m.channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(tx, m.channel_id).await?;
         may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
         may_change_message(&who.subject, &m, self.now(), self.config.edit_window).map_err(|r| {
             match r {
@@ -775,7 +783,7 @@ impl App {
                 other => AppError::invalid("body", other.to_string()),
             }
         })?;
-        Ok(m)
+        Ok((m, channel, assignments))
     }
 
     pub async fn edit_message(
@@ -785,15 +793,10 @@ impl App {
         body: &str,
     ) -> AppResult<Message> {
         let mut tx = self.store.begin().await?;
-        let m = self.changeable(&mut tx, who, id).await?;
+        let (m, channel, assignments) = self.changeable(&mut tx, who, id).await?;
         let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let at = self.now();
         tx.edit_message(id, body.as_str(), at).await?;
-        let channel = tx
-            .get_channel(m.channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
         let mentioned =
             resolve_mentions(&mut tx, who, &channel.kind, &assignments, body.as_str()).await?;
         tx.insert_mentions(id, &mentioned).await?;
@@ -810,14 +813,10 @@ impl App {
 
     pub async fn delete_message(&self, who: &Authenticated, id: MessageId) -> AppResult<Message> {
         let mut tx = self.store.begin().await?;
-        let m = self.changeable(&mut tx, who, id).await?;
+        let (m, channel, _) = self.changeable(&mut tx, who, id).await?;
         let at = self.now();
         tx.delete_message(id, at).await?;
         let files = tx.delete_attachments_of(id).await?;
-        let channel = tx
-            .get_channel(m.channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         tx.append_event(&event(EventKind::MessageDeleted, &channel, &m, None), at)
             .await?;
         tx.commit().await?;
@@ -842,11 +841,7 @@ impl App {
         seq: i64,
     ) -> AppResult<()> {
         let mut tx = self.store.begin().await?;
-        let channel = tx
-            .get_channel(channel_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let assignments = project_assignments(&mut tx, channel.project_id).await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
         may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
         let seq = seq.clamp(0, channel.last_seq);
         tx.mark_read(who.user.id, channel_id, seq).await?;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use store::EventWaker;
 use tokio::sync::{Notify, broadcast};
 
-/// How far below the highest delivered id the pump looks again.
+/// How far below the highest delivered id the pump looks again on PostgreSQL.
 pub const OVERLAP: i64 = 256;
 const REMEMBERED: usize = 4096;
 const POLL: Duration = Duration::from_secs(2);
@@ -136,7 +136,10 @@ impl App {
                 () = tokio::time::sleep(POLL) => {}
             }
             let fresh = match self.store.read().await {
-                Ok(mut tx) => tx.events_after((last - OVERLAP).max(0), 1000).await,
+                Ok(mut tx) => {
+                    tx.events_after((last - self.event_overlap()).max(0), 1000)
+                        .await
+                }
                 Err(e) => Err(e),
             };
             let Ok(fresh) = fresh else { continue };
@@ -161,6 +164,16 @@ impl App {
                 // No subscriber is not an error.
                 let _ = self.events.sender.send(Arc::new(e));
             }
+        }
+    }
+
+    /// How far below a delivered id events may still appear: on PostgreSQL ids are taken at
+    /// insert and can commit out of order; SQLite serialises writers, so ids commit in order
+    /// and re-reading would only cost time (the pump runs after every commit).
+    pub fn event_overlap(&self) -> i64 {
+        match self.store.backend() {
+            store::Backend::Postgres => OVERLAP,
+            store::Backend::Sqlite => 0,
         }
     }
 

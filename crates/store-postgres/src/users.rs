@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use domain::{ChannelPrefs, Email, UserId};
+use domain::{ChannelPrefs, Email, OrgId, UserId};
 use store::columns::sort_users;
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 use time::OffsetDateTime;
@@ -148,6 +148,21 @@ impl UserRepo for PgTx {
         }
         let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
         sqlx::query_as::<_, UserRow>(select_user!("WHERE u.id = ANY($1)"))
+            .bind(&uuids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(user_with_org)
+            .collect()
+    }
+
+    async fn users_of_orgs(&mut self, orgs: &[OrgId]) -> StoreResult<Vec<UserWithOrg>> {
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uuids: Vec<uuid::Uuid> = orgs.iter().map(|i| i.as_uuid()).collect();
+        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.org_id = ANY($1)"))
             .bind(&uuids)
             .fetch_all(self.conn())
             .await

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use domain::{ChannelPrefs, Email, UserId};
+use domain::{ChannelPrefs, Email, OrgId, UserId};
 use store::columns::sort_users;
 use store::{StoreError, StoreResult, UserRecord, UserRepo, UserWithOrg};
 
@@ -150,6 +150,24 @@ impl UserRepo for SqliteTx {
             "WHERE u.id IN (SELECT value FROM json_each($1))"
         ))
         .bind(crate::projects::json_ids(ids.iter().map(|i| uuid_text(*i))))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(user_with_org)
+        .collect()
+    }
+
+    async fn users_of_orgs(&mut self, orgs: &[OrgId]) -> StoreResult<Vec<UserWithOrg>> {
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, UserRow>(select_user!(
+            "WHERE u.org_id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(crate::projects::json_ids(
+            orgs.iter().map(|i| uuid_text(*i)),
+        ))
         .fetch_all(self.conn())
         .await
         .map_err(db_error)?

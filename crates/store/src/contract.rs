@@ -1617,6 +1617,19 @@ pub async fn batch_reads_return_exactly_what_was_asked(store: &dyn Store) {
     want.sort();
     assert_eq!(got, want);
     assert!(tx.get_users(&[]).await.unwrap().is_empty());
+    let partner = add_org(store, "A Partner", OrgKind::Partner).await;
+    drop(tx);
+    let p_user = add_user(store, &partner, "p@partner.test").await;
+    let mut tx = read(store).await;
+    assert_eq!(tx.users_of_orgs(&[org.id]).await.unwrap().len(), 3);
+    let of_partner = tx.users_of_orgs(&[partner.id]).await.unwrap();
+    assert_eq!(of_partner.len(), 1);
+    assert_eq!(of_partner[0].user.id, p_user.id);
+    assert_eq!(
+        tx.users_of_orgs(&[org.id, partner.id]).await.unwrap().len(),
+        4
+    );
+    assert!(tx.users_of_orgs(&[]).await.unwrap().is_empty());
 
     let summaries = tx
         .project_summaries(&[p2, p1, ProjectId::new()])

@@ -162,6 +162,8 @@ pub trait UserRepo: Send {
     async fn get_user(&mut self, id: UserId) -> StoreResult<Option<UserWithOrg>>;
     /// These users (unknown ids are left out), in no particular order.
     async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>>;
+    /// The users of these organisations, in no particular order.
+    async fn users_of_orgs(&mut self, orgs: &[OrgId]) -> StoreResult<Vec<UserWithOrg>>;
     async fn find_user_by_email(&mut self, email: &Email) -> StoreResult<Option<UserWithOrg>>;
     /// All users with their organisations, sorted by organisation name then display name.
     async fn list_users(&mut self) -> StoreResult<Vec<UserWithOrg>>;

@@ -7,7 +7,7 @@
 
 use crate::AppState;
 use crate::auth::ApiUser;
-use app::live::{LiveEvent, OVERLAP};
+use app::live::LiveEvent;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -51,7 +51,7 @@ pub async fn events(
     let backlog = match last {
         Some(id) => state
             .app
-            .events_since(id - OVERLAP)
+            .events_since(id - state.app.event_overlap())
             .await
             .unwrap_or_default(),
         None => Vec::new(),
