@@ -22,6 +22,8 @@ pub struct ChannelRow {
     pub label: String,
     pub unread: u32,
     pub first_unread_seq: Option<i64>,
+    /// The reader's position: messages after it are new.
+    pub last_read_seq: i64,
 }
 
 /// Who wrote a message, as a reader may see it.
@@ -271,11 +273,9 @@ async fn project_assignments(
     tx: &mut Box<dyn Tx>,
     project_id: ProjectId,
 ) -> AppResult<Vec<Assignment>> {
-    let project = tx
-        .get_project(project_id)
+    tx.project_assignments(project_id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(project.assignments)
+        .ok_or(AppError::NotFound)
 }
 
 /// A channel and its project's assignments (which decide who may read it); "not found" if
@@ -331,6 +331,7 @@ async fn readable_channels(
                 label: c.kind.label(),
                 unread: u.map(|u| u.unread).unwrap_or(0),
                 first_unread_seq: u.and_then(|u| u.first_unread_seq),
+                last_read_seq: u.map(|u| u.last_read_seq).unwrap_or(0),
                 channel: c,
             }
         })
@@ -500,11 +501,10 @@ impl App {
                 .find(|r| r.channel.id == channel.id)
                 .map(|r| r.label.clone())
                 .unwrap_or_else(|| channel.kind.label());
-            let read_before = tx
-                .unread(who.user.id, &[channel.id])
-                .await?
-                .first()
-                .map(|u| u.last_read_seq)
+            let read_before = channels
+                .iter()
+                .find(|r| r.channel.id == channel.id)
+                .map(|r| r.last_read_seq)
                 .unwrap_or(0);
             let list = tx.list_messages(channel.id, before, PAGE).await?;
             let has_older = list.first().is_some_and(|m| m.seq > 1);
@@ -544,6 +544,19 @@ impl App {
         messages: Vec<Message>,
     ) -> AppResult<Vec<MessageView>> {
         let mut authors: BTreeMap<UserId, AuthorView> = BTreeMap::new();
+        let mut ids: Vec<UserId> = messages.iter().filter_map(|m| m.author).collect();
+        ids.sort();
+        ids.dedup();
+        for u in tx.get_users(&ids).await? {
+            authors.insert(
+                u.user.id,
+                AuthorView {
+                    name: u.user.display_name.to_string(),
+                    badge: org_badge(who, &u.org),
+                    robot: false,
+                },
+            );
+        }
         let now = self.now();
         let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
         let mut files: BTreeMap<MessageId, Vec<Attachment>> = BTreeMap::new();
@@ -558,28 +571,11 @@ impl App {
                     badge: "Robot".into(),
                     robot: true,
                 },
-                Some(id) => {
-                    if let std::collections::btree_map::Entry::Vacant(slot) = authors.entry(id) {
-                        let view = match tx.get_user(id).await? {
-                            Some(u) => AuthorView {
-                                name: u.user.display_name.to_string(),
-                                badge: org_badge(who, &u.org),
-                                robot: false,
-                            },
-                            None => AuthorView {
-                                name: "Former user".into(),
-                                badge: String::new(),
-                                robot: false,
-                            },
-                        };
-                        slot.insert(view);
-                    }
-                    authors.get(&id).cloned().unwrap_or(AuthorView {
-                        name: String::new(),
-                        badge: String::new(),
-                        robot: false,
-                    })
-                }
+                Some(id) => authors.get(&id).cloned().unwrap_or(AuthorView {
+                    name: "Former user".into(),
+                    badge: String::new(),
+                    robot: false,
+                }),
             };
             let changeable =
                 may_change_message(&who.subject, &m, now, self.config.edit_window).is_ok();

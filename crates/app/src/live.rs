@@ -192,15 +192,18 @@ impl App {
             let audience = match cache.get(&id) {
                 Some(known) => known.clone(),
                 None => {
-                    let loaded = match tx.get_channel(id).await? {
-                        Some(channel) => tx.get_project(channel.project_id).await?.map(|p| {
-                            Arc::new(Audience {
-                                kind: channel.kind,
-                                assignments: p.assignments,
-                            })
-                        }),
-                        None => None,
-                    };
+                    let loaded =
+                        match tx.get_channel(id).await? {
+                            Some(channel) => tx.project_assignments(channel.project_id).await?.map(
+                                |assignments| {
+                                    Arc::new(Audience {
+                                        kind: channel.kind,
+                                        assignments,
+                                    })
+                                },
+                            ),
+                            None => None,
+                        };
                     cache.insert(id, loaded.clone());
                     loaded
                 }

@@ -160,16 +160,25 @@ async fn one_channel(
 async fn every_channel(tx: &mut Box<dyn Tx>, who: &Authenticated) -> AppResult<Places> {
     let scope = ProjectScope::for_subject(&who.subject);
     let mut places = BTreeMap::new();
-    for project in tx.find_projects(scope, "", MAX_PROJECTS).await? {
-        for channel in tx.list_channels(project.id).await? {
-            if readable(who, &channel, &project.assignments) {
-                let place = Place {
-                    project_id: project.id,
-                    project_name: project.name.to_string(),
-                    label: channel.kind.label(),
-                };
-                places.insert(channel.id, (channel.kind, place));
-            }
+    let projects: BTreeMap<ProjectId, store::ProjectSummary> = tx
+        .find_projects(scope, "", MAX_PROJECTS)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let ids: Vec<ProjectId> = projects.keys().copied().collect();
+    // One query for the channels of every project, however many there are.
+    for channel in tx.list_channels_of(&ids).await? {
+        let Some(project) = projects.get(&channel.project_id) else {
+            continue;
+        };
+        if readable(who, &channel, &project.assignments) {
+            let place = Place {
+                project_id: project.id,
+                project_name: project.name.to_string(),
+                label: channel.kind.label(),
+            };
+            places.insert(channel.id, (channel.kind, place));
         }
     }
     Ok(places)

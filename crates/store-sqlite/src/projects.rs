@@ -302,6 +302,30 @@ impl ProjectRepo for SqliteTx {
         self.write_parts(p).await
     }
 
+    async fn project_assignments(
+        &mut self,
+        project_id: ProjectId,
+    ) -> StoreResult<Option<Vec<Assignment>>> {
+        // One query: the project row, joined to its assignments if it has any.
+        let rows: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT a.language, a.service, a.org_id FROM projects p \
+             LEFT JOIN assignments a ON a.project_id = p.id WHERE p.id = $1 \
+             ORDER BY a.position",
+        )
+        .bind(uuid_text(project_id))
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        rows.into_iter()
+            .filter_map(|(l, s, o)| Some((l?, s?, o?)))
+            .map(|(l, s, o)| assignment(&l, &s, &o))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
     async fn get_project(&mut self, project_id: ProjectId) -> StoreResult<Option<Project>> {
         let pid = uuid_text(project_id);
         let row: Option<ProjectRow> = sqlx::query_as(

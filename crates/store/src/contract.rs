@@ -1598,7 +1598,7 @@ pub async fn attachments_are_kept_per_message_in_order(store: &dyn Store) {
 pub async fn batch_reads_return_exactly_what_was_asked(store: &dyn Store) {
     let (p1, c1) = add_project_with_channels(store, 1001, &["es-ES"]).await;
     let (p2, c2) = add_project_with_channels(store, 1002, &["ja", "fr"]).await;
-    let (_p3, _) = add_project_with_channels(store, 1003, &[]).await;
+    let (p3, _) = add_project_with_channels(store, 1003, &[]).await;
     let org = add_org(store, "The Studio", OrgKind::Studio).await;
     let u1 = add_user(store, &org, "one@studio.test").await;
     let u2 = add_user(store, &org, "two@studio.test").await;
@@ -1639,6 +1639,12 @@ pub async fn batch_reads_return_exactly_what_was_asked(store: &dyn Store) {
     let s2 = summaries.iter().find(|s| s.id == p2).unwrap();
     assert_eq!(s2.assignments.len(), 2);
     assert!(tx.project_summaries(&[]).await.unwrap().is_empty());
+    assert_eq!(
+        tx.project_assignments(p2).await.unwrap(),
+        Some(s2.assignments.clone())
+    );
+    assert_eq!(tx.project_assignments(p3).await.unwrap(), Some(Vec::new()));
+    assert_eq!(tx.project_assignments(ProjectId::new()).await.unwrap(), None);
 
     let mut channels = tx.list_channels_of(&[p1, p2]).await.unwrap();
     channels.sort_by_key(|c| (c.project_id, c.kind.sort_key()));

@@ -224,6 +224,9 @@ pub trait ProjectRepo: Send {
     /// Replaces everything about the project with `project` (same id). Episodes keep their ids.
     async fn update_project(&mut self, project: &Project, at: OffsetDateTime) -> StoreResult<()>;
     async fn get_project(&mut self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// Only the assignments of a project (what every access decision about its channels
+    /// needs), in order; `None` if the project does not exist.
+    async fn project_assignments(&mut self, id: ProjectId) -> StoreResult<Option<Vec<Assignment>>>;
     /// The project owning this movie ID, as its own or as one of its episodes'.
     async fn project_id_by_movie_id(&mut self, movie_id: MovieId)
     -> StoreResult<Option<ProjectId>>;
