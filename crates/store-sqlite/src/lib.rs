@@ -40,6 +40,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The migration that creates the search index, which `migrate` then fills.
 const SEARCH_MIGRATION: i64 = 3;
 
+/// See [`SqliteStore::with_search_scan_limit`].
+pub const DEFAULT_SEARCH_SCAN_LIMIT: i64 = 20_000;
+
 /// Connections in the read pool.
 const READERS: u32 = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,6 +50,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    search_scan_limit: i64,
 }
 
 impl SqliteStore {
@@ -96,7 +100,19 @@ impl SqliteStore {
             .await
             .map_err(db_error)?;
         tracing::debug!(path = %path.display(), "opened SQLite store");
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            write,
+            read,
+            search_scan_limit: DEFAULT_SEARCH_SCAN_LIMIT,
+        })
+    }
+
+    /// Up to this many messages in the channels searched, a search walks those channels'
+    /// messages instead of asking the full-text indexes (which list every match in the
+    /// portal first). Both give the same result; tests set 0 to exercise the indexes.
+    pub fn with_search_scan_limit(mut self, messages: i64) -> Self {
+        self.search_scan_limit = messages;
+        self
     }
 }
 
@@ -112,12 +128,18 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            search_scan_limit: self.search_scan_limit,
+        }))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.read.begin().await.map_err(db_error)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            search_scan_limit: self.search_scan_limit,
+        }))
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -187,6 +209,8 @@ impl Store for SqliteStore {
 /// A transaction on either pool. Dropping it without [`Tx::commit`] rolls it back.
 pub(crate) struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// See [`SqliteStore::with_search_scan_limit`].
+    pub(crate) search_scan_limit: i64,
 }
 
 impl SqliteTx {

@@ -1644,7 +1644,10 @@ pub async fn batch_reads_return_exactly_what_was_asked(store: &dyn Store) {
         Some(s2.assignments.clone())
     );
     assert_eq!(tx.project_assignments(p3).await.unwrap(), Some(Vec::new()));
-    assert_eq!(tx.project_assignments(ProjectId::new()).await.unwrap(), None);
+    assert_eq!(
+        tx.project_assignments(ProjectId::new()).await.unwrap(),
+        None
+    );
 
     let mut channels = tx.list_channels_of(&[p1, p2]).await.unwrap();
     channels.sort_by_key(|c| (c.project_id, c.kind.sort_key()));

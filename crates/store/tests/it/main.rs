@@ -12,4 +12,5 @@ mod events;
 mod instances;
 mod parity;
 mod search_backfill;
+mod search_indexes;
 mod sqlite_open;
