@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod channels;
+pub mod email;
 pub mod events;
 pub mod ids;
 pub mod mentions;
