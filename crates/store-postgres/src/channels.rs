@@ -293,19 +293,23 @@ impl MessageRepo for PgTx {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = channels.iter().map(|c| c.as_uuid()).collect();
-        // Per channel, one range scan of messages_channel_id_seq_key from the read position.
-        // LATERAL keeps it so even when many channels are asked for (a plain join lets the
-        // planner hash-join a sequential scan of every message instead).
+        // See the SQLite twin: counted from the sequence numbers, minus one's own and the
+        // deleted messages after the read position, each found through its own index.
         let rows: Vec<(Uuid, i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT c.id, coalesce(r.last_read_seq, 0), u.unread, u.first_unread_seq \
+            "SELECT c.id, coalesce(r.last_read_seq, 0), \
+                 greatest(c.last_seq - coalesce(r.last_read_seq, 0), 0) \
+                 - (SELECT count(*) FROM messages m WHERE m.channel_id = c.id \
+                    AND m.author_id = $1 AND m.seq > coalesce(r.last_read_seq, 0)) \
+                 - (SELECT count(*) FROM messages m WHERE m.channel_id = c.id \
+                    AND m.deleted_at IS NOT NULL AND m.seq > coalesce(r.last_read_seq, 0)) \
+                 + (SELECT count(*) FROM messages m WHERE m.channel_id = c.id \
+                    AND m.author_id = $1 AND m.deleted_at IS NOT NULL \
+                    AND m.seq > coalesce(r.last_read_seq, 0)), \
+                 (SELECT m.seq FROM messages m WHERE m.channel_id = c.id \
+                    AND m.seq > coalesce(r.last_read_seq, 0) AND m.deleted_at IS NULL \
+                    AND (m.author_id IS NULL OR m.author_id <> $1) ORDER BY m.seq LIMIT 1) \
              FROM channels c \
              LEFT JOIN channel_reads r ON r.user_id = $1 AND r.channel_id = c.id \
-             CROSS JOIN LATERAL ( \
-                 SELECT count(*) AS unread, min(m.seq) AS first_unread_seq FROM messages m \
-                 WHERE m.channel_id = c.id \
-                 AND m.seq > coalesce(r.last_read_seq, 0) \
-                 AND m.deleted_at IS NULL \
-                 AND (m.author_id IS NULL OR m.author_id <> $1)) u \
              WHERE c.id = ANY($2)",
         )
         .bind(user_id.as_uuid())

@@ -36,6 +36,32 @@ fn channel(
     })
 }
 
+/// Unread counts without reading the unread messages: seqs are gap-free, so the messages after
+/// the read position number `last_seq - position`; from that are taken away the reader's own
+/// and the deleted ones (few, and found through their own indexes), counting a deleted message
+/// of one's own once. The first unread message is the first after the position that is neither.
+/// $1 = the reader, $2 = the channels (a JSON array).
+const UNREAD_SQL: &str = "\
+    WITH pos AS ( \
+        SELECT c.id AS channel_id, c.last_seq, coalesce(r.last_read_seq, 0) AS read_seq \
+        FROM channels c \
+        LEFT JOIN channel_reads r ON r.user_id = $1 AND r.channel_id = c.id \
+        WHERE c.id IN (SELECT value FROM json_each($2))) \
+    SELECT p.channel_id, p.read_seq, \
+        max(p.last_seq - p.read_seq, 0) \
+        - (SELECT count(*) FROM messages m INDEXED BY messages_channel_author_seq_idx \
+           WHERE m.channel_id = p.channel_id AND m.author_id = $1 AND m.seq > p.read_seq) \
+        - (SELECT count(*) FROM messages m INDEXED BY messages_deleted_idx \
+           WHERE m.channel_id = p.channel_id AND m.deleted_at IS NOT NULL \
+           AND m.seq > p.read_seq) \
+        + (SELECT count(*) FROM messages m INDEXED BY messages_channel_author_seq_idx \
+           WHERE m.channel_id = p.channel_id AND m.author_id = $1 AND m.seq > p.read_seq \
+           AND m.deleted_at IS NOT NULL), \
+        (SELECT m.seq FROM messages m WHERE m.channel_id = p.channel_id \
+           AND m.seq > p.read_seq AND m.deleted_at IS NULL \
+           AND (m.author_id IS NULL OR m.author_id <> $1) ORDER BY m.seq LIMIT 1) \
+    FROM pos p";
+
 /// id, channel_id, seq, author_id, body, created_at, edited_at, deleted_at.
 pub(crate) type MessageRow = (
     String,
@@ -304,23 +330,12 @@ impl MessageRepo for SqliteTx {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        // Per channel, one range scan of messages_channel_id_seq_key from the read position.
-        let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT c.id, coalesce(r.last_read_seq, 0), count(m.id), min(m.seq) \
-             FROM channels c \
-             LEFT JOIN channel_reads r ON r.user_id = $1 AND r.channel_id = c.id \
-             LEFT JOIN messages m ON m.channel_id = c.id \
-                 AND m.seq > coalesce(r.last_read_seq, 0) \
-                 AND m.deleted_at IS NULL \
-                 AND (m.author_id IS NULL OR m.author_id <> $1) \
-             WHERE c.id IN (SELECT value FROM json_each($2)) \
-             GROUP BY c.id, r.last_read_seq",
-        )
-        .bind(uuid_text(user_id))
-        .bind(ids)
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_error)?;
+        let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(UNREAD_SQL)
+            .bind(uuid_text(user_id))
+            .bind(ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
         let mut found = rows
             .into_iter()
             .map(|(id_s, last_read_seq, unread, first_unread_seq)| {
