@@ -129,6 +129,18 @@ impl App {
         };
         let mut seen: HashSet<i64> = HashSet::new();
         let mut order: VecDeque<i64> = VecDeque::new();
+        // What is already committed at start was before this instance's time: remember it as
+        // sent, so the first re-read of the overlap does not replay it to fresh connections.
+        if let Ok(mut tx) = self.store.read().await
+            && let Ok(old) = tx
+                .events_after((last - self.event_overlap()).max(0), 1000)
+                .await
+        {
+            for e in old {
+                seen.insert(e.id);
+                order.push_back(e.id);
+            }
+        }
         loop {
             tokio::select! {
                 () = self.events.kick.notified() => {}

@@ -53,13 +53,26 @@ impl WebConfig {
 pub struct AppState {
     pub app: App,
     pub config: Arc<WebConfig>,
+    /// Becomes `true` when the server is stopping: long-lived responses (SSE) end then, so a
+    /// graceful shutdown does not wait for browsers to close their tabs.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole router: pages, API, OpenAPI document, static assets, health.
 pub fn router(app: App, config: WebConfig) -> Router {
+    let (_never, stopping) = tokio::sync::watch::channel(false);
+    router_stopping_with(app, config, stopping)
+}
+
+fn router_stopping_with(
+    app: App,
+    config: WebConfig,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> Router {
     let state = AppState {
         app,
         config: Arc::new(config),
+        stopping,
     };
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
@@ -119,11 +132,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     app.start_event_pump();
-    let router = router(app, config);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let router = router_stopping_with(app, config, stopping);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    })
     .await
 }

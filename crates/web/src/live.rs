@@ -60,6 +60,7 @@ pub async fn events(
     let items = futures::stream::iter(backlog.into_iter().map(|e| Ok(Arc::new(e))))
         .chain(live.map(|r| r.map_err(|_lagged| ())));
     let recheck = state.app.config.live_recheck;
+    let mut stopping = state.stopping.clone();
     let me = Arc::new(tokio::sync::Mutex::new((who, tokio::time::Instant::now())));
     let stream = items
         .then(move |item| {
@@ -85,6 +86,10 @@ pub async fn events(
             }
         })
         .take_while(|step| std::future::ready(!matches!(step, Step::End)))
+        // The server is stopping: end the stream so the shutdown does not wait for it.
+        .take_until(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        })
         .filter_map(|step| async move {
             match step {
                 Step::Send(e) => Some(Ok(e)),

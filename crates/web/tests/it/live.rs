@@ -206,7 +206,38 @@ pub async fn connections_follow_settings_and_sign_out(db: TestDb) {
     assert!(closed.is_ok(), "the stream ends after signing out");
 }
 
+/// Stopping the server (Ctrl-C) ends the open event streams instead of waiting for every
+/// browser tab to close.
+pub async fn stopping_ends_open_streams(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let app = t.app.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve(
+        listener,
+        app,
+        web::WebConfig::new(base.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // The session cookie is for the host, so it works on this second server too.
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let mut stream = sse(&marta.client, &format!("{base}/events"), None).await;
+    let _ = stop.send(());
+    let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(finished.is_ok(), "the server stopped with a stream open");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), stream.recv())
+            .await
+            .is_ok_and(|e| e.is_none()),
+        "the stream ended"
+    );
+}
+
 testkit::both_backends!(db: super => [
+    stopping_ends_open_streams,
     connections_follow_settings_and_sign_out,
     only_readers_hear_of_a_message,
     reconnecting_replays_what_was_missed,
