@@ -143,33 +143,15 @@ impl UserRepo for PgTx {
     }
 
     async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let uuids: Vec<uuid::Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
-        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.id = ANY($1)"))
-            .bind(&uuids)
-            .fetch_all(self.conn())
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
+        self.users_matching(select_user!("WHERE u.id = ANY($1)"), ids)
             .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(user_with_org)
-            .collect()
     }
 
     async fn users_of_orgs(&mut self, orgs: &[OrgId]) -> StoreResult<Vec<UserWithOrg>> {
-        if orgs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let uuids: Vec<uuid::Uuid> = orgs.iter().map(|i| i.as_uuid()).collect();
-        sqlx::query_as::<_, UserRow>(select_user!("WHERE u.org_id = ANY($1)"))
-            .bind(&uuids)
-            .fetch_all(self.conn())
+        let orgs: Vec<Uuid> = orgs.iter().map(|i| i.as_uuid()).collect();
+        self.users_matching(select_user!("WHERE u.org_id = ANY($1)"), orgs)
             .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(user_with_org)
-            .collect()
     }
 
     async fn find_user_by_email(&mut self, address: &Email) -> StoreResult<Option<UserWithOrg>> {
@@ -192,5 +174,26 @@ impl UserRepo for PgTx {
             .collect::<StoreResult<Vec<_>>>()?;
         sort_users(&mut users);
         Ok(users)
+    }
+}
+
+impl PgTx {
+    /// The users `sql` selects with `$1` bound to `ids` (none for no ids).
+    async fn users_matching(
+        &mut self,
+        sql: &'static str,
+        ids: Vec<Uuid>,
+    ) -> StoreResult<Vec<UserWithOrg>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, UserRow>(sql)
+            .bind(&ids)
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(user_with_org)
+            .collect()
     }
 }

@@ -143,37 +143,21 @@ impl UserRepo for SqliteTx {
     }
 
     async fn get_users(&mut self, ids: &[UserId]) -> StoreResult<Vec<UserWithOrg>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        sqlx::query_as::<_, UserRow>(select_user!(
-            "WHERE u.id IN (SELECT value FROM json_each($1))"
-        ))
-        .bind(crate::projects::json_ids(ids.iter().map(|i| uuid_text(*i))))
-        .fetch_all(self.conn())
+        let ids: Vec<String> = ids.iter().map(|i| uuid_text(*i)).collect();
+        self.users_matching(
+            select_user!("WHERE u.id IN (SELECT value FROM json_each($1))"),
+            ids,
+        )
         .await
-        .map_err(db_error)?
-        .into_iter()
-        .map(user_with_org)
-        .collect()
     }
 
     async fn users_of_orgs(&mut self, orgs: &[OrgId]) -> StoreResult<Vec<UserWithOrg>> {
-        if orgs.is_empty() {
-            return Ok(Vec::new());
-        }
-        sqlx::query_as::<_, UserRow>(select_user!(
-            "WHERE u.org_id IN (SELECT value FROM json_each($1))"
-        ))
-        .bind(crate::projects::json_ids(
-            orgs.iter().map(|i| uuid_text(*i)),
-        ))
-        .fetch_all(self.conn())
+        let orgs: Vec<String> = orgs.iter().map(|i| uuid_text(*i)).collect();
+        self.users_matching(
+            select_user!("WHERE u.org_id IN (SELECT value FROM json_each($1))"),
+            orgs,
+        )
         .await
-        .map_err(db_error)?
-        .into_iter()
-        .map(user_with_org)
-        .collect()
     }
 
     async fn find_user_by_email(&mut self, address: &Email) -> StoreResult<Option<UserWithOrg>> {
@@ -196,5 +180,26 @@ impl UserRepo for SqliteTx {
             .collect::<StoreResult<Vec<_>>>()?;
         sort_users(&mut users);
         Ok(users)
+    }
+}
+
+impl SqliteTx {
+    /// The users `sql` selects with `$1` bound to `ids` as a JSON array (none for no ids).
+    async fn users_matching(
+        &mut self,
+        sql: &'static str,
+        ids: Vec<String>,
+    ) -> StoreResult<Vec<UserWithOrg>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, UserRow>(sql)
+            .bind(crate::projects::json_ids(ids))
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(user_with_org)
+            .collect()
     }
 }
