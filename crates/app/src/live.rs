@@ -10,7 +10,7 @@
 use crate::auth::{Authenticated, Credential};
 use crate::{App, AppResult};
 use domain::events::{Event, EventKind};
-use domain::{Action, Assignment, ChannelId, ChannelKind, Resource, authorize};
+use domain::{Action, Assignment, ChannelId, ChannelKind, Resource, UserId, authorize};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,7 +63,12 @@ impl LiveEvent {
 }
 
 pub struct EventBus {
+    /// Message events: every connection hears them and asks the policy.
     sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// Read-position events concern one person: they go only to that person's connections,
+    /// instead of waking every open connection for each channel view.
+    personal:
+        std::sync::Mutex<std::collections::HashMap<UserId, broadcast::Sender<Arc<LiveEvent>>>>,
     kick: Notify,
     started: AtomicBool,
 }
@@ -72,6 +77,7 @@ impl Default for EventBus {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(1024).0,
+            personal: std::sync::Mutex::new(std::collections::HashMap::new()),
             kick: Notify::new(),
             started: AtomicBool::new(false),
         }
@@ -97,8 +103,43 @@ async fn wait(waker: &mut Option<Box<dyn EventWaker>>) {
 }
 
 impl App {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
-        self.events.sender.subscribe()
+    /// The events one person's connection hears: everyone's message events (to be checked
+    /// against the policy) and that person's own read-position events.
+    pub fn subscribe(
+        &self,
+        user: UserId,
+    ) -> (
+        broadcast::Receiver<Arc<LiveEvent>>,
+        broadcast::Receiver<Arc<LiveEvent>>,
+    ) {
+        let personal = match self.events.personal.lock() {
+            Ok(mut map) => map
+                .entry(user)
+                .or_insert_with(|| broadcast::channel(64).0)
+                .subscribe(),
+            // A poisoned map only loses read-position echoes; a fresh channel keeps going.
+            Err(_) => broadcast::channel(1).1,
+        };
+        (self.events.sender.subscribe(), personal)
+    }
+
+    fn publish(&self, e: LiveEvent) {
+        let e = Arc::new(e);
+        let ev = &e.event.event;
+        if ev.kind == EventKind::ChannelRead {
+            if let (Some(user), Ok(mut map)) = (ev.user_id, self.events.personal.lock())
+                && let Some(tx) = map.get(&user)
+            {
+                // No subscriber is not an error.
+                let _ = tx.send(e);
+                if tx.receiver_count() == 0 {
+                    map.remove(&user);
+                }
+            }
+        } else {
+            // No subscriber is not an error.
+            let _ = self.events.sender.send(e);
+        }
     }
 
     /// Starts the pump once per `App` (later calls do nothing). Needs a Tokio runtime.
@@ -173,8 +214,7 @@ impl App {
                     seen.remove(&old);
                 }
                 last = last.max(e.event.id);
-                // No subscriber is not an error.
-                let _ = self.events.sender.send(Arc::new(e));
+                self.publish(e);
             }
         }
     }

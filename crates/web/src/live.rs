@@ -43,7 +43,11 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Subscribe before reading the backlog so nothing falls between the two.
-    let live = BroadcastStream::new(state.app.subscribe());
+    let (everyone, personal) = state.app.subscribe(who.user.id);
+    let live = futures::stream::select(
+        BroadcastStream::new(everyone),
+        BroadcastStream::new(personal),
+    );
     let last: Option<i64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
