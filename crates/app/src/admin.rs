@@ -29,7 +29,7 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
 }
 
-fn administer(actor: Actor<'_>) -> AppResult<()> {
+pub(crate) fn administer(actor: Actor<'_>) -> AppResult<()> {
     authorize_actor(actor, Action::Administer, Resource::Portal)
         .check()
         .map_err(AppError::from)

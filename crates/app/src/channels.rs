@@ -74,6 +74,7 @@ async fn record_notifications(
     assignments: &[Assignment],
     message: &Message,
     mentioned: &[UserId],
+    coalesce: time::Duration,
 ) -> AppResult<()> {
     let followers: std::collections::BTreeSet<UserId> = tx
         .project_followers(channel.project_id)
@@ -95,24 +96,39 @@ async fn record_notifications(
             mentioned: mentioned.contains(&u.user.id),
         })
         .collect();
-    let recipients: Vec<(UserId, String)> =
-        domain::notify::recipients(author, &channel.kind, assignments, &candidates)
-            .into_iter()
-            .map(|(u, r)| (u, r.as_str().to_string()))
-            .collect();
-    tx.insert_notifications(message.id, &recipients, message.created_at)
+    let recipients = domain::notify::recipients(author, &channel.kind, assignments, &candidates);
+    let ids: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
+    let prefs: BTreeMap<UserId, domain::email::EmailPrefs> =
+        tx.email_prefs(&ids).await?.into_iter().collect();
+    let muted: std::collections::BTreeSet<UserId> =
+        tx.muted_by(channel.project_id).await?.into_iter().collect();
+    let rows: Vec<store::NewNotification> = recipients
+        .into_iter()
+        .map(|(user_id, reason)| store::NewNotification {
+            user_id,
+            reason,
+            due_at: domain::email::send_at(
+                message.created_at,
+                reason,
+                &prefs.get(&user_id).copied().unwrap_or_default(),
+                muted.contains(&user_id),
+                coalesce,
+            ),
+        })
+        .collect();
+    tx.insert_notifications(message.id, &rows, message.created_at)
         .await?;
     Ok(())
 }
 
 /// How an author's organisation is shown to `who`: "Studio", the partner's name where the
 /// policy lets `who` see that organisation, and otherwise only "Partner".
-fn org_badge(who: &Authenticated, org: &domain::Organisation) -> String {
+pub(crate) fn org_badge(who: &domain::Subject, org: &domain::Organisation) -> String {
     if org.kind == OrgKind::Studio {
         return "Studio".into();
     }
     let visible = authorize(
-        Some(&who.subject),
+        Some(who),
         Action::ViewOrganisation,
         Resource::Organisation {
             id: org.id,
@@ -404,7 +420,7 @@ impl App {
                 user_id: u.user.id,
                 name: u.user.display_name.to_string(),
                 email: u.user.email.to_string(),
-                badge: org_badge(who, &u.org),
+                badge: org_badge(&who.subject, &u.org),
             })
             .collect())
     }
@@ -537,6 +553,21 @@ impl App {
         Ok(page)
     }
 
+    /// The `before` that shows message `seq` of the channel: `None` (the newest page, which
+    /// marks the channel read) when it is among the newest messages, else a page around it.
+    pub async fn page_holding(
+        &self,
+        who: &Authenticated,
+        channel_id: ChannelId,
+        seq: i64,
+    ) -> AppResult<Option<i64>> {
+        let mut tx = self.store.read().await?;
+        let (channel, assignments) = channel_with_assignments(&mut tx, channel_id).await?;
+        may(who, Action::ReadChannel, &channel.kind, &assignments).check()?;
+        let page = i64::from(PAGE);
+        Ok((seq <= channel.last_seq - page).then_some(seq + page / 2))
+    }
+
     async fn message_views(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -552,7 +583,7 @@ impl App {
                 u.user.id,
                 AuthorView {
                     name: u.user.display_name.to_string(),
-                    badge: org_badge(who, &u.org),
+                    badge: org_badge(&who.subject, &u.org),
                     robot: false,
                 },
             );
@@ -678,6 +709,7 @@ impl App {
             &assignments,
             &m,
             &mentioned,
+            self.config.mail.coalesce,
         )
         .await?;
         tx.append_event(
@@ -728,7 +760,16 @@ impl App {
                 self.now(),
             )
             .await?;
-        record_notifications(tx, None, channel, assignments, &m, &[]).await?;
+        record_notifications(
+            tx,
+            None,
+            channel,
+            assignments,
+            &m,
+            &[],
+            self.config.mail.coalesce,
+        )
+        .await?;
         tx.append_event(
             &event(EventKind::MessagePosted, channel, &m, None),
             m.created_at,

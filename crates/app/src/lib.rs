@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod files;
 pub mod live;
+pub mod mail;
 pub mod passwords;
 pub mod projects;
 pub mod search;
@@ -35,6 +36,8 @@ pub struct AppConfig {
     /// How long an open live-update connection trusts what it knows of its user (roles, App
     /// Settings, whether the session still exists) before asking the database again.
     pub live_recheck: std::time::Duration,
+    /// E-mail: links, sender, coalescing window, retries.
+    pub mail: mail::MailConfig,
 }
 
 impl Default for AppConfig {
@@ -43,6 +46,7 @@ impl Default for AppConfig {
             session_lifetime: time::Duration::days(14),
             edit_window: domain::channels::DEFAULT_EDIT_WINDOW,
             live_recheck: std::time::Duration::from_secs(30),
+            mail: mail::MailConfig::default(),
         }
     }
 }
@@ -57,6 +61,10 @@ pub struct App {
     pub events: Arc<live::EventBus>,
     /// Where attached files are kept.
     pub files: Arc<files::FileStore>,
+    /// Where e-mails go: an SMTP server, or `.eml` files.
+    pub mailer: Arc<dyn mail::MailTransport>,
+    /// Wakes this instance's mail worker (an admin retried an e-mail).
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -67,11 +75,18 @@ impl App {
             config: AppConfig::default(),
             events: Arc::new(live::EventBus::default()),
             files: Arc::new(files::FileStore::new(DEFAULT_FILES_DIR)),
+            mailer: Arc::new(mail::FileMailer::new(mail::DEFAULT_MAIL_DIR)),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
     pub fn with_files(mut self, files: files::FileStore) -> Self {
         self.files = Arc::new(files);
+        self
+    }
+
+    pub fn with_mailer(mut self, mailer: Arc<dyn mail::MailTransport>) -> Self {
+        self.mailer = mailer;
         self
     }
 

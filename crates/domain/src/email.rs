@@ -148,6 +148,8 @@ pub struct Pending {
     pub channel_id: ChannelId,
     pub reason: NotifyReason,
     pub created_at: OffsetDateTime,
+    /// When it is to be e-mailed ([`send_at`]).
+    pub due_at: OffsetDateTime,
     /// Already read in the portal before the e-mail went out: left out of it.
     pub read: bool,
     /// Sent on its own, at once (a mention for someone who wants mentions immediately).
@@ -163,17 +165,33 @@ pub struct Planned {
     pub notes: Vec<Pending>,
 }
 
-/// Gathers one person's due notifications into e-mails: unread ones only; with "immediately",
-/// one e-mail per channel; with a digest frequency, one digest, except that urgent mentions
-/// always travel in a conversation e-mail of their channel.
-pub fn plan(frequency: Frequency, due: Vec<Pending>) -> Vec<Planned> {
-    let mut out: Vec<Planned> = Vec::new();
-    let mut unread: Vec<Pending> = due.into_iter().filter(|p| !p.read).collect();
-    unread.sort_by_key(|p| (p.created_at, p.message_id));
-    for p in unread {
+/// What to do with one person's pending notifications at a given moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The e-mails to write now.
+    pub emails: Vec<Planned>,
+    /// Notifications read in the portal already: never e-mailed.
+    pub dropped: Vec<MessageId>,
+}
+
+/// Gathers one person's pending notifications into the e-mails due at `now`. Read ones are
+/// dropped. With "immediately", one e-mail per channel; with a digest frequency, one digest,
+/// except that urgent mentions travel in a conversation e-mail of their channel. An e-mail is
+/// due when its earliest notification is, and then takes every later one of its group along
+/// (that is the coalescing: messages of a channel within the window share one e-mail).
+pub fn plan(frequency: Frequency, pending: Vec<Pending>, now: OffsetDateTime) -> Plan {
+    let mut groups: Vec<Planned> = Vec::new();
+    let mut dropped = Vec::new();
+    let mut notes = pending;
+    notes.sort_by_key(|p| (p.created_at, p.message_id));
+    for p in notes {
+        if p.read {
+            dropped.push(p.message_id);
+            continue;
+        }
         let per_channel = frequency.is_immediate() || p.urgent;
         let channel = per_channel.then_some(p.channel_id);
-        match out
+        match groups
             .iter_mut()
             .find(|e| e.user_id == p.user_id && e.channel_id == channel)
         {
@@ -182,14 +200,18 @@ pub fn plan(frequency: Frequency, due: Vec<Pending>) -> Vec<Planned> {
                     e.notes.push(p);
                 }
             }
-            None => out.push(Planned {
+            None => groups.push(Planned {
                 user_id: p.user_id,
                 channel_id: channel,
                 notes: vec![p],
             }),
         }
     }
-    out
+    let emails = groups
+        .into_iter()
+        .filter(|g| g.notes.iter().any(|n| n.due_at <= now))
+        .collect();
+    Plan { emails, dropped }
 }
 
 #[cfg(test)]
@@ -280,6 +302,7 @@ mod tests {
             channel_id: channel,
             reason,
             created_at: t + Duration::minutes(minute),
+            due_at: t + Duration::minutes(minute),
             read,
             urgent,
         };
@@ -291,14 +314,21 @@ mod tests {
             note(c1, 4, true, false, Broadcast),
             note(c2, 5, false, true, Mention),
         ];
-        let immediate = plan(Frequency::Immediately, due.clone());
+        let later = t + Duration::hours(1);
+        let planned = plan(Frequency::Immediately, due.clone(), later);
+        assert_eq!(
+            planned.dropped,
+            vec![due[3].message_id],
+            "the read one is dropped"
+        );
+        let immediate = planned.emails;
         assert_eq!(immediate.len(), 2);
         assert_eq!(immediate[0].channel_id, Some(c1));
         assert_eq!(immediate[0].notes.len(), 2, "the read one is left out");
         assert_eq!(immediate[1].channel_id, Some(c2));
         assert_eq!(immediate[1].notes.len(), 2);
 
-        let digest = plan(Frequency::Hourly, due);
+        let digest = plan(Frequency::Hourly, due.clone(), later).emails;
         assert_eq!(digest.len(), 2);
         assert_eq!(digest[0].channel_id, None);
         assert_eq!(digest[0].notes.len(), 3);
@@ -311,9 +341,38 @@ mod tests {
         assert!(
             plan(
                 Frequency::Immediately,
-                vec![note(c1, 0, true, false, Broadcast)]
+                vec![note(c1, 0, true, false, Broadcast)],
+                later
             )
+            .emails
             .is_empty()
+        );
+
+        // Coalescing: at 10:03 only channel 1's group is due (its first note was due at
+        // 10:01); it takes the note of 10:03 along. Channel 2's first note is due at 10:02.
+        let at_1002 = plan(
+            Frequency::Immediately,
+            due.clone(),
+            t + Duration::minutes(2),
+        );
+        assert_eq!(at_1002.emails.len(), 2);
+        let at_1001 = plan(Frequency::Immediately, due, t + Duration::minutes(1)).emails;
+        assert_eq!(at_1001.len(), 1, "only channel 1 is due");
+        assert_eq!(at_1001[0].channel_id, Some(c1));
+        assert_eq!(
+            at_1001[0].notes.len(),
+            2,
+            "the later message of the channel rides along"
+        );
+        assert!(
+            plan(
+                Frequency::Immediately,
+                vec![note(c1, 5, false, false, Broadcast)],
+                t
+            )
+            .emails
+            .is_empty(),
+            "nothing is due yet"
         );
     }
 }

@@ -85,3 +85,7 @@ id_type!(
     /// A message in a channel.
     MessageId
 );
+id_type!(
+    /// An e-mail in the outbox (its Message-ID header derives from it).
+    EmailId
+);

@@ -21,7 +21,8 @@ pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
 pub use ids::{
-    AttachmentId, ChannelId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId, UserId,
+    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId,
+    UserId,
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{

@@ -92,6 +92,32 @@ pub struct ServeArgs {
     /// in X-Forwarded-For (only enable when every request comes through that proxy).
     #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// The SMTP server e-mail notifications go through. Without one (the default), e-mails
+    /// are written as .eml files to --mail-dir and shown on the admin page "Outgoing mail".
+    #[arg(long, env = "LOCPORTAL_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// The SMTP server's port (default: 587 for starttls, 465 for tls, 25 for none).
+    #[arg(long, env = "LOCPORTAL_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is protected: starttls, tls or none.
+    #[arg(long, env = "LOCPORTAL_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    /// User name for the SMTP server, if it wants one.
+    #[arg(long, env = "LOCPORTAL_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// Password for the SMTP server (prefer the environment variable to the flag).
+    #[arg(long, env = "LOCPORTAL_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of e-mail notifications, e.g. `Localization <loc@studio.example>`
+    /// (default: `locportal <noreply@HOST>` with the public URL's host).
+    #[arg(long, env = "LOCPORTAL_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Where e-mails are written as .eml files when no SMTP server is configured.
+    #[arg(long, env = "LOCPORTAL_MAIL_DIR", default_value = app::mail::DEFAULT_MAIL_DIR)]
+    pub mail_dir: std::path::PathBuf,
+    /// How long an "immediately" e-mail waits for more messages of the same channel, in seconds.
+    #[arg(long, env = "LOCPORTAL_EMAIL_COALESCE_SECONDS", default_value_t = 120)]
+    pub email_coalesce_seconds: u32,
     /// Log filter (tracing syntax), e.g. `info` or `locportal=debug,sqlx=warn`.
     #[arg(long, env = "LOCPORTAL_LOG", default_value = "info")]
     pub log: String,
@@ -116,22 +142,50 @@ pub fn print_demo_accounts(accounts: &[app::demo::DemoAccount]) {
     }
 }
 
+/// The mail settings and transport the flags describe.
+pub fn mail_setup(
+    args: &ServeArgs,
+    public_url: &str,
+) -> anyhow::Result<(app::mail::MailConfig, Arc<dyn app::mail::MailTransport>)> {
+    let mut mail = app::mail::MailConfig::new(public_url);
+    mail.coalesce = time::Duration::seconds(i64::from(args.email_coalesce_seconds));
+    if let Some(from) = &args.mail_from {
+        mail.from = from.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "--mail-from {from:?} is not a valid address ({e}); write it like loc@studio.example or \"Localization <loc@studio.example>\""
+            )
+        })?;
+    }
+    let transport: Arc<dyn app::mail::MailTransport> = match &args.smtp_host {
+        Some(host) => {
+            let security = app::mail::SmtpSecurity::parse(&args.smtp_security)
+                .map_err(|e| anyhow::anyhow!("--smtp-security: {e}"))?;
+            let credentials = match (&args.smtp_user, &args.smtp_password) {
+                (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+                (None, None) => None,
+                _ => bail!(
+                    "give both --smtp-user and --smtp-password (LOCPORTAL_SMTP_USER, LOCPORTAL_SMTP_PASSWORD), or neither"
+                ),
+            };
+            let settings = app::mail::SmtpSettings {
+                host: host.clone(),
+                port: args.smtp_port.unwrap_or(security.default_port()),
+                security,
+                credentials,
+                timeout: std::time::Duration::from_secs(30),
+                max_connections: 4,
+            };
+            Arc::new(app::mail::SmtpMailer::new(&settings).map_err(|e| anyhow::anyhow!(e))?)
+        }
+        None => Arc::new(app::mail::FileMailer::new(&args.mail_dir)),
+    };
+    Ok((mail, transport))
+}
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing(&args.log);
     let store = args.db.open().await?;
     store.migrate().await.context("applying migrations")?;
-    let config = app::AppConfig {
-        session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
-        edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
-        ..app::AppConfig::default()
-    };
-    let app = App::new(store.clone())
-        .with_config(config)
-        .with_files(app::files::FileStore::new(&args.files_dir));
-    if args.demo {
-        let accounts = app.seed_demo().await.map_err(crate::admin_cli::describe)?;
-        print_demo_accounts(&accounts);
-    }
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| format!("cannot listen on {}; is another portal running? Use --bind to choose another address", args.bind))?;
@@ -142,11 +196,29 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_string();
+    let (mail, mailer) = mail_setup(&args, &public_url)?;
+    let config = app::AppConfig {
+        session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
+        edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
+        mail,
+        ..app::AppConfig::default()
+    };
+    let app = App::new(store.clone())
+        .with_config(config)
+        .with_files(app::files::FileStore::new(&args.files_dir))
+        .with_mailer(mailer);
+    if args.demo {
+        let accounts = app.seed_demo().await.map_err(crate::admin_cli::describe)?;
+        print_demo_accounts(&accounts);
+    }
     println!(
         "locportal is running at {public_url} ({} database {}). Press Ctrl-C to stop.",
         store.backend().as_str(),
         redact(&args.db.database_url)
     );
+    println!("E-mail: {}.", app.mailer().describe());
+    let (stop_mail, mail_stopping) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app::mail::MailWorker::run(app.clone(), mail_stopping));
     web::serve(
         listener,
         app,
@@ -157,6 +229,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_signal(),
     )
     .await?;
+    // The worker finishes the round it is in: an e-mail being sent is either accepted and
+    // marked, or retried by the next start.
+    let _ = stop_mail.send(true);
+    let _ = worker.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

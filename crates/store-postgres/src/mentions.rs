@@ -57,20 +57,25 @@ impl store::NotificationRepo for PgTx {
     async fn insert_notifications(
         &mut self,
         message_id: MessageId,
-        recipients: &[(UserId, String)],
+        recipients: &[store::NewNotification],
         at: time::OffsetDateTime,
     ) -> StoreResult<()> {
-        let users: Vec<Uuid> = recipients.iter().map(|(u, _)| u.as_uuid()).collect();
-        let reasons: Vec<String> = recipients.iter().map(|(_, r)| r.clone()).collect();
+        let users: Vec<Uuid> = recipients.iter().map(|n| n.user_id.as_uuid()).collect();
+        let reasons: Vec<&str> = recipients.iter().map(|n| n.reason.as_str()).collect();
+        let due: Vec<Option<time::OffsetDateTime>> = recipients
+            .iter()
+            .map(|n| n.due_at.map(crate::convert::at))
+            .collect();
         sqlx::query(
-            "INSERT INTO notifications (message_id, user_id, reason, created_at) \
-             SELECT $1, u, r, $4 FROM unnest($2::uuid[], $3::text[]) AS t (u, r) \
+            "INSERT INTO notifications (message_id, user_id, reason, created_at, due_at) \
+             SELECT $1, u, r, $4, d FROM unnest($2::uuid[], $3::text[], $5::timestamptz[]) AS t (u, r, d) \
              ON CONFLICT DO NOTHING",
         )
         .bind(message_id.as_uuid())
         .bind(users)
         .bind(reasons)
-        .bind(at)
+        .bind(crate::convert::at(at))
+        .bind(due)
         .execute(self.conn())
         .await
         .map_err(db_error)?;

@@ -18,6 +18,7 @@ mod events;
 mod follows;
 mod mentions;
 mod orgs;
+mod outbox;
 mod projects;
 mod search;
 mod sessions;

@@ -56,18 +56,32 @@ impl store::NotificationRepo for SqliteTx {
     async fn insert_notifications(
         &mut self,
         message_id: MessageId,
-        recipients: &[(UserId, String)],
+        recipients: &[store::NewNotification],
         at: time::OffsetDateTime,
     ) -> StoreResult<()> {
-        for (user, reason) in recipients {
+        // One statement per thousand people: a broadcast to a large project must commit fast.
+        for chunk in recipients.chunks(1000) {
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|n| {
+                    let due = n.due_at.map_or("null".to_string(), |d| {
+                        crate::convert::micros(d).to_string()
+                    });
+                    format!(
+                        "[\"{}\",\"{}\",{due}]",
+                        uuid_text(n.user_id),
+                        n.reason.as_str()
+                    )
+                })
+                .collect();
             sqlx::query(
-                "INSERT INTO notifications (message_id, user_id, reason, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
+                "INSERT INTO notifications (message_id, user_id, reason, created_at, due_at) \
+                 SELECT $1, j.value ->> 0, j.value ->> 1, $2, j.value ->> 2 FROM json_each($3) AS j \
+                 WHERE true ON CONFLICT DO NOTHING",
             )
             .bind(uuid_text(message_id))
-            .bind(uuid_text(*user))
-            .bind(reason)
             .bind(crate::convert::micros(at))
+            .bind(format!("[{}]", rows.join(",")))
             .execute(self.conn())
             .await
             .map_err(db_error)?;

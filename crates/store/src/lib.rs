@@ -18,6 +18,12 @@ use domain::{
 use time::OffsetDateTime;
 
 pub mod columns;
+pub mod outbox;
+
+pub use outbox::{
+    BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
+    PendingNotification,
+};
 #[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
@@ -400,11 +406,12 @@ pub trait SearchRepo: Send {
 pub trait NotificationRepo: Send {
     /// The users following a project.
     async fn project_followers(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>>;
-    /// Records that `user` is to be told about `message_id` for `reason` (idempotent).
+    /// Records who is to be told about `message_id`, why, and when to e-mail them
+    /// (idempotent per person). Written in batches: a broadcast may have thousands.
     async fn insert_notifications(
         &mut self,
         message_id: MessageId,
-        recipients: &[(UserId, String)],
+        recipients: &[NewNotification],
         at: OffsetDateTime,
     ) -> StoreResult<()>;
     /// The recipients recorded for a message, with their reasons, sorted by user id.
@@ -494,6 +501,7 @@ pub trait Tx:
     + MentionRepo
     + AttachmentRepo
     + NotificationRepo
+    + OutboxRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

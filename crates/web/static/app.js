@@ -51,10 +51,33 @@ function schedule() {
   if (!pending) pending = setTimeout(refresh, 100);
 }
 
+// The bell's count: mentions and e-mailed messages not read yet. Asked on load, after live
+// events (reading a message clears its entry) and every minute (e-mails are planned in the
+// background, without an event).
+const bellCount = document.getElementById("bell-count");
+let bellPending = null;
+async function refreshBell() {
+  bellPending = null;
+  const response = await fetch("/api/v1/notifications?limit=0", { credentials: "same-origin" });
+  if (!response.ok) return;
+  const { unread } = await response.json();
+  bellCount.textContent = unread > 99 ? "99+" : String(unread);
+  bellCount.hidden = unread === 0;
+  document.getElementById("bell").setAttribute("aria-label", `Notifications: ${unread} unread`);
+}
+function scheduleBell() {
+  if (bellCount && !bellPending) bellPending = setTimeout(refreshBell, 300);
+}
+if (bellCount) {
+  refreshBell();
+  setInterval(refreshBell, 60000);
+}
+
 if (live && (messages || location.pathname === "/")) {
   const source = new EventSource("/events");
   for (const kind of ["message_posted", "message_edited", "message_deleted", "channel_read", "reload"]) {
     source.addEventListener(kind, schedule);
+    source.addEventListener(kind, scheduleBell);
   }
 }
 

@@ -7,6 +7,7 @@
 mod admin;
 mod channels;
 mod dto;
+mod mail;
 mod projects;
 mod tokens;
 
@@ -78,6 +79,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_users, admin::create_user))
         .routes(routes!(admin::get_user, admin::update_user))
         .routes(routes!(admin::set_password))
+        .routes(routes!(mail::get_email_settings, mail::put_email_settings))
+        .routes(routes!(mail::put_mute))
+        .routes(routes!(mail::notifications))
+        .routes(routes!(mail::list_outbox))
+        .routes(routes!(mail::get_outgoing))
+        .routes(routes!(mail::retry_outgoing))
 }
 
 /// A JSON request body whose problems are reported in the API's error shape.

@@ -72,6 +72,8 @@ pub async fn project_channels(
 #[derive(Deserialize, Default)]
 pub struct BeforeQuery {
     before: Option<i64>,
+    /// Show the page holding this message (links from e-mails and the bell).
+    at: Option<i64>,
 }
 
 async fn render(
@@ -117,7 +119,11 @@ pub async fn channel(
     Query(q): Query<BeforeQuery>,
 ) -> Result<Response, PageError> {
     let id: ChannelId = parse_id(&id)?;
-    render(&state, &who, &auth, id, q.before, String::new(), None).await
+    let before = match (q.before, q.at) {
+        (None, Some(at)) => state.app.page_holding(&who, id, at).await?,
+        (before, _) => before,
+    };
+    render(&state, &who, &auth, id, before, String::new(), None).await
 }
 
 #[derive(Deserialize)]
@@ -228,15 +234,24 @@ struct SettingsTemplate {
     languages: String,
     org: String,
     errors: FieldErrors,
+    email: app::mail::EmailSettings,
 }
 
-fn settings_page(
+impl SettingsTemplate {
+    fn frequencies(&self) -> [domain::email::Frequency; 5] {
+        domain::email::Frequency::ALL
+    }
+}
+
+pub(crate) async fn settings_page(
+    state: &AppState,
     who: &Authenticated,
     auth: &RequestAuth,
     languages: Option<String>,
     errors: FieldErrors,
     flash: Option<String>,
-) -> Response {
+) -> Result<Response, PageError> {
+    let email = state.app.email_settings(who).await?;
     let prefs = &who.subject.prefs;
     let languages = languages.unwrap_or_else(|| match &prefs.languages {
         WorkLanguages::All => String::new(),
@@ -247,7 +262,7 @@ fn settings_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    (
+    Ok((
         status,
         SettingsTemplate {
             layout: Layout::new("App Settings", auth).with_flash(flash),
@@ -256,9 +271,10 @@ fn settings_page(
             languages,
             org: who.org.name.to_string(),
             errors,
+            email,
         },
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -266,14 +282,20 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-pub async fn settings(PortalUser(who, auth): PortalUser, Query(q): Query<SavedQuery>) -> Response {
+pub async fn settings(
+    State(state): State<AppState>,
+    PortalUser(who, auth): PortalUser,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
     settings_page(
+        &state,
         &who,
         &auth,
         None,
         FieldErrors::new(),
         q.saved.map(|_| "Settings saved.".to_string()),
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -299,13 +321,9 @@ pub async fn save_settings(
         .await
     {
         Ok(_) => Ok(Redirect::to("/settings/app?saved=1").into_response()),
-        Err(AppError::Invalid(errors)) => Ok(settings_page(
-            &who,
-            &auth,
-            Some(form.languages),
-            errors,
-            None,
-        )),
+        Err(AppError::Invalid(errors)) => {
+            settings_page(&state, &who, &auth, Some(form.languages), errors, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod channels;
+mod mail;
 mod projects;
 mod search;
 mod session;
@@ -100,6 +101,13 @@ pub fn router() -> Router<AppState> {
             "/settings/app",
             get(channels::settings).post(channels::save_settings),
         )
+        .route("/settings/app/email", post(mail::save_email_settings))
+        .route("/projects/{id}/mute", post(mail::mute))
+        .route("/projects/{id}/unmute", post(mail::unmute))
+        .route("/notifications", get(mail::notifications))
+        .route("/admin/mail", get(mail::outbox))
+        .route("/admin/mail/{id}", get(mail::outgoing))
+        .route("/admin/mail/{id}/retry", post(mail::retry))
         .route("/settings/account", get(settings::account))
         .route(
             "/settings/account/password",

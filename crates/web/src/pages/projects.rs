@@ -105,6 +105,8 @@ struct ProjectPage {
     p: Project,
     languages: Vec<LanguageRow>,
     following: bool,
+    /// The viewer muted e-mail about this project.
+    muted: bool,
     can_edit: bool,
 }
 
@@ -142,9 +144,11 @@ pub async fn show(
         }
     }
     let layout = Layout::new(view.project.name.to_string(), &auth).with_flash(flash.message());
+    let muted = state.app.is_project_muted(&who, id).await?;
     Ok(ProjectPage {
         layout,
         languages,
+        muted,
         following: view.following,
         can_edit: view.can_edit,
         p: view.project,
