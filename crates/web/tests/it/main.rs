@@ -7,6 +7,7 @@ mod attachments;
 mod authz;
 mod browser;
 mod channels;
+mod email;
 mod flows;
 mod harness;
 mod leaks;
