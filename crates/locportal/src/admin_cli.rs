@@ -254,3 +254,73 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(clap::Subcommand, Debug)]
+pub enum MailCommand {
+    /// List the outbox, newest first: state, attempts, recipient, subject, last error.
+    List {
+        /// Only e-mails in this state: pending, sent or failed.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Put a failed e-mail back in the queue (a running portal sends it within seconds).
+    Retry {
+        /// The e-mail's id (from `mail list` or the admin page "Outgoing mail").
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+pub async fn mail(command: MailCommand) -> anyhow::Result<ExitCode> {
+    crate::config::init_tracing("warn");
+    match command {
+        MailCommand::List { state, limit, db } => {
+            let filter = match state.as_deref() {
+                None => None,
+                Some(s) => Some(store::EmailState::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!("--state must be pending, sent or failed (not {s:?})")
+                })?),
+            };
+            let app = db.open_app().await?;
+            let outbox = app
+                .outbox(Actor::Operator, filter, limit)
+                .await
+                .map_err(describe)?;
+            println!(
+                "{} pending, {} sent, {} failed. {}.",
+                outbox.counts.pending, outbox.counts.sent, outbox.counts.failed, outbox.transport
+            );
+            for e in &outbox.emails {
+                println!(
+                    "{}  {:<7} {:>2} attempt(s)  {:<32} {}",
+                    e.id,
+                    e.state.as_str(),
+                    e.attempts,
+                    e.to_address,
+                    e.subject
+                );
+                if let Some(err) = &e.last_error {
+                    println!("    last error: {err}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MailCommand::Retry { id, db } => {
+            let id: domain::EmailId = id.parse().map_err(|_| {
+                anyhow::anyhow!("{id:?} is not an e-mail id; copy one from `locportal mail list`")
+            })?;
+            let app = db.open_app().await?;
+            app.retry_outgoing_mail(Actor::Operator, id)
+                .await
+                .map_err(describe)?;
+            println!("E-mail {id} is queued again.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

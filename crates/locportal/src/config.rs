@@ -322,3 +322,81 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod mail_flag_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn setup(args: &[&str]) -> anyhow::Result<(app::mail::MailConfig, String)> {
+        let mut all = vec!["locportal"];
+        all.extend_from_slice(args);
+        let cli = Cli::try_parse_from(all).unwrap();
+        mail_setup(&cli.serve, "https://portal.studio.example/")
+            .map(|(config, transport)| (config, transport.describe()))
+    }
+
+    // Building a pooled SMTP client spawns its pool's task: a runtime is needed, as in `serve`.
+    #[tokio::test]
+    async fn without_smtp_emails_go_to_files_under_data() {
+        let (config, transport) = setup(&[]).unwrap();
+        assert!(transport.contains("data/mail"), "{transport}");
+        assert_eq!(config.public_url, "https://portal.studio.example");
+        assert_eq!(
+            config.from.to_string(),
+            "locportal <noreply@portal.studio.example>"
+        );
+        assert_eq!(config.coalesce, time::Duration::minutes(2));
+    }
+
+    // Building a pooled SMTP client spawns its pool's task: a runtime is needed, as in `serve`.
+    #[tokio::test]
+    async fn smtp_flags_choose_the_server_port_and_security() {
+        let (_, t) = setup(&["--smtp-host", "mail.example", "--smtp-security", "tls"]).unwrap();
+        assert_eq!(t, "SMTP server mail.example:465 (TLS)");
+        let (_, t) = setup(&["--smtp-host", "mail.example"]).unwrap();
+        assert_eq!(t, "SMTP server mail.example:587 (STARTTLS)");
+        let (config, t) = setup(&[
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            "2525",
+            "--smtp-security",
+            "none",
+            "--smtp-user",
+            "loc",
+            "--smtp-password",
+            "secret",
+            "--mail-from",
+            "Localization <loc@studio.example>",
+            "--email-coalesce-seconds",
+            "30",
+        ])
+        .unwrap();
+        assert_eq!(t, "SMTP server 127.0.0.1:2525 (no encryption, signed in)");
+        assert_eq!(config.from.to_string(), "Localization <loc@studio.example>");
+        assert_eq!(config.coalesce, time::Duration::seconds(30));
+    }
+
+    // Building a pooled SMTP client spawns its pool's task: a runtime is needed, as in `serve`.
+    #[tokio::test]
+    async fn bad_mail_flags_say_what_to_write() {
+        let e = setup(&["--smtp-host", "m", "--smtp-security", "ssl"]).unwrap_err();
+        assert!(e.to_string().contains("starttls, tls or none"), "{e}");
+        let e = setup(&["--smtp-host", "m", "--smtp-user", "loc"]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("both --smtp-user and --smtp-password"),
+            "{e}"
+        );
+        let e = setup(&["--mail-from", "not an address"]).unwrap_err();
+        assert!(e.to_string().contains("loc@studio.example"), "{e}");
+    }
+}

@@ -2380,3 +2380,181 @@ pub async fn search_returns_the_newest_first_up_to_the_limit(store: &dyn Store) 
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].body, "bulk mix 29");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The e-mail outbox
+
+fn outgoing(user: &UserRecord, n: i64) -> crate::EmailRecord {
+    crate::EmailRecord {
+        id: domain::EmailId::new(),
+        user_id: user.id,
+        to_address: user.email.to_string(),
+        subject: format!("Update {n}"),
+        body_text: format!("Update {n} — ¿listo? 吹き替え"),
+        body_html: format!("<p>Update {n}</p>"),
+        channel_id: None,
+        message_count: 1,
+        state: crate::EmailState::Pending,
+        attempts: 0,
+        next_attempt_at: at(n),
+        last_error: None,
+        created_at: at(n),
+        sent_at: None,
+    }
+}
+
+/// A claim takes due e-mails once: it counts the attempt and leases them until `lease_until`;
+/// sent, failed and retried e-mails move between the states only from the right one.
+pub async fn outbox_claims_lease_and_settle_emails(store: &dyn Store) {
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &studio, "ana@studio.test").await;
+    let mut tx = begin(store).await;
+    let emails: Vec<_> = (0..3).map(|n| outgoing(&ana, n)).collect();
+    for e in &emails {
+        tx.insert_email(e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store).await;
+    let first = tx.claim_due_emails(at(10), at(100), 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![emails[0].id, emails[1].id],
+        "oldest first"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|e| e.attempts == 1 && e.next_attempt_at == at(100))
+    );
+    assert_eq!(first[0].body_text, emails[0].body_text);
+    let second = tx.claim_due_emails(at(10), at(100), 10).await.unwrap();
+    assert_eq!(
+        second.len(),
+        1,
+        "claimed ones are not due until their lease ends"
+    );
+    assert!(
+        tx.claim_due_emails(at(99), at(200), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        tx.claim_due_emails(at(100), at(200), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    assert!(tx.email_sent(emails[0].id, at(101)).await.unwrap());
+    assert!(
+        !tx.email_sent(emails[0].id, at(102)).await.unwrap(),
+        "sent once"
+    );
+    tx.email_attempt_failed(emails[1].id, "SMTP: 451 try later", Some(at(300)))
+        .await
+        .unwrap();
+    tx.email_attempt_failed(emails[2].id, "SMTP: 550 no such user", None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store).await;
+    let one = tx.get_email(emails[1].id).await.unwrap().unwrap();
+    assert_eq!(
+        (one.state, one.attempts, one.next_attempt_at),
+        (crate::EmailState::Pending, 2, at(300))
+    );
+    assert_eq!(one.last_error.as_deref(), Some("SMTP: 451 try later"));
+    let sent = tx.get_email(emails[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (sent.state, sent.sent_at),
+        (crate::EmailState::Sent, Some(at(101)))
+    );
+    assert_eq!(
+        tx.email_counts().await.unwrap(),
+        crate::EmailCounts {
+            pending: 1,
+            sent: 1,
+            failed: 1
+        }
+    );
+    let failed = tx
+        .list_emails(Some(crate::EmailState::Failed), 10)
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id, emails[2].id);
+    assert_eq!(
+        tx.list_emails(None, 10).await.unwrap()[0].id,
+        emails[2].id,
+        "newest first"
+    );
+    assert!(
+        !tx.retry_email(emails[1].id, at(400)).await.unwrap(),
+        "only failed ones"
+    );
+    assert!(tx.retry_email(emails[2].id, at(400)).await.unwrap());
+    let again = tx.get_email(emails[2].id).await.unwrap().unwrap();
+    assert_eq!(
+        (again.state, again.attempts, again.next_attempt_at),
+        (crate::EmailState::Pending, 0, at(400))
+    );
+    tx.commit().await.unwrap();
+}
+
+/// Claims running at the same time never hand out the same e-mail.
+pub async fn outbox_concurrent_claims_never_share_an_email(store: &dyn Store) {
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &studio, "ana@studio.test").await;
+    let mut tx = begin(store).await;
+    for n in 0..60 {
+        tx.insert_email(&outgoing(&ana, n)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let claim = || async {
+        let mut tx = store.begin().await.unwrap();
+        let got = tx.claim_due_emails(at(1000), at(2000), 15).await.unwrap();
+        // Hold the claim a moment, as a sender does, so the claims overlap.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tx.commit().await.unwrap();
+        got.into_iter().map(|e| e.id).collect::<Vec<_>>()
+    };
+    let (a, b, c, d, e, f) = tokio::join!(claim(), claim(), claim(), claim(), claim(), claim());
+    let all: Vec<domain::EmailId> = [a, b, c, d, e, f].into_iter().flatten().collect();
+    let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len(), "an e-mail was claimed twice");
+    assert_eq!(all.len(), 60, "every due e-mail was claimed");
+}
+
+/// E-mail preferences and muted projects round-trip; no row means the defaults.
+pub async fn email_prefs_and_mutes_round_trip(store: &dyn Store) {
+    use domain::email::{EmailPrefs, Frequency};
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &studio, "ana@studio.test").await;
+    let bo = add_user(store, &studio, "bo@studio.test").await;
+    let p = film(81_000_001, "Night Train");
+    add_project(store, &p).await;
+    let mut tx = begin(store).await;
+    assert!(tx.email_prefs(&[ana.id, bo.id]).await.unwrap().is_empty());
+    let daily = EmailPrefs {
+        frequency: Frequency::Daily,
+        mentions_immediately: false,
+    };
+    tx.set_email_prefs(ana.id, &daily).await.unwrap();
+    tx.set_email_prefs(ana.id, &daily).await.unwrap();
+    assert_eq!(
+        tx.email_prefs(&[ana.id, bo.id]).await.unwrap(),
+        vec![(ana.id, daily)]
+    );
+    tx.set_muted(bo.id, p.id, true).await.unwrap();
+    tx.set_muted(bo.id, p.id, true).await.unwrap();
+    assert_eq!(tx.muted_by(p.id).await.unwrap(), vec![bo.id]);
+    assert_eq!(tx.muted_projects(bo.id).await.unwrap(), vec![p.id]);
+    tx.set_muted(bo.id, p.id, false).await.unwrap();
+    assert!(tx.muted_by(p.id).await.unwrap().is_empty());
+    assert!(tx.lock_recipient(ana.id).await.unwrap());
+    tx.commit().await.unwrap();
+}

@@ -280,7 +280,53 @@ async fn serve_and_healthcheck(db: TestDb) {
     assert!(!out.status.success());
 }
 
-testkit::both_backends!(db: super => [admin_commands, demo_twice_adds_nothing, serve_and_healthcheck]);
+/// `locportal mail list` and `mail retry`: the operator's view of the outbox.
+async fn mail_commands(db: TestDb) {
+    ok(&db, &["demo"], None);
+    let email = domain::Email::parse("marta@iberiavoices.test").unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    let marta = tx.find_user_by_email(&email).await.unwrap().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let failed = store::EmailRecord {
+        id: domain::EmailId::new(),
+        user_id: marta.user.id,
+        to_address: "marta@iberiavoices.test".into(),
+        subject: "[The Lighthouse Keeper] Broadcast · Paula Moreno: Mix locked".into(),
+        body_text: "Mix locked".into(),
+        body_html: "<p>Mix locked</p>".into(),
+        channel_id: None,
+        message_count: 1,
+        state: store::EmailState::Failed,
+        attempts: 8,
+        next_attempt_at: now,
+        last_error: Some("SMTP: permanent error (550): mailbox unavailable".into()),
+        created_at: now,
+        sent_at: None,
+    };
+    tx.insert_email(&failed).await.unwrap();
+    tx.commit().await.unwrap();
+    let id = failed.id.to_string();
+
+    let out = ok(&db, &["mail", "list", "--state", "failed"], None);
+    assert!(
+        out.contains("0 pending, 0 sent, 1 failed")
+            && out.contains(&id)
+            && out.contains("mailbox unavailable"),
+        "{out}"
+    );
+    let err = fails(&db, &["mail", "list", "--state", "lost"], None);
+    assert!(err.contains("pending, sent or failed"), "{err}");
+    let out = ok(&db, &["mail", "retry", &id], None);
+    assert!(out.contains("queued again"), "{out}");
+    let out = ok(&db, &["mail", "list"], None);
+    assert!(out.contains("1 pending, 0 sent, 0 failed"), "{out}");
+    let err = fails(&db, &["mail", "retry", &id], None);
+    assert!(err.contains("only a failed e-mail can be retried"), "{err}");
+    let err = fails(&db, &["mail", "retry", "not-an-id"], None);
+    assert!(err.contains("not an e-mail id"), "{err}");
+}
+
+testkit::both_backends!(db: super => [admin_commands, demo_twice_adds_nothing, serve_and_healthcheck, mail_commands]);
 
 #[test]
 fn zero_flags_uses_sqlite_under_data() {

@@ -47,4 +47,7 @@ testkit::both_backends!(store: store::contract => [
     search_folds_diacritics_and_finds_cjk,
     search_forgets_deleted_messages_and_follows_edits,
     search_returns_the_newest_first_up_to_the_limit,
+    outbox_claims_lease_and_settle_emails,
+    outbox_concurrent_claims_never_share_an_email,
+    email_prefs_and_mutes_round_trip,
 ]);
