@@ -6,6 +6,7 @@
 //! and prints p50/p95/p99/max and errors per action. See docs/PERFORMANCE.md ("Communication")
 //! for the commands and the figures measured on the reference machine.
 
+mod mail;
 mod manifest;
 mod run;
 mod seed;
@@ -35,6 +36,8 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Drive a running portal on a seeded database and report latencies.
     Run(run::RunArgs),
+    /// E-mail benchmark: commit of a broadcast to N followers, planning and SMTP delivery.
+    Mail(mail::MailArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Seed(args) => seed::seed(args).await,
             Command::Run(args) => run::run(args).await,
+            Command::Mail(args) => mail::mail(args).await,
         }
     })
 }

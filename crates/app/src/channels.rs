@@ -76,46 +76,46 @@ async fn record_notifications(
     mentioned: &[UserId],
     coalesce: time::Duration,
 ) -> AppResult<()> {
-    let followers: std::collections::BTreeSet<UserId> = tx
-        .project_followers(channel.project_id)
+    // One read for everyone to be judged, however many follow the project.
+    let facts: BTreeMap<UserId, store::RecipientFacts> = tx
+        .recipient_facts(channel.project_id, mentioned)
         .await?
         .into_iter()
+        .filter(|f| !f.disabled)
+        .map(|f| (f.user_id, f))
         .collect();
-    let mut people: std::collections::BTreeSet<UserId> = followers.clone();
-    people.extend(mentioned.iter().copied());
-    let ids: Vec<UserId> = people.into_iter().collect();
-    // One query for everyone to be judged, however many follow the project.
-    let candidates: Vec<domain::notify::Candidate> = tx
-        .get_users(&ids)
-        .await?
-        .into_iter()
-        .filter(|u| !u.user.disabled)
-        .map(|u| domain::notify::Candidate {
-            subject: crate::auth::subject_of(&u),
-            follows: followers.contains(&u.user.id),
-            mentioned: mentioned.contains(&u.user.id),
+    let candidates: Vec<domain::notify::Candidate> = facts
+        .values()
+        .map(|f| domain::notify::Candidate {
+            subject: domain::Subject {
+                user_id: f.user_id,
+                org_id: f.org_id,
+                org_kind: f.org_kind,
+                roles: f.roles,
+                prefs: f.prefs.clone(),
+            },
+            follows: f.follows,
+            mentioned: mentioned.contains(&f.user_id),
         })
         .collect();
-    let recipients = domain::notify::recipients(author, &channel.kind, assignments, &candidates);
-    let ids: Vec<UserId> = recipients.iter().map(|(u, _)| *u).collect();
-    let prefs: BTreeMap<UserId, domain::email::EmailPrefs> =
-        tx.email_prefs(&ids).await?.into_iter().collect();
-    let muted: std::collections::BTreeSet<UserId> =
-        tx.muted_by(channel.project_id).await?.into_iter().collect();
-    let rows: Vec<store::NewNotification> = recipients
-        .into_iter()
-        .map(|(user_id, reason)| store::NewNotification {
-            user_id,
-            reason,
-            due_at: domain::email::send_at(
-                message.created_at,
-                reason,
-                &prefs.get(&user_id).copied().unwrap_or_default(),
-                muted.contains(&user_id),
-                coalesce,
-            ),
-        })
-        .collect();
+    let rows: Vec<store::NewNotification> =
+        domain::notify::recipients(author, &channel.kind, assignments, &candidates)
+            .into_iter()
+            .map(|(user_id, reason)| {
+                let f = facts.get(&user_id);
+                store::NewNotification {
+                    user_id,
+                    reason,
+                    due_at: domain::email::send_at(
+                        message.created_at,
+                        reason,
+                        &f.and_then(|f| f.email).unwrap_or_default(),
+                        f.is_some_and(|f| f.muted),
+                        coalesce,
+                    ),
+                }
+            })
+            .collect();
     tx.insert_notifications(message.id, &rows, message.created_at)
         .await?;
     Ok(())

@@ -47,4 +47,4 @@ ALTER TABLE notifications ADD COLUMN settled_at timestamptz;
 ALTER TABLE notifications ADD COLUMN email_id uuid REFERENCES emails (id) ON DELETE SET NULL;
 CREATE INDEX notifications_due_idx ON notifications (due_at)
     WHERE settled_at IS NULL AND due_at IS NOT NULL;
-CREATE INDEX notifications_email_id_idx ON notifications (email_id);
+CREATE INDEX notifications_email_id_idx ON notifications (email_id) WHERE email_id IS NOT NULL;

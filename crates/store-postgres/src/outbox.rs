@@ -7,13 +7,14 @@ use domain::email::{EmailPrefs, Frequency};
 use domain::notify::NotifyReason;
 use domain::{EmailId, MessageId, ProjectId, UserId};
 use store::{
-    BellItem, EmailCounts, EmailRecord, EmailState, OutboxRepo, PendingNotification, StoreResult,
+    BellItem, EmailCounts, EmailRecord, EmailState, OutboxRepo, PendingNotification,
+    RecipientFacts, StoreResult,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::PgTx;
-use crate::convert::{at as stored, corrupt, db_error, number};
+use crate::convert::{at as stored, corrupt, db_error, number, parsed, roles, work_languages};
 
 fn reason(s: &str) -> StoreResult<NotifyReason> {
     NotifyReason::parse(s).ok_or_else(|| corrupt("notifications.reason", s, "unknown reason"))
@@ -86,8 +87,76 @@ fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// user id, org id, org kind, roles, disabled, internal messages, work languages, follows,
+/// frequency, mentions immediately, muted.
+type FactsRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    bool,
+    Option<String>,
+    Option<bool>,
+    bool,
+);
+
 #[async_trait]
 impl OutboxRepo for PgTx {
+    async fn recipient_facts(
+        &mut self,
+        project_id: ProjectId,
+        also: &[UserId],
+    ) -> StoreResult<Vec<RecipientFacts>> {
+        let also: Vec<Uuid> = also.iter().map(|u| u.as_uuid()).collect();
+        let rows: Vec<FactsRow> = sqlx::query_as(
+            "SELECT u.id, u.org_id, o.kind, u.roles, u.disabled, u.internal_messages, \
+                    u.work_languages, f.user_id IS NOT NULL, s.frequency, s.mentions_immediately, \
+                    m.user_id IS NOT NULL \
+             FROM users u JOIN organisations o ON o.id = u.org_id \
+             LEFT JOIN follows f ON f.user_id = u.id AND f.project_id = $1 \
+             LEFT JOIN email_settings s ON s.user_id = u.id \
+             LEFT JOIN project_mutes m ON m.user_id = u.id AND m.project_id = $1 \
+             WHERE u.id IN (SELECT user_id FROM follows WHERE project_id = $1) \
+                OR u.id = ANY($2)",
+        )
+        .bind(project_id.as_uuid())
+        .bind(also)
+        .fetch_all(self.conn())
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(
+                |(u, o, kind, r, disabled, internal, langs, follows, freq, mentions, muted)| {
+                    let email = match (freq, mentions) {
+                        (Some(f), Some(m)) => Some(EmailPrefs {
+                            frequency: Frequency::parse(&f)
+                                .map_err(|e| corrupt("email_settings.frequency", &f, e))?,
+                            mentions_immediately: m,
+                        }),
+                        _ => None,
+                    };
+                    Ok(RecipientFacts {
+                        user_id: u.into(),
+                        org_id: o.into(),
+                        org_kind: parsed("organisations.kind", &kind)?,
+                        roles: roles("users.roles", &r)?,
+                        prefs: domain::ChannelPrefs {
+                            internal_messages: internal,
+                            languages: work_languages("users.work_languages", langs.as_deref())?,
+                        },
+                        disabled,
+                        follows,
+                        email,
+                        muted,
+                    })
+                },
+            )
+            .collect()
+    }
+
     async fn email_prefs(&mut self, users: &[UserId]) -> StoreResult<Vec<(UserId, EmailPrefs)>> {
         if users.is_empty() {
             return Ok(Vec::new());

@@ -22,7 +22,7 @@ pub mod outbox;
 
 pub use outbox::{
     BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
-    PendingNotification,
+    PendingNotification, RecipientFacts,
 };
 #[cfg(feature = "contract")]
 pub mod contract;

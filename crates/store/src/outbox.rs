@@ -25,6 +25,22 @@ pub struct NewNotification {
     pub due_at: Option<OffsetDateTime>,
 }
 
+/// What deciding whether and when to tell someone about a new message needs to know of them:
+/// their access facts, whether they follow the project, their e-mail preferences and mute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientFacts {
+    pub user_id: UserId,
+    pub org_id: domain::OrgId,
+    pub org_kind: domain::OrgKind,
+    pub roles: domain::Roles,
+    pub prefs: domain::ChannelPrefs,
+    pub disabled: bool,
+    pub follows: bool,
+    /// `None`: the defaults.
+    pub email: Option<EmailPrefs>,
+    pub muted: bool,
+}
+
 /// A notification not yet turned into an e-mail (or dropped).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingNotification {
@@ -111,6 +127,13 @@ pub struct EmailCounts {
 
 #[async_trait]
 pub trait OutboxRepo: Send {
+    /// The facts about the project's followers and about `also` (mentioned people), in one
+    /// read: a broadcast to thousands of followers must commit fast.
+    async fn recipient_facts(
+        &mut self,
+        project_id: ProjectId,
+        also: &[UserId],
+    ) -> StoreResult<Vec<RecipientFacts>>;
     /// The stored preferences of these users; users who never changed theirs are left out
     /// (they have the defaults).
     async fn email_prefs(&mut self, users: &[UserId]) -> StoreResult<Vec<(UserId, EmailPrefs)>>;

@@ -7,7 +7,10 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::Mechanism;
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -165,36 +168,50 @@ pub struct SmtpSettings {
     pub max_connections: u32,
 }
 
-/// Sends over SMTP, reusing connections from a pool.
+/// Sends over SMTP, reusing connections.
+///
+/// For plain and STARTTLS connections the pool is our own: lettre's transport neither sets
+/// `TCP_NODELAY` nor writes a message and its final `.` in one packet, so every message waits
+/// for the server's delayed ACK (40 ms on Linux), capping a connection at about 25 e-mails a
+/// second. Connecting the socket ourselves (no delay) and handing it to lettre's SMTP dialogue
+/// removes that wait. Implicit TLS (port 465) uses lettre's pooled transport as it is.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    settings: SmtpSettings,
+    hello: ClientId,
+    idle: std::sync::Mutex<Vec<AsyncSmtpConnection>>,
+    wrapped: Option<AsyncSmtpTransport<Tokio1Executor>>,
     describe: String,
+}
+
+fn transient(what: &str, e: impl std::fmt::Display) -> SendError {
+    SendError {
+        message: format!("{what}: {e}"),
+        permanent: false,
+    }
 }
 
 impl SmtpMailer {
     pub fn new(s: &SmtpSettings) -> Result<Self, String> {
-        let mut b = match s.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
-            SmtpSecurity::StartTls | SmtpSecurity::Tls => {
-                let params = TlsParameters::new(s.host.clone())
-                    .map_err(|e| format!("TLS settings for {}: {e}", s.host))?;
-                let tls = if s.security == SmtpSecurity::Tls {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                };
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host).tls(tls)
+        let wrapped = if s.security == SmtpSecurity::Tls {
+            let params = TlsParameters::new(s.host.clone())
+                .map_err(|e| format!("TLS settings for {}: {e}", s.host))?;
+            let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+                .tls(Tls::Wrapper(params))
+                .port(s.port)
+                .timeout(Some(s.timeout))
+                .pool_config(PoolConfig::new().max_size(s.max_connections.max(1)));
+            if let Some((user, password)) = &s.credentials {
+                b = b.credentials(Credentials::new(user.clone(), password.clone()));
             }
+            Some(b.build())
+        } else {
+            None
         };
-        b = b
-            .port(s.port)
-            .timeout(Some(s.timeout))
-            .pool_config(PoolConfig::new().max_size(s.max_connections.max(1)));
-        if let Some((user, password)) = &s.credentials {
-            b = b.credentials(Credentials::new(user.clone(), password.clone()));
-        }
         Ok(Self {
-            transport: b.build(),
+            settings: s.clone(),
+            hello: ClientId::default(),
+            idle: std::sync::Mutex::new(Vec::new()),
+            wrapped,
             describe: format!(
                 "SMTP server {}:{} ({}{})",
                 s.host,
@@ -208,6 +225,70 @@ impl SmtpMailer {
             ),
         })
     }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let s = &self.settings;
+        let server = format!("{}:{}", s.host, s.port);
+        let tcp = tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(&server))
+            .await
+            .map_err(|_| transient(&format!("connecting to {server}"), "timed out"))?
+            .map_err(|e| transient(&format!("connecting to {server}"), e))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| transient("setting up the connection", e))?;
+        let dialogue = async {
+            let mut conn =
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?;
+            if s.security == SmtpSecurity::StartTls {
+                let params = TlsParameters::new(s.host.clone())?;
+                conn.starttls(params, &self.hello).await?;
+            }
+            if let Some((user, password)) = &s.credentials {
+                conn.auth(
+                    &[Mechanism::Plain, Mechanism::Login],
+                    &Credentials::new(user.clone(), password.clone()),
+                )
+                .await?;
+            }
+            Ok::<_, lettre::transport::smtp::Error>(conn)
+        };
+        tokio::time::timeout(s.timeout, dialogue)
+            .await
+            .map_err(|_| transient(&format!("greeting {server}"), "timed out"))?
+            .map_err(|e| SendError {
+                message: format!("SMTP {server}: {e}"),
+                permanent: e.is_permanent(),
+            })
+    }
+
+    /// An idle connection that still answers, or a new one.
+    async fn connection(&self) -> Result<AsyncSmtpConnection, SendError> {
+        loop {
+            let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+            match idle {
+                Some(mut conn) => {
+                    if conn.test_connected().await {
+                        return Ok(conn);
+                    }
+                    conn.abort().await;
+                }
+                None => return self.connect().await,
+            }
+        }
+    }
+
+    async fn give_back(&self, conn: AsyncSmtpConnection) {
+        let max = self.settings.max_connections.max(1) as usize;
+        let surplus = match self.idle.lock() {
+            Ok(mut v) if v.len() < max => {
+                v.push(conn);
+                None
+            }
+            _ => Some(conn),
+        };
+        if let Some(mut c) = surplus {
+            let _ = c.quit().await;
+        }
+    }
 }
 
 #[async_trait]
@@ -218,14 +299,28 @@ impl MailTransport for SmtpMailer {
 
     async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
         let message = build_message(mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| SendError {
+        if let Some(t) = &self.wrapped {
+            return t.send(message).await.map(|_| ()).map_err(|e| SendError {
                 message: format!("SMTP: {e}"),
                 permanent: e.is_permanent(),
-            })
+            });
+        }
+        let envelope = message.envelope().clone();
+        let bytes = message.formatted();
+        let mut conn = self.connection().await?;
+        match conn.send(&envelope, &bytes).await {
+            Ok(_) => {
+                self.give_back(conn).await;
+                Ok(())
+            }
+            Err(e) => {
+                conn.abort().await;
+                Err(SendError {
+                    message: format!("SMTP: {e}"),
+                    permanent: e.is_permanent(),
+                })
+            }
+        }
     }
 }
 
