@@ -42,9 +42,15 @@ CREATE INDEX emails_state_created_idx ON emails (state, created_at);
 CREATE INDEX emails_user_id_idx ON emails (user_id);
 CREATE INDEX emails_channel_id_idx ON emails (channel_id);
 
+-- A broadcast writes one notification per follower in the message's transaction. The checks of
+-- the foreign keys to messages and users were 60% of that write (5,000 followers: 58 of 98 ms),
+-- and neither a message nor a user is ever deleted (messages leave tombstones, accounts are
+-- disabled), so the outbox rows do without them (nor one to the e-mail that covers them: e-mails
+-- are never deleted either); the worker skips rows whose message is gone.
+ALTER TABLE notifications DROP CONSTRAINT notifications_message_id_fkey;
+ALTER TABLE notifications DROP CONSTRAINT notifications_user_id_fkey;
 ALTER TABLE notifications ADD COLUMN due_at timestamptz;
 ALTER TABLE notifications ADD COLUMN settled_at timestamptz;
-ALTER TABLE notifications ADD COLUMN email_id uuid REFERENCES emails (id) ON DELETE SET NULL;
+ALTER TABLE notifications ADD COLUMN email_id uuid;
 CREATE INDEX notifications_due_idx ON notifications (due_at)
     WHERE settled_at IS NULL AND due_at IS NOT NULL;
-CREATE INDEX notifications_email_id_idx ON notifications (email_id) WHERE email_id IS NOT NULL;

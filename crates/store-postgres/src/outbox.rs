@@ -245,9 +245,9 @@ impl OutboxRepo for PgTx {
         limit: u32,
     ) -> StoreResult<Vec<UserId>> {
         let rows: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT user_id FROM notifications \
-             WHERE settled_at IS NULL AND due_at IS NOT NULL AND due_at <= $1 \
-             GROUP BY user_id ORDER BY min(due_at) LIMIT $2",
+            "SELECT n.user_id FROM notifications n JOIN messages m ON m.id = n.message_id \
+             WHERE n.settled_at IS NULL AND n.due_at IS NOT NULL AND n.due_at <= $1 \
+             GROUP BY n.user_id ORDER BY min(n.due_at) LIMIT $2",
         )
         .bind(stored(now))
         .bind(i64::from(limit))

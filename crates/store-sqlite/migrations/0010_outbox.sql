@@ -42,9 +42,27 @@ CREATE INDEX emails_state_created_idx ON emails (state, created_at);
 CREATE INDEX emails_user_id_idx ON emails (user_id);
 CREATE INDEX emails_channel_id_idx ON emails (channel_id);
 
-ALTER TABLE notifications ADD COLUMN due_at INTEGER;
-ALTER TABLE notifications ADD COLUMN settled_at INTEGER;
-ALTER TABLE notifications ADD COLUMN email_id TEXT REFERENCES emails (id) ON DELETE SET NULL;
+-- A broadcast writes one notification per follower in the message's transaction. The checks of
+-- the foreign keys to messages and users were most of that write, and neither a message nor a
+-- user is ever deleted (messages leave tombstones, accounts are disabled), so the outbox rows do
+-- without them (nor one to the e-mail that covers them: e-mails are never deleted either); the
+-- worker skips rows whose message is gone. SQLite cannot drop a constraint:
+-- the table is rebuilt with the new columns.
+CREATE TABLE notifications_new (
+    message_id TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    due_at     INTEGER,
+    settled_at INTEGER,
+    email_id   TEXT,
+    PRIMARY KEY (message_id, user_id)
+);
+-- Notifications recorded before e-mail existed are history: settled, never e-mailed.
+INSERT INTO notifications_new (message_id, user_id, reason, created_at, settled_at)
+    SELECT message_id, user_id, reason, created_at, created_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_new RENAME TO notifications;
+CREATE INDEX notifications_user_id_idx ON notifications (user_id);
 CREATE INDEX notifications_due_idx ON notifications (due_at)
     WHERE settled_at IS NULL AND due_at IS NOT NULL;
-CREATE INDEX notifications_email_id_idx ON notifications (email_id) WHERE email_id IS NOT NULL;

@@ -130,7 +130,7 @@ impl OutboxRepo for SqliteTx {
         let rows: Vec<FactsRow> = serde_json::from_str(&json).map_err(|e| {
             corrupt(
                 "recipient facts",
-                &json.chars().take(80).collect::<String>(),
+                json.chars().take(80).collect::<String>(),
                 e,
             )
         })?;
@@ -258,9 +258,9 @@ impl OutboxRepo for SqliteTx {
         limit: u32,
     ) -> StoreResult<Vec<UserId>> {
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT user_id FROM notifications \
-             WHERE settled_at IS NULL AND due_at IS NOT NULL AND due_at <= $1 \
-             GROUP BY user_id ORDER BY min(due_at) LIMIT $2",
+            "SELECT n.user_id FROM notifications n JOIN messages m ON m.id = n.message_id \
+             WHERE n.settled_at IS NULL AND n.due_at IS NOT NULL AND n.due_at <= $1 \
+             GROUP BY n.user_id ORDER BY min(n.due_at) LIMIT $2",
         )
         .bind(micros(now))
         .bind(i64::from(limit))
