@@ -227,7 +227,7 @@ mod tests {
             "https://p/settings",
         )
         .unwrap();
-        assert!(r.html.contains("&lt;script&gt;"), "{}", r.html);
+        assert!(r.html.contains("&#60;script&#62;"), "{}", r.html);
         assert!(!r.html.contains("<script>"));
         assert!(r.text.contains("<script>alert(1)</script> & more"));
         assert!(r.text.contains("Attachments: take_03.wav (1.2 MB)"));

@@ -299,6 +299,33 @@ async fn badge(c: &Client, project: &str) -> String {
 
 /// The PM posts in partner A's channel: A's open My Projects badge increments and A's open
 /// channel shows the message, without reloading; partner B's open page does not change.
+/// The bell's count as the page shows it (0 while hidden).
+async fn bell_count(c: &Client) -> u32 {
+    let v = c
+        .execute(
+            "const b = document.getElementById('bell-count'); return b.hidden ? '0' : b.textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or("0").parse().unwrap_or(0)
+}
+
+async fn wait_for_bell(c: &Client, want: u32) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = bell_count(c).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bell shows {now}, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub async fn badges_and_messages_update_live(db: TestDb) {
     let Some(driver) = start_driver().await else {
         return;
@@ -318,11 +345,12 @@ pub async fn badges_and_messages_update_live(db: TestDb) {
     let joao_before = badge(&joao, &lk).await;
     // Let the pages open their event streams.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let bell_before = bell_count(&marta).await;
 
     pm.api(
         reqwest::Method::POST,
         &format!("/api/v1/channels/{es}/messages"),
-        Some(serde_json::json!({"body": "Live: the mix notes are up"})),
+        Some(serde_json::json!({"body": "Live: @Marta the mix notes are up"})),
     )
     .await;
     let want = (before + 1).to_string();
@@ -332,6 +360,8 @@ pub async fn badges_and_messages_update_live(db: TestDb) {
         &want,
     )
     .await;
+    // The mention rings the bell at once; opening the channel (below) clears it.
+    wait_for_bell(&marta, bell_before + 1).await;
 
     marta
         .goto(&t.url(&format!("/channels/{es}")))
@@ -345,6 +375,7 @@ pub async fn badges_and_messages_update_live(db: TestDb) {
     )
     .await;
     wait_for_text(&marta, "#messages", "Live: second take approved").await;
+    wait_for_bell(&marta, bell_before).await;
 
     // Partner B's open My Projects never changed.
     tokio::time::sleep(Duration::from_millis(500)).await;
