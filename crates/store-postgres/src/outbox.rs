@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use domain::email::{EmailPrefs, Frequency};
-use domain::notify::NotifyReason;
 use domain::{EmailId, MessageId, ProjectId, UserId};
+use store::columns::{email_state, notify_reason};
 use store::{
     BellItem, EmailCounts, EmailRecord, EmailState, OutboxRepo, PendingNotification,
     RecipientFacts, StoreResult,
@@ -14,15 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::PgTx;
-use crate::convert::{at as stored, corrupt, db_error, number, parsed, roles, work_languages};
-
-fn reason(s: &str) -> StoreResult<NotifyReason> {
-    NotifyReason::parse(s).ok_or_else(|| corrupt("notifications.reason", s, "unknown reason"))
-}
-
-fn state(s: &str) -> StoreResult<EmailState> {
-    EmailState::parse(s).ok_or_else(|| corrupt("emails.state", s, "unknown state"))
-}
+use crate::convert::{at as stored, corrupt, db_error, number};
 
 macro_rules! email_columns {
     () => {
@@ -74,7 +66,7 @@ fn email(row: EmailRow) -> StoreResult<EmailRecord> {
         body_html,
         channel_id: channel.map(Into::into),
         message_count: number("emails.message_count", i64::from(message_count))?,
-        state: state(&state_s)?,
+        state: email_state(&state_s)?,
         attempts: number("emails.attempts", i64::from(attempts))?,
         next_attempt_at,
         last_error,
@@ -130,26 +122,17 @@ impl OutboxRepo for PgTx {
         rows.into_iter()
             .map(
                 |(u, o, kind, r, disabled, internal, langs, follows, freq, mentions, muted)| {
-                    let email = match (freq, mentions) {
-                        (Some(f), Some(m)) => Some(EmailPrefs {
-                            frequency: Frequency::parse(&f)
-                                .map_err(|e| corrupt("email_settings.frequency", &f, e))?,
-                            mentions_immediately: m,
-                        }),
-                        _ => None,
-                    };
-                    Ok(RecipientFacts {
+                    store::columns::recipient_facts(store::columns::FactsColumns {
                         user_id: u.into(),
                         org_id: o.into(),
-                        org_kind: parsed("organisations.kind", &kind)?,
-                        roles: roles("users.roles", &r)?,
-                        prefs: domain::ChannelPrefs {
-                            internal_messages: internal,
-                            languages: work_languages("users.work_languages", langs.as_deref())?,
-                        },
+                        org_kind: kind,
+                        roles: r,
                         disabled,
+                        internal_messages: internal,
+                        work_languages: langs,
                         follows,
-                        email,
+                        frequency: freq,
+                        mentions_immediately: mentions,
                         muted,
                     })
                 },
@@ -289,7 +272,7 @@ impl OutboxRepo for PgTx {
                     message_id: m.into(),
                     channel_id: c.into(),
                     project_id: p.into(),
-                    reason: reason(&r)?,
+                    reason: notify_reason(&r)?,
                     created_at,
                     due_at,
                 })
@@ -481,16 +464,7 @@ impl OutboxRepo for PgTx {
                 .fetch_all(self.conn())
                 .await
                 .map_err(db_error)?;
-        let mut counts = EmailCounts::default();
-        for (s, n) in rows {
-            let n = u64::try_from(n).unwrap_or(0);
-            match state(&s)? {
-                EmailState::Pending => counts.pending = n,
-                EmailState::Sent => counts.sent = n,
-                EmailState::Failed => counts.failed = n,
-            }
-        }
-        Ok(counts)
+        store::columns::email_counts(rows)
     }
 
     async fn bell(
@@ -523,7 +497,7 @@ impl OutboxRepo for PgTx {
                     channel_id: c.into(),
                     project_id: p.into(),
                     seq,
-                    reason: reason(&r)?,
+                    reason: notify_reason(&r)?,
                     created_at,
                     read: seen,
                 })

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use domain::email::{EmailPrefs, Frequency};
-use domain::notify::NotifyReason;
 use domain::{EmailId, MessageId, ProjectId, UserId};
+use store::columns::{email_state, notify_reason};
 use store::{
     BellItem, EmailCounts, EmailRecord, EmailState, OutboxRepo, PendingNotification,
     RecipientFacts, StoreResult,
@@ -12,19 +12,8 @@ use store::{
 use time::OffsetDateTime;
 
 use crate::SqliteTx;
-use crate::convert::{
-    corrupt, db_error, id, micros, number, opt_timestamp, parsed, roles, timestamp, uuid_text,
-    work_languages,
-};
+use crate::convert::{corrupt, db_error, id, micros, number, opt_timestamp, timestamp, uuid_text};
 use crate::projects::json_ids;
-
-fn reason(s: &str) -> StoreResult<NotifyReason> {
-    NotifyReason::parse(s).ok_or_else(|| corrupt("notifications.reason", s, "unknown reason"))
-}
-
-fn state(s: &str) -> StoreResult<EmailState> {
-    EmailState::parse(s).ok_or_else(|| corrupt("emails.state", s, "unknown state"))
-}
 
 macro_rules! email_columns {
     () => {
@@ -76,7 +65,7 @@ fn email(row: EmailRow) -> StoreResult<EmailRecord> {
         body_html,
         channel_id: channel.map(|c| id("emails.channel_id", &c)).transpose()?,
         message_count: number("emails.message_count", message_count)?,
-        state: state(&state_s)?,
+        state: email_state(&state_s)?,
         attempts: number("emails.attempts", attempts)?,
         next_attempt_at: timestamp("emails.next_attempt_at", next)?,
         last_error,
@@ -137,30 +126,18 @@ impl OutboxRepo for SqliteTx {
         rows.into_iter()
             .map(
                 |(u, o, kind, r, disabled, internal, langs, follows, freq, mentions, muted)| {
-                    let (disabled, internal, follows, muted) =
-                        (disabled != 0, internal != 0, follows != 0, muted != 0);
-                    let mentions = mentions.map(|m| m != 0);
-                    let email = match (freq, mentions) {
-                        (Some(f), Some(m)) => Some(EmailPrefs {
-                            frequency: Frequency::parse(&f)
-                                .map_err(|e| corrupt("email_settings.frequency", &f, e))?,
-                            mentions_immediately: m,
-                        }),
-                        _ => None,
-                    };
-                    Ok(RecipientFacts {
+                    store::columns::recipient_facts(store::columns::FactsColumns {
                         user_id: id("users.id", &u)?,
                         org_id: id("users.org_id", &o)?,
-                        org_kind: parsed("organisations.kind", &kind)?,
-                        roles: roles("users.roles", &r)?,
-                        prefs: domain::ChannelPrefs {
-                            internal_messages: internal,
-                            languages: work_languages("users.work_languages", langs.as_deref())?,
-                        },
-                        disabled,
-                        follows,
-                        email,
-                        muted,
+                        org_kind: kind,
+                        roles: r,
+                        disabled: disabled != 0,
+                        internal_messages: internal != 0,
+                        work_languages: langs,
+                        follows: follows != 0,
+                        frequency: freq,
+                        mentions_immediately: mentions.map(|m| m != 0),
+                        muted: muted != 0,
                     })
                 },
             )
@@ -298,7 +275,7 @@ impl OutboxRepo for SqliteTx {
                     message_id: id("notifications.message_id", &m)?,
                     channel_id: id("messages.channel_id", &c)?,
                     project_id: id("channels.project_id", &p)?,
-                    reason: reason(&r)?,
+                    reason: notify_reason(&r)?,
                     created_at: timestamp("messages.created_at", created)?,
                     due_at: timestamp("notifications.due_at", due)?,
                 })
@@ -490,16 +467,7 @@ impl OutboxRepo for SqliteTx {
                 .fetch_all(self.conn())
                 .await
                 .map_err(db_error)?;
-        let mut counts = EmailCounts::default();
-        for (s, n) in rows {
-            let n = u64::try_from(n).unwrap_or(0);
-            match state(&s)? {
-                EmailState::Pending => counts.pending = n,
-                EmailState::Sent => counts.sent = n,
-                EmailState::Failed => counts.failed = n,
-            }
-        }
-        Ok(counts)
+        store::columns::email_counts(rows)
     }
 
     async fn bell(
@@ -532,7 +500,7 @@ impl OutboxRepo for SqliteTx {
                     channel_id: id("messages.channel_id", &c)?,
                     project_id: id("channels.project_id", &p)?,
                     seq,
-                    reason: reason(&r)?,
+                    reason: notify_reason(&r)?,
                     created_at: timestamp("messages.created_at", created)?,
                     read: seen != 0,
                 })

@@ -135,6 +135,71 @@ pub fn sort_users(users: &mut [UserWithOrg]) {
     });
 }
 
+/// A notification's reason as stored.
+pub fn notify_reason(s: &str) -> StoreResult<domain::notify::NotifyReason> {
+    domain::notify::NotifyReason::parse(s)
+        .ok_or_else(|| corrupt("notifications.reason", s, "unknown reason"))
+}
+
+/// An e-mail's state as stored.
+pub fn email_state(s: &str) -> StoreResult<crate::EmailState> {
+    crate::EmailState::parse(s).ok_or_else(|| corrupt("emails.state", s, "unknown state"))
+}
+
+/// The counts per state from `SELECT state, count(*) … GROUP BY state`.
+pub fn email_counts(rows: Vec<(String, i64)>) -> StoreResult<crate::EmailCounts> {
+    let mut counts = crate::EmailCounts::default();
+    for (s, n) in rows {
+        let n = u64::try_from(n).unwrap_or(0);
+        match email_state(&s)? {
+            crate::EmailState::Pending => counts.pending = n,
+            crate::EmailState::Sent => counts.sent = n,
+            crate::EmailState::Failed => counts.failed = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// The stored columns behind [`crate::RecipientFacts`], ids already decoded.
+pub struct FactsColumns {
+    pub user_id: domain::UserId,
+    pub org_id: domain::OrgId,
+    pub org_kind: String,
+    pub roles: String,
+    pub disabled: bool,
+    pub internal_messages: bool,
+    pub work_languages: Option<String>,
+    pub follows: bool,
+    pub frequency: Option<String>,
+    pub mentions_immediately: Option<bool>,
+    pub muted: bool,
+}
+
+pub fn recipient_facts(c: FactsColumns) -> StoreResult<crate::RecipientFacts> {
+    let email = match (c.frequency, c.mentions_immediately) {
+        (Some(f), Some(m)) => Some(domain::email::EmailPrefs {
+            frequency: domain::email::Frequency::parse(&f)
+                .map_err(|e| corrupt("email_settings.frequency", &f, e))?,
+            mentions_immediately: m,
+        }),
+        _ => None,
+    };
+    Ok(crate::RecipientFacts {
+        user_id: c.user_id,
+        org_id: c.org_id,
+        org_kind: parsed("organisations.kind", &c.org_kind)?,
+        roles: roles("users.roles", &c.roles)?,
+        prefs: domain::ChannelPrefs {
+            internal_messages: c.internal_messages,
+            languages: work_languages("users.work_languages", c.work_languages.as_deref())?,
+        },
+        disabled: c.disabled,
+        follows: c.follows,
+        email,
+        muted: c.muted,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,7 +207,11 @@ pub async fn emails_follow_the_rules(db: TestDb) {
 
     // Connections are reused: five e-mails, at most two of them sent at the same moment (the
     // burst's two), so at most two connections.
-    assert!(m.sink.connections() <= 2, "{} connections", m.sink.connections());
+    assert!(
+        m.sink.connections() <= 2,
+        "{} connections",
+        m.sink.connections()
+    );
 
     // Every e-mail was accepted once and is marked sent.
     let (status, outbox) = t
