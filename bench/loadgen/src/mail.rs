@@ -36,27 +36,18 @@ pub struct MailArgs {
 }
 
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::run::process_usage("self").map_or(0.0, |(_, rss)| rss)
 }
 
+/// Opens the database, starting from a fresh file on SQLite.
 async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         if let Some(dir) = std::path::Path::new(path).parent() {
             std::fs::create_dir_all(dir)?;
         }
         let _ = std::fs::remove_file(path);
-        let s = store_sqlite::SqliteStore::open(&format!("{url}?mode=rwc")).await?;
-        Ok(Arc::new(s))
-    } else {
-        Ok(Arc::new(store_postgres::PgStore::connect(url).await?))
     }
+    crate::seed::open_store(url).await
 }
 
 /// A studio, one partner assigned to es-ES, one project, and `n` partner users following it.

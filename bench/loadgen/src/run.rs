@@ -493,7 +493,7 @@ fn choose(
 }
 
 /// CPU seconds used so far by a process (utime + stime), and its resident memory in MiB.
-fn process_usage(pid: &str) -> Option<(f64, f64)> {
+pub(crate) fn process_usage(pid: &str) -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
     let rest = stat.rsplit_once(')')?.1;

@@ -354,10 +354,42 @@ async fn readable_channels(
         .collect())
 }
 
-/// The studio talks to several partners per language at times (dubbing by one, subtitles by
-/// another; a partner replaced), so its vendor channel labels name the partner, and say when
-/// that partner is no longer assigned to the language. A partner's labels stay as they are:
-/// every vendor channel it reads is its own.
+/// A channel's name as `reader` sees it. The studio talks to several partners per language at
+/// times (dubbing by one, subtitles by another; a partner replaced), so its vendor channel
+/// labels name the partner (`partner_name`), and say when that partner is no longer assigned to
+/// the language. A partner's labels stay as they are: every vendor channel it reads is its own.
+pub(crate) fn channel_label(
+    reader: &domain::Subject,
+    kind: &ChannelKind,
+    assignments: &[Assignment],
+    partner_name: &str,
+) -> String {
+    let label = kind.label();
+    match kind {
+        ChannelKind::Vendor(language, partner) if reader.is_studio() => {
+            let assigned = assignments
+                .iter()
+                .any(|a| a.org_id == *partner && &a.language == language);
+            if assigned {
+                format!("{label} · {partner_name}")
+            } else {
+                format!("{label} · {partner_name} (no longer assigned)")
+            }
+        }
+        _ => label,
+    }
+}
+
+/// The name of a partner organisation for the studio's labels ("Former partner" if it is gone).
+pub(crate) async fn partner_name(tx: &mut Box<dyn Tx>, id: domain::OrgId) -> AppResult<String> {
+    Ok(tx
+        .get_org(id)
+        .await?
+        .map(|o| o.name.to_string())
+        .unwrap_or_else(|| "Former partner".into()))
+}
+
+/// Labels the rows as `who` sees them ([`channel_label`]).
 async fn name_partners(
     tx: &mut Box<dyn Tx>,
     who: &Authenticated,
@@ -369,28 +401,42 @@ async fn name_partners(
     }
     let mut names: BTreeMap<domain::OrgId, String> = BTreeMap::new();
     for row in rows.iter_mut() {
-        let ChannelKind::Vendor(language, partner) = &row.channel.kind else {
+        let ChannelKind::Vendor(_, partner) = &row.channel.kind else {
             continue;
         };
         if !names.contains_key(partner) {
-            let name = tx
-                .get_org(*partner)
-                .await?
-                .map(|o| o.name.to_string())
-                .unwrap_or_else(|| "Former partner".into());
-            names.insert(*partner, name);
+            names.insert(*partner, partner_name(tx, *partner).await?);
         }
         let name = names.get(partner).map(String::as_str).unwrap_or_default();
-        let assigned = assignments
-            .iter()
-            .any(|a| a.org_id == *partner && &a.language == language);
-        row.label = if assigned {
-            format!("{} · {name}", row.label)
-        } else {
-            format!("{} · {name} (no longer assigned)", row.label)
-        };
+        row.label = channel_label(&who.subject, &row.channel.kind, assignments, name);
     }
     Ok(())
+}
+
+/// Who wrote a message (`author`: its author's id, `None` for the robot; `user`: that account,
+/// if it still exists), as `reader` may see them.
+pub(crate) fn author_view(
+    reader: &domain::Subject,
+    author: Option<UserId>,
+    user: Option<&store::UserWithOrg>,
+) -> AuthorView {
+    match (author, user) {
+        (None, _) => AuthorView {
+            name: "locportal".into(),
+            badge: "Robot".into(),
+            robot: true,
+        },
+        (Some(_), Some(u)) => AuthorView {
+            name: u.user.display_name.to_string(),
+            badge: org_badge(reader, &u.org),
+            robot: false,
+        },
+        (Some(_), None) => AuthorView {
+            name: "Former user".into(),
+            badge: String::new(),
+            robot: false,
+        },
+    }
 }
 
 impl App {
@@ -574,20 +620,15 @@ impl App {
         who: &Authenticated,
         messages: Vec<Message>,
     ) -> AppResult<Vec<MessageView>> {
-        let mut authors: BTreeMap<UserId, AuthorView> = BTreeMap::new();
         let mut ids: Vec<UserId> = messages.iter().filter_map(|m| m.author).collect();
         ids.sort();
         ids.dedup();
-        for u in tx.get_users(&ids).await? {
-            authors.insert(
-                u.user.id,
-                AuthorView {
-                    name: u.user.display_name.to_string(),
-                    badge: org_badge(&who.subject, &u.org),
-                    robot: false,
-                },
-            );
-        }
+        let authors: BTreeMap<UserId, store::UserWithOrg> = tx
+            .get_users(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.user.id, u))
+            .collect();
         let now = self.now();
         let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
         let mut files: BTreeMap<MessageId, Vec<Attachment>> = BTreeMap::new();
@@ -596,18 +637,11 @@ impl App {
         }
         let mut out = Vec::with_capacity(messages.len());
         for m in messages {
-            let author = match m.author {
-                None => AuthorView {
-                    name: "locportal".into(),
-                    badge: "Robot".into(),
-                    robot: true,
-                },
-                Some(id) => authors.get(&id).cloned().unwrap_or(AuthorView {
-                    name: "Former user".into(),
-                    badge: String::new(),
-                    robot: false,
-                }),
-            };
+            let author = author_view(
+                &who.subject,
+                m.author,
+                m.author.and_then(|id| authors.get(&id)),
+            );
             let changeable =
                 may_change_message(&who.subject, &m, now, self.config.edit_window).is_ok();
             out.push(MessageView {

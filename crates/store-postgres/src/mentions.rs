@@ -41,19 +41,6 @@ impl MentionRepo for PgTx {
 
 #[async_trait]
 impl store::NotificationRepo for PgTx {
-    async fn project_followers(
-        &mut self,
-        project_id: domain::ProjectId,
-    ) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<Uuid> =
-            sqlx::query_scalar("SELECT user_id FROM follows WHERE project_id = $1")
-                .bind(project_id.as_uuid())
-                .fetch_all(self.conn())
-                .await
-                .map_err(db_error)?;
-        Ok(rows.into_iter().map(UserId::from).collect())
-    }
-
     async fn insert_notifications(
         &mut self,
         message_id: MessageId,

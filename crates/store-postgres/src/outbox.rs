@@ -182,16 +182,6 @@ impl OutboxRepo for PgTx {
         Ok(())
     }
 
-    async fn muted_by(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<Uuid> =
-            sqlx::query_scalar("SELECT user_id FROM project_mutes WHERE project_id = $1")
-                .bind(project_id.as_uuid())
-                .fetch_all(self.conn())
-                .await
-                .map_err(db_error)?;
-        Ok(rows.into_iter().map(UserId::from).collect())
-    }
-
     async fn muted_projects(&mut self, user: UserId) -> StoreResult<Vec<ProjectId>> {
         let rows: Vec<Uuid> =
             sqlx::query_scalar("SELECT project_id FROM project_mutes WHERE user_id = $1")

@@ -40,19 +40,6 @@ impl MentionRepo for SqliteTx {
 
 #[async_trait]
 impl store::NotificationRepo for SqliteTx {
-    async fn project_followers(
-        &mut self,
-        project_id: domain::ProjectId,
-    ) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT user_id FROM follows WHERE project_id = $1")
-                .bind(uuid_text(project_id))
-                .fetch_all(self.conn())
-                .await
-                .map_err(db_error)?;
-        rows.iter().map(|s| id("follows.user_id", s)).collect()
-    }
-
     async fn insert_notifications(
         &mut self,
         message_id: MessageId,

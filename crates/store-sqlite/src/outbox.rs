@@ -185,18 +185,6 @@ impl OutboxRepo for SqliteTx {
         Ok(())
     }
 
-    async fn muted_by(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT user_id FROM project_mutes WHERE project_id = $1")
-                .bind(uuid_text(project_id))
-                .fetch_all(self.conn())
-                .await
-                .map_err(db_error)?;
-        rows.iter()
-            .map(|s| id("project_mutes.user_id", s))
-            .collect()
-    }
-
     async fn muted_projects(&mut self, user: UserId) -> StoreResult<Vec<ProjectId>> {
         let rows: Vec<String> =
             sqlx::query_scalar("SELECT project_id FROM project_mutes WHERE user_id = $1")

@@ -2551,10 +2551,16 @@ pub async fn email_prefs_and_mutes_round_trip(store: &dyn Store) {
     );
     tx.set_muted(bo.id, p.id, true).await.unwrap();
     tx.set_muted(bo.id, p.id, true).await.unwrap();
-    assert_eq!(tx.muted_by(p.id).await.unwrap(), vec![bo.id]);
     assert_eq!(tx.muted_projects(bo.id).await.unwrap(), vec![p.id]);
+    assert!(tx.muted_projects(ana.id).await.unwrap().is_empty());
+    // What a post reads about the people it may tell: Bo muted the title, Ana chose daily.
+    let facts = tx.recipient_facts(p.id, &[ana.id, bo.id]).await.unwrap();
+    let of = |u: UserId| facts.iter().find(|f| f.user_id == u).unwrap();
+    assert!(of(bo.id).muted && !of(ana.id).muted);
+    assert_eq!((of(ana.id).email, of(bo.id).email), (Some(daily), None));
+    assert!(!of(ana.id).follows, "mentioned, not following");
     tx.set_muted(bo.id, p.id, false).await.unwrap();
-    assert!(tx.muted_by(p.id).await.unwrap().is_empty());
+    assert!(tx.muted_projects(bo.id).await.unwrap().is_empty());
     assert!(tx.lock_recipient(ana.id).await.unwrap());
     tx.commit().await.unwrap();
 }

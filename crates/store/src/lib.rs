@@ -404,8 +404,6 @@ pub trait SearchRepo: Send {
 /// outbox); the e-mail issue delivers them.
 #[async_trait]
 pub trait NotificationRepo: Send {
-    /// The users following a project.
-    async fn project_followers(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>>;
     /// Records who is to be told about `message_id`, why, and when to e-mail them
     /// (idempotent per person). Written in batches: a broadcast may have thousands.
     async fn insert_notifications(

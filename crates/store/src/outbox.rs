@@ -138,8 +138,6 @@ pub trait OutboxRepo: Send {
     /// (they have the defaults).
     async fn email_prefs(&mut self, users: &[UserId]) -> StoreResult<Vec<(UserId, EmailPrefs)>>;
     async fn set_email_prefs(&mut self, user: UserId, prefs: &EmailPrefs) -> StoreResult<()>;
-    /// Who muted the project.
-    async fn muted_by(&mut self, project_id: ProjectId) -> StoreResult<Vec<UserId>>;
     /// The projects the user muted.
     async fn muted_projects(&mut self, user: UserId) -> StoreResult<Vec<ProjectId>>;
     /// Idempotent either way.

@@ -192,7 +192,7 @@ async fn reschedule(
     Ok(())
 }
 
-async fn prefs_of(tx: &mut Box<dyn Tx>, user: domain::UserId) -> AppResult<EmailPrefs> {
+pub(crate) async fn prefs_of(tx: &mut Box<dyn Tx>, user: domain::UserId) -> AppResult<EmailPrefs> {
     Ok(tx
         .email_prefs(&[user])
         .await?
@@ -275,18 +275,15 @@ impl App {
             .next()
             .ok_or(AppError::NotFound)?;
         let assigned_orgs = summary.assigned_orgs();
-        if !authorize(
+        // A project one may not see is "not found" (the refusal hides its existence).
+        authorize(
             Some(&who.subject),
             Action::ViewProject,
             Resource::Project {
                 assigned_orgs: &assigned_orgs,
             },
         )
-        .is_allowed()
-        {
-            // Someone who may not see the project learns nothing of it, not even that it exists.
-            return Err(AppError::NotFound);
-        }
+        .check()?;
         tx.set_muted(who.user.id, project_id, muted).await?;
         let prefs = prefs_of(&mut tx, who.user.id).await?;
         reschedule(&mut tx, who.user.id, &prefs, self.config.mail.coalesce).await?;

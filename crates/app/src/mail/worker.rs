@@ -5,6 +5,7 @@ use super::render::{MailItem, MailSection, render};
 use super::transport::Outgoing;
 use super::{Bell, BellEntry};
 use crate::auth::Authenticated;
+use crate::channels::AuthorView;
 use crate::{App, AppError, AppResult};
 use domain::email::{Pending, Planned};
 use domain::notify::NotifyReason;
@@ -91,11 +92,7 @@ impl Lookup {
         if let Some(n) = self.orgs.get(&id) {
             return Ok(n.clone());
         }
-        let n = tx
-            .get_org(id)
-            .await?
-            .map(|o| o.name.to_string())
-            .unwrap_or_else(|| "Former partner".into());
+        let n = crate::channels::partner_name(tx, id).await?;
         self.orgs.insert(id, n.clone());
         Ok(n)
     }
@@ -114,8 +111,7 @@ impl Lookup {
         Ok(f)
     }
 
-    /// A channel's name as `reader` sees it: the studio sees which partner a vendor channel is
-    /// with; a partner only ever reads its own.
+    /// A channel's name as `reader` sees it (`channels::channel_label`).
     async fn channel_label(
         &mut self,
         tx: &mut Box<dyn Tx>,
@@ -123,41 +119,45 @@ impl Lookup {
         channel: &Channel,
         assignments: &[Assignment],
     ) -> AppResult<String> {
-        let label = channel.kind.label();
-        match &channel.kind {
-            ChannelKind::Vendor(language, partner) if reader.is_studio() => {
-                let name = self.org_name(tx, *partner).await?;
-                let assigned = assignments
-                    .iter()
-                    .any(|a| a.org_id == *partner && &a.language == language);
-                Ok(if assigned {
-                    format!("{label} · {name}")
-                } else {
-                    format!("{label} · {name} (no longer assigned)")
-                })
+        let partner = match &channel.kind {
+            ChannelKind::Vendor(_, partner) if reader.is_studio() => {
+                self.org_name(tx, *partner).await?
             }
-            _ => Ok(label),
-        }
+            _ => String::new(),
+        };
+        Ok(crate::channels::channel_label(
+            reader,
+            &channel.kind,
+            assignments,
+            &partner,
+        ))
     }
 
-    /// Who wrote a message, as `reader` may see it.
+    /// Who wrote a message, as `reader` may see them (`channels::author_view`).
     async fn author(
         &mut self,
         tx: &mut Box<dyn Tx>,
         reader: &Subject,
         m: &Message,
-    ) -> AppResult<(String, String)> {
-        let Some(id) = m.author else {
-            return Ok(("locportal".into(), "locportal (Robot)".into()));
+    ) -> AppResult<AuthorView> {
+        let user = match m.author {
+            Some(id) => self.user(tx, id).await?,
+            None => None,
         };
-        Ok(match self.user(tx, id).await? {
-            Some(u) => {
-                let name = u.user.display_name.to_string();
-                let badge = crate::channels::org_badge(reader, &u.org);
-                (name.clone(), format!("{name} ({badge})"))
-            }
-            None => ("Former user".into(), "Former user".into()),
-        })
+        Ok(crate::channels::author_view(
+            reader,
+            m.author,
+            user.as_ref(),
+        ))
+    }
+}
+
+/// "Ana Ruiz (Studio)", or the bare name when there is no badge to show.
+fn byline(a: &AuthorView) -> String {
+    if a.badge.is_empty() {
+        a.name.clone()
+    } else {
+        format!("{} ({})", a.name, a.badge)
     }
 }
 
@@ -265,13 +265,7 @@ impl App {
             }
         };
         let reader = crate::auth::subject_of(&recipient);
-        let prefs = tx
-            .email_prefs(&[user])
-            .await?
-            .into_iter()
-            .next()
-            .map(|(_, p)| p)
-            .unwrap_or_default();
+        let prefs = super::prefs_of(tx, user).await?;
         let mut channels: Vec<ChannelId> = pending.iter().map(|p| p.channel_id).collect();
         channels.sort();
         channels.dedup();
@@ -283,7 +277,6 @@ impl App {
             .collect();
         let mut gone: Vec<MessageId> = Vec::new();
         let mut notes: Vec<Pending> = Vec::new();
-        let mut seqs: HashMap<MessageId, i64> = HashMap::new();
         for p in pending {
             let readable = match lookup.channel(tx, p.channel_id).await? {
                 Some((c, a)) => may_read(&reader, &c, &a),
@@ -296,7 +289,6 @@ impl App {
                 gone.push(p.message_id);
                 continue;
             };
-            seqs.insert(m.id, m.seq);
             notes.push(Pending {
                 user_id: user,
                 message_id: p.message_id,
@@ -315,7 +307,7 @@ impl App {
         let mut written = 0;
         for e in plan.emails {
             let record = self
-                .compose(tx, lookup, &recipient, &reader, &e, &seqs, now)
+                .compose(tx, lookup, &recipient, &reader, &e, now)
                 .await?;
             tx.insert_email(&record).await?;
             let covered: Vec<MessageId> = e.notes.iter().map(|n| n.message_id).collect();
@@ -334,7 +326,6 @@ impl App {
         recipient: &UserWithOrg,
         reader: &Subject,
         planned: &Planned,
-        seqs: &HashMap<MessageId, i64>,
         now: OffsetDateTime,
     ) -> AppResult<EmailRecord> {
         let base = &self.config.mail.public_url;
@@ -348,15 +339,14 @@ impl App {
             let Some(m) = lookup.message(tx, n.message_id).await? else {
                 continue;
             };
-            let (author_name, author) = lookup.author(tx, reader, &m).await?;
-            let seq = seqs.get(&m.id).copied().unwrap_or(m.seq);
+            let author = lookup.author(tx, reader, &m).await?;
             let item = MailItem {
-                author,
-                author_name,
+                author: byline(&author),
+                author_name: author.name,
                 posted: posted(m.created_at),
                 text: m.body.clone(),
                 files: lookup.files(tx, m.id).await?,
-                link: format!("{base}{}", message_path(channel.id, seq)),
+                link: format!("{base}{}", message_path(channel.id, m.seq)),
                 mention: n.reason == NotifyReason::Mention,
             };
             mentioned |= item.mention;
@@ -508,7 +498,7 @@ impl App {
             let Some(m) = lookup.message(&mut tx, item.message_id).await? else {
                 continue;
             };
-            let (_, author) = lookup.author(&mut tx, &who.subject, &m).await?;
+            let author = byline(&lookup.author(&mut tx, &who.subject, &m).await?);
             bell.entries.push(BellEntry {
                 project: lookup.project(&mut tx, item.project_id).await?,
                 channel: lookup

@@ -1,5 +1,6 @@
 //! Channels and messages in the API.
 
+use super::dto::ts;
 use super::{JsonBody, parse_id};
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -10,13 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use domain::{ChannelId, MessageId, ProjectId, WorkLanguages};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-fn ts(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct ChannelJson {

@@ -10,7 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn ts(t: time::OffsetDateTime) -> String {
+/// A timestamp as every JSON response writes it (RFC 3339).
+pub(crate) fn ts(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 

@@ -1,5 +1,6 @@
 //! E-mail: the caller's e-mail settings, muting a project, the bell, and the admin's outbox.
 
+use super::dto::ts;
 use super::{JsonBody, parse_id};
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -9,13 +10,8 @@ use axum::extract::{Path, Query, State};
 use domain::{Actor, EmailId, ProjectId};
 use serde::{Deserialize, Serialize};
 use store::{EmailRecord, EmailState};
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-fn ts(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct EmailSettingsJson {
