@@ -60,7 +60,7 @@ impl App {
         if kind == OrgKind::Studio
             && let Some(studio) = tx.studio_org().await?
         {
-            return Err(AppError::invalid(
+            return Err(AppError::conflict(
                 "kind",
                 format!(
                     "{} is already the studio; every other organisation is a partner",

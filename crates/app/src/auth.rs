@@ -182,6 +182,39 @@ impl App {
         }))
     }
 
+    /// [`App::authenticate_api_token`], slowed down per client address: after
+    /// [`throttle::FREE_TOKEN_FAILURES`] unknown tokens within the hour, each further attempt
+    /// from the address must wait (429 with the wait), whatever token it brings.
+    pub async fn authenticate_api_token_from(
+        &self,
+        secret: &str,
+        client_addr: &str,
+    ) -> AppResult<Option<Authenticated>> {
+        let now = self.now();
+        let key = format!("token-addr:{client_addr}");
+        let since = now - throttle::WINDOW;
+        {
+            let mut tx = self.store.read().await?;
+            let (failures, last) = tx.sign_in_failures(&key, since).await?;
+            if let Some(last) = last {
+                let ready_at = last + throttle::token_delay_after(failures);
+                if ready_at > now {
+                    return Err(AppError::Throttled {
+                        retry_after_secs: (ready_at - now).whole_seconds().max(1),
+                    });
+                }
+            }
+        }
+        let found = self.authenticate_api_token(secret).await?;
+        if found.is_none() {
+            let mut tx = self.store.begin().await?;
+            tx.prune_sign_in_failures(since).await?;
+            tx.record_sign_in_failure(&key, now).await?;
+            tx.commit().await?;
+        }
+        Ok(found)
+    }
+
     /// The user behind a bearer token, if it is unrevoked and the account enabled.
     pub async fn authenticate_api_token(&self, secret: &str) -> AppResult<Option<Authenticated>> {
         if !secret.starts_with(API_TOKEN_PREFIX) {

@@ -461,7 +461,6 @@ impl App {
                     || domain::search::fold(u.user.display_name.as_str()).contains(&want)
                     || u.user.email.as_str().contains(&want)
             })
-            .take(10)
             .map(|u| Mentionable {
                 user_id: u.user.id,
                 name: u.user.display_name.to_string(),
@@ -933,13 +932,37 @@ impl App {
     ) -> AppResult<ChannelPrefs> {
         crate::auth::require(who, Action::UsePortal)?;
         let mut errors = FieldErrors::new();
-        let tags: Vec<LanguageTag> = languages
-            .iter()
-            .flat_map(|s| s.split([',', ' ', ';']))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| errors.take("languages", LanguageTag::parse(s)))
-            .collect();
+        // Each entry is one tag (the page splits its text field before calling).
+        let mut tags: Vec<LanguageTag> = Vec::new();
+        for given in languages {
+            match LanguageTag::parse(given.trim()) {
+                Ok(t) if tags.contains(&t) => {
+                    errors.add("languages", format!("{t} is listed twice"));
+                }
+                Ok(t) => tags.push(t),
+                Err(e) => errors.add("languages", format!("{given:?}: {}", e.0)),
+            }
+        }
+        // A partner works only on languages its organisation is assigned somewhere.
+        if who.org.kind != OrgKind::Studio && !tags.is_empty() {
+            let mut tx = self.store.read().await?;
+            let scope = domain::ProjectScope::for_subject(&who.subject);
+            let assigned: std::collections::BTreeSet<LanguageTag> = tx
+                .find_projects(scope, "", None, crate::search::MAX_PROJECTS)
+                .await?
+                .items
+                .into_iter()
+                .flat_map(|p| p.assignments)
+                .filter(|a| a.org_id == who.org.id)
+                .map(|a| a.language)
+                .collect();
+            for t in tags.iter().filter(|t| !assigned.contains(t)) {
+                errors.add(
+                    "languages",
+                    format!("{} is not assigned {t} on any title", who.org.name),
+                );
+            }
+        }
         if internal_messages && who.org.kind != OrgKind::Studio {
             errors.add(
                 "internal_messages",

@@ -56,9 +56,16 @@ pub enum AppError {
     NotFound,
     #[error("the input has problems: {0:?}")]
     Invalid(FieldErrors),
+    /// The input is well formed but clashes with what exists (a name or ID already taken, a
+    /// second studio); the problems are tied to fields like [`AppError::Invalid`]'s.
+    #[error("the input conflicts with existing data: {0:?}")]
+    Conflict(FieldErrors),
+    /// The request body is larger than allowed; the text says what the limit is.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("wrong e-mail address or password")]
     BadCredentials,
-    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    #[error("too many failed attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: i64 },
     #[error(transparent)]
     Store(StoreError),
@@ -75,9 +82,15 @@ impl AppError {
         AppError::Invalid(e)
     }
 
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        let mut e = FieldErrors::new();
+        e.add(field, message);
+        AppError::Conflict(e)
+    }
+
     pub fn field_errors(&self) -> Option<&FieldErrors> {
         match self {
-            AppError::Invalid(e) => Some(e),
+            AppError::Invalid(e) | AppError::Conflict(e) => Some(e),
             _ => None,
         }
     }
@@ -90,7 +103,7 @@ impl From<DenyReason> for AppError {
 }
 
 impl From<StoreError> for AppError {
-    /// Uniqueness conflicts become form errors on the field that caused them; everything else
+    /// Uniqueness conflicts become conflicts on the field that caused them; everything else
     /// stays a store error (rendered as an opaque 500 and logged).
     fn from(e: StoreError) -> Self {
         match e {
@@ -108,7 +121,7 @@ impl From<StoreError> for AppError {
                     Conflict::ApiTokenName => ("name", "you already have a token with this name"),
                     Conflict::Other(_) => ("", "this conflicts with existing data"),
                 };
-                AppError::invalid(field, msg)
+                AppError::conflict(field, msg)
             }
             other => AppError::Store(other),
         }

@@ -19,6 +19,8 @@ pub mod search;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult, FieldErrors};
+/// The pages and keys of the paged lists, from the store.
+pub use store::{EmailKey, MessageKey, NewestKey, Page, ProjectKey};
 
 use std::sync::Arc;
 use store::Store;

@@ -11,7 +11,7 @@ use domain::{
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use store::{ProjectSummary, Tx};
+use store::{Page, ProjectKey, ProjectSummary, Tx};
 
 async fn org_name(tx: &mut Box<dyn Tx>, id: OrgId) -> AppResult<String> {
     Ok(tx
@@ -273,7 +273,7 @@ impl App {
                 } else {
                     "seasons"
                 };
-                return Err(AppError::invalid(
+                return Err(AppError::conflict(
                     field,
                     format!("movie ID {m} is already used by another title or episode"),
                 ));
@@ -463,18 +463,22 @@ impl App {
         Ok(project)
     }
 
-    /// Titles `who` may see whose name contains `query` or whose movie ID starts with it.
+    /// Titles `who` may see whose name contains `query` or whose movie ID starts with it: exact
+    /// movie-ID matches first, then by name; one page of at most `limit`, after the key `after`.
+    /// A row the policy refuses is left out of the page, which may then be shorter than `limit`
+    /// while `next` still continues the list.
     pub async fn find_projects(
         &self,
         who: &Authenticated,
         query: &str,
+        after: Option<ProjectKey>,
         limit: u32,
-    ) -> AppResult<Vec<ProjectRow>> {
+    ) -> AppResult<Page<ProjectRow, ProjectKey>> {
         crate::auth::require(who, Action::UsePortal)?;
         let scope = ProjectScope::for_subject(&who.subject);
         let mut tx = self.store.read().await?;
         let found = tx
-            .find_projects(scope, query.trim(), limit.clamp(1, 200))
+            .find_projects(scope, query.trim(), after.as_ref(), limit.clamp(1, 200))
             .await?;
         let followed: BTreeSet<ProjectId> = tx
             .followed_projects(who.user.id, scope)
@@ -482,7 +486,10 @@ impl App {
             .into_iter()
             .map(|p| p.id)
             .collect();
-        Ok(rows_for(&who.subject, found, &followed))
+        Ok(Page {
+            items: rows_for(&who.subject, found.items, &followed),
+            next: found.next,
+        })
     }
 
     /// My Projects: the projects `who` follows and may still see.

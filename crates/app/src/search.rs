@@ -11,7 +11,7 @@ use domain::{
     authorize,
 };
 use std::collections::BTreeMap;
-use store::{MessageSearch, Tx};
+use store::{MessageKey, MessageSearch, Page, Tx};
 
 /// One message found, with what a result list shows about it.
 #[derive(Clone, Debug)]
@@ -28,7 +28,7 @@ pub struct SearchHit {
 /// Results per search, at most.
 const MAX_LIMIT: u32 = 200;
 /// Projects considered in a search across everything (more than anyone follows).
-const MAX_PROJECTS: u32 = 100_000;
+pub(crate) const MAX_PROJECTS: u32 = 100_000;
 
 /// Where a readable channel belongs.
 struct Place {
@@ -51,15 +51,17 @@ fn readable(who: &Authenticated, channel: &Channel, assignments: &[Assignment]) 
 
 impl App {
     /// Searches messages `who` may read: in `channel` ("not found" if they may not read it), or
-    /// else in every channel they may read, narrowed by `in:`. Newest first, at most `limit`
-    /// (capped at 200). A query that does not parse is an error on the field `q`.
+    /// else in every channel they may read, narrowed by `in:`. Newest first, one page of at
+    /// most `limit` (capped at 200) after the key `after`. A query that does not parse is an
+    /// error on the field `q`.
     pub async fn search_messages(
         &self,
         who: &Authenticated,
         text: &str,
         channel: Option<ChannelId>,
+        after: Option<MessageKey>,
         limit: u32,
-    ) -> AppResult<Vec<SearchHit>> {
+    ) -> AppResult<Page<SearchHit, MessageKey>> {
         let query = SearchQuery::parse(text).map_err(|e| AppError::invalid("q", e.0))?;
         let mut tx = self.store.read().await?;
         let places = match channel {
@@ -72,7 +74,7 @@ impl App {
             .map(|(id, _)| *id)
             .collect();
         if channels.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Page::default());
         }
         let authors = if query.from.is_empty() {
             None
@@ -89,11 +91,16 @@ impl App {
             has_attachment: query.has_attachment,
         };
         let found = tx
-            .search_messages(&channels, &search, limit.clamp(1, MAX_LIMIT))
+            .search_messages(
+                &channels,
+                &search,
+                after.as_ref(),
+                limit.clamp(1, MAX_LIMIT),
+            )
             .await?;
         let mut names: BTreeMap<UserId, String> = BTreeMap::new();
-        let mut hits = Vec::with_capacity(found.len());
-        for message in found {
+        let mut hits = Vec::with_capacity(found.items.len());
+        for message in found.items {
             // The store returns only messages of the channels asked for.
             let Some((_, place)) = places.get(&message.channel_id) else {
                 continue;
@@ -122,7 +129,10 @@ impl App {
                 message,
             });
         }
-        Ok(hits)
+        Ok(Page {
+            items: hits,
+            next: found.next,
+        })
     }
 }
 
@@ -161,8 +171,9 @@ async fn every_channel(tx: &mut Box<dyn Tx>, who: &Authenticated) -> AppResult<P
     let scope = ProjectScope::for_subject(&who.subject);
     let mut places = BTreeMap::new();
     let projects: BTreeMap<ProjectId, store::ProjectSummary> = tx
-        .find_projects(scope, "", MAX_PROJECTS)
+        .find_projects(scope, "", None, MAX_PROJECTS)
         .await?
+        .items
         .into_iter()
         .map(|p| (p.id, p))
         .collect();

@@ -13,13 +13,27 @@ pub const MAX_DELAY: Duration = Duration::minutes(15);
 /// Failures older than this are forgotten.
 pub const WINDOW: Duration = Duration::hours(1);
 
+/// Unknown API tokens one client address may present before it is slowed down. Higher than for
+/// passwords: a script with a stale token retries, and a token (256 random bits) cannot be
+/// guessed anyway; the limit stops a client hammering the database with made-up tokens.
+pub const FREE_TOKEN_FAILURES: u32 = 20;
+
 /// How long after the last failure the next attempt must wait, given the number of failures
 /// recorded within [`WINDOW`].
 pub fn delay_after(failures: u32) -> Duration {
-    if failures < FREE_FAILURES {
+    delay_after_free(FREE_FAILURES, failures)
+}
+
+/// The same, for unknown API tokens per address ([`FREE_TOKEN_FAILURES`]).
+pub fn token_delay_after(failures: u32) -> Duration {
+    delay_after_free(FREE_TOKEN_FAILURES, failures)
+}
+
+fn delay_after_free(free: u32, failures: u32) -> Duration {
+    if failures < free {
         return Duration::ZERO;
     }
-    let exponent = (failures - FREE_FAILURES).min(16);
+    let exponent = (failures - free).min(16);
     let secs = 1i64 << exponent;
     let d = Duration::seconds(secs);
     if d > MAX_DELAY { MAX_DELAY } else { d }
@@ -38,5 +52,8 @@ mod tests {
         assert_eq!(delay_after(10), Duration::seconds(32));
         assert_eq!(delay_after(40), MAX_DELAY);
         assert_eq!(delay_after(u32::MAX), MAX_DELAY);
+        assert_eq!(token_delay_after(19), Duration::ZERO);
+        assert_eq!(token_delay_after(20), Duration::seconds(1));
+        assert_eq!(token_delay_after(23), Duration::seconds(8));
     }
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// Turns a use-case error into a message for the terminal.
 pub fn describe(e: AppError) -> anyhow::Error {
     match e {
-        AppError::Invalid(fields) => anyhow!(
+        AppError::Invalid(fields) | AppError::Conflict(fields) => anyhow!(
             "{}",
             fields
                 .0
@@ -289,7 +289,7 @@ pub async fn mail(command: MailCommand) -> anyhow::Result<ExitCode> {
             };
             let app = db.open_app().await?;
             let outbox = app
-                .outbox(Actor::Operator, filter, limit)
+                .outbox(Actor::Operator, filter, None, limit)
                 .await
                 .map_err(describe)?;
             println!(

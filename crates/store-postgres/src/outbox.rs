@@ -5,10 +5,12 @@
 use async_trait::async_trait;
 use domain::email::{EmailPrefs, Frequency};
 use domain::{EmailId, MessageId, ProjectId, UserId};
+use sqlx::{Postgres, QueryBuilder};
 use store::columns::{email_state, notify_reason};
+use store::page::fetch_limit;
 use store::{
-    BellItem, EmailCounts, EmailRecord, EmailState, OutboxRepo, PendingNotification,
-    RecipientFacts, StoreResult,
+    BellItem, EmailCounts, EmailKey, EmailRecord, EmailState, MessageKey, OutboxRepo, Page,
+    PendingNotification, RecipientFacts, StoreResult,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -406,20 +408,40 @@ impl OutboxRepo for PgTx {
     async fn list_emails(
         &mut self,
         state_filter: Option<EmailState>,
+        after: Option<&EmailKey>,
         limit: u32,
-    ) -> StoreResult<Vec<EmailRecord>> {
-        let rows: Vec<EmailRow> = sqlx::query_as(concat!(
+    ) -> StoreResult<Page<EmailRecord, EmailKey>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
             "SELECT ",
             email_columns!(),
-            " FROM emails WHERE ($1::text IS NULL OR state = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT $2"
-        ))
-        .bind(state_filter.map(EmailState::as_str))
-        .bind(i64::from(limit))
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_error)?;
-        rows.into_iter().map(email).collect()
+            " FROM emails WHERE true"
+        ));
+        if let Some(state) = state_filter {
+            q.push(" AND state = ");
+            q.push_bind(state.as_str());
+        }
+        if let Some(key) = after {
+            q.push(" AND (created_at, id) < (");
+            q.push_bind(stored(key.created_at));
+            q.push(", ");
+            q.push_bind(key.id.as_uuid());
+            q.push(")");
+        }
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ");
+        q.push_bind(fetch_limit(limit));
+        let rows: Vec<EmailRow> = q
+            .build_query_as()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
+        let emails = rows
+            .into_iter()
+            .map(email)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(emails, limit, |e| EmailKey {
+            created_at: e.created_at,
+            id: e.id,
+        }))
     }
 
     async fn get_email(&mut self, email_id: EmailId) -> StoreResult<Option<EmailRecord>> {
@@ -461,26 +483,38 @@ impl OutboxRepo for PgTx {
         &mut self,
         user: UserId,
         unread_only: bool,
+        after: Option<&MessageKey>,
         limit: u32,
-    ) -> StoreResult<Vec<BellItem>> {
-        let rows: Vec<(Uuid, Uuid, Uuid, i64, String, OffsetDateTime, bool)> = sqlx::query_as(
+    ) -> StoreResult<Page<BellItem, MessageKey>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "SELECT n.message_id, m.channel_id, c.project_id, m.seq, n.reason, m.created_at, \
                     coalesce(r.last_read_seq, 0) >= m.seq AS seen \
              FROM notifications n JOIN messages m ON m.id = n.message_id \
              JOIN channels c ON c.id = m.channel_id \
              LEFT JOIN channel_reads r ON r.user_id = n.user_id AND r.channel_id = m.channel_id \
-             WHERE n.user_id = $1 AND m.deleted_at IS NULL \
-               AND (n.reason = 'mention' OR n.email_id IS NOT NULL) \
-               AND (NOT $2 OR coalesce(r.last_read_seq, 0) < m.seq) \
-             ORDER BY m.created_at DESC, n.message_id DESC LIMIT $3",
-        )
-        .bind(user.as_uuid())
-        .bind(unread_only)
-        .bind(i64::from(limit))
-        .fetch_all(self.conn())
-        .await
-        .map_err(db_error)?;
-        rows.into_iter()
+             WHERE m.deleted_at IS NULL AND (n.reason = 'mention' OR n.email_id IS NOT NULL) \
+               AND n.user_id = ",
+        );
+        q.push_bind(user.as_uuid());
+        if unread_only {
+            q.push(" AND coalesce(r.last_read_seq, 0) < m.seq");
+        }
+        if let Some(key) = after {
+            q.push(" AND (m.created_at, n.message_id) < (");
+            q.push_bind(stored(key.created_at));
+            q.push(", ");
+            q.push_bind(key.id.as_uuid());
+            q.push(")");
+        }
+        q.push(" ORDER BY m.created_at DESC, n.message_id DESC LIMIT ");
+        q.push_bind(fetch_limit(limit));
+        let rows: Vec<(Uuid, Uuid, Uuid, i64, String, OffsetDateTime, bool)> = q
+            .build_query_as()
+            .fetch_all(self.conn())
+            .await
+            .map_err(db_error)?;
+        let items = rows
+            .into_iter()
             .map(|(m, c, p, seq, r, created_at, seen)| {
                 Ok(BellItem {
                     message_id: m.into(),
@@ -492,6 +526,10 @@ impl OutboxRepo for PgTx {
                     read: seen,
                 })
             })
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(items, limit, |b| MessageKey {
+            created_at: b.created_at,
+            id: b.message_id,
+        }))
     }
 }

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use domain::search::index_text;
 use domain::{ChannelId, Message, MessageId};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
-use store::{MessageSearch, SearchRepo, StoreResult};
+use store::page::fetch_limit;
+use store::{MessageKey, MessageSearch, Page, SearchRepo, StoreResult};
 use uuid::Uuid;
 
 use crate::PgTx;
@@ -85,10 +86,11 @@ impl SearchRepo for PgTx {
         &mut self,
         channels: &[ChannelId],
         query: &MessageSearch,
+        after: Option<&MessageKey>,
         limit: u32,
-    ) -> StoreResult<Vec<Message>> {
+    ) -> StoreResult<Page<Message, MessageKey>> {
         if query.finds_nothing(channels, limit) {
-            return Ok(Vec::new());
+            return Ok(Page::default());
         }
         let (positive, negative) = query.patterns();
 
@@ -144,15 +146,26 @@ impl SearchRepo for PgTx {
             sql.push(" AND m.created_at < ");
             sql.push_bind(at(before));
         }
+        if let Some(key) = after {
+            sql.push(" AND (m.created_at, m.id) < (");
+            sql.push_bind(at(key.created_at));
+            sql.push(", ");
+            sql.push_bind(key.id.as_uuid());
+            sql.push(")");
+        }
         sql.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ");
-        sql.push_bind(i64::from(limit));
-        Ok(sql
+        sql.push_bind(fetch_limit(limit));
+        let messages: Vec<Message> = sql
             .build_query_as::<MessageRow>()
             .fetch_all(self.conn())
             .await
             .map_err(db_error)?
             .into_iter()
             .map(message)
-            .collect())
+            .collect();
+        Ok(Page::from_rows(messages, limit, |m| MessageKey {
+            created_at: m.created_at,
+            id: m.id,
+        }))
     }
 }

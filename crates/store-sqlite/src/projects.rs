@@ -3,12 +3,13 @@ use domain::{Assignment, Episode, MovieId, Project, ProjectId, ProjectScope, Sea
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::HashMap;
 use store::columns::movie_id_prefix_ranges;
-use store::{ProjectRepo, ProjectSummary, StoreError, StoreResult};
+use store::page::{cut_extra, fetch_limit};
+use store::{Page, ProjectKey, ProjectRepo, ProjectSummary, StoreError, StoreResult};
 use time::OffsetDateTime;
 
 use crate::SqliteTx;
 use crate::convert::{
-    db_error, fold, id, language, like_escape, micros, movie_id, name, number, position,
+    corrupt, db_error, fold, id, language, like_escape, micros, movie_id, name, number, position,
     project_kind, service, uuid_text,
 };
 
@@ -16,6 +17,17 @@ use crate::convert::{
 pub(crate) const SUMMARY_COLUMNS: &str = "p.id, p.movie_id, p.name, p.kind, p.original_language";
 /// id, movie_id, name, kind, original_language.
 pub(crate) type ProjectRow = (String, i64, String, String, String);
+
+/// A [`ProjectRow`] followed by the rest of its [`ProjectKey`]: rank and folded name.
+type KeyedProjectRow = (String, i64, String, String, String, i64, String);
+
+fn project_key(row: &KeyedProjectRow) -> StoreResult<ProjectKey> {
+    Ok(ProjectKey {
+        rank: u8::try_from(row.5).map_err(|e| corrupt("rank", row.5, e))?,
+        name_folded: row.6.clone(),
+        id: id("projects.id", &row.0)?,
+    })
+}
 
 /// Appends ` AND <the project p is in scope>`.
 pub(crate) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: ProjectScope) {
@@ -422,16 +434,38 @@ impl ProjectRepo for SqliteTx {
         &mut self,
         scope: ProjectScope,
         query: &str,
+        after: Option<&ProjectKey>,
         limit: u32,
-    ) -> StoreResult<Vec<ProjectSummary>> {
+    ) -> StoreResult<Page<ProjectSummary, ProjectKey>> {
         if scope == ProjectScope::Nothing || limit == 0 {
-            return Ok(Vec::new());
+            return Ok(Page::default());
         }
         let digits = query.trim();
         let folded = fold(query);
+        let exact = digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| MovieId::parse(digits).ok())
+            .flatten();
+        // The rank of the key: 0 for an exact movie-ID match (own or an episode's), 1 otherwise.
+        let push_rank = |q: &mut QueryBuilder<Sqlite>| match exact {
+            Some(exact) => {
+                q.push(
+                    "(CASE WHEN EXISTS (SELECT 1 FROM movie_ids x \
+                     WHERE x.project_id = p.id AND x.movie_id = ",
+                );
+                q.push_bind(exact.get());
+                q.push(") THEN 0 ELSE 1 END)");
+            }
+            None => {
+                q.push("1");
+            }
+        };
         let mut q = QueryBuilder::new("SELECT ");
         q.push(SUMMARY_COLUMNS);
-        q.push(" FROM projects p WHERE 1 = 1");
+        q.push(", ");
+        push_rank(&mut q);
+        q.push(" AS key_rank, p.name_folded FROM projects p WHERE 1 = 1");
         push_scope(&mut q, scope);
         if !folded.is_empty() {
             q.push(" AND (p.name_folded LIKE ");
@@ -453,24 +487,36 @@ impl ProjectRepo for SqliteTx {
             }
             q.push(")");
         }
-        q.push(" ORDER BY ");
-        let exact = digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| MovieId::parse(digits).ok())
-            .flatten();
-        if let Some(exact) = exact {
-            q.push("EXISTS (SELECT 1 FROM movie_ids x WHERE x.project_id = p.id AND x.movie_id = ");
-            q.push_bind(exact.get());
-            q.push(") DESC, ");
+        if let Some(key) = after {
+            q.push(" AND (");
+            push_rank(&mut q);
+            q.push(", p.name_folded, p.id) > (");
+            q.push_bind(i64::from(key.rank));
+            q.push(", ");
+            q.push_bind(key.name_folded.clone());
+            q.push(", ");
+            q.push_bind(uuid_text(key.id));
+            q.push(")");
         }
-        q.push("p.name_folded, p.id LIMIT ");
-        q.push_bind(i64::from(limit));
-        let rows: Vec<ProjectRow> = q
+        q.push(" ORDER BY key_rank, p.name_folded, p.id LIMIT ");
+        q.push_bind(fetch_limit(limit));
+        let mut rows: Vec<KeyedProjectRow> = q
             .build_query_as()
             .fetch_all(self.conn())
             .await
             .map_err(db_error)?;
-        self.summaries(rows).await
+        let next = if cut_extra(&mut rows, limit) {
+            rows.last().map(project_key).transpose()?
+        } else {
+            None
+        };
+        let rows = rows
+            .into_iter()
+            .map(|(pid, mid, pname, kind, original, _, _)| (pid, mid, pname, kind, original))
+            .collect();
+        Ok(Page {
+            items: self.summaries(rows).await?,
+            next,
+        })
     }
 }

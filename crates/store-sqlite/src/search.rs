@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use domain::search::index_text;
 use domain::{ChannelId, Message, MessageId};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use store::{MessageSearch, SearchRepo, StoreResult};
+use store::page::fetch_limit;
+use store::{MessageKey, MessageSearch, Page, SearchRepo, StoreResult};
 
 use crate::SqliteTx;
 use crate::channels::{MessageRow, message};
@@ -85,10 +86,11 @@ impl SearchRepo for SqliteTx {
         &mut self,
         channels: &[ChannelId],
         query: &MessageSearch,
+        after: Option<&MessageKey>,
         limit: u32,
-    ) -> StoreResult<Vec<Message>> {
+    ) -> StoreResult<Page<Message, MessageKey>> {
         if query.finds_nothing(channels, limit) {
-            return Ok(Vec::new());
+            return Ok(Page::default());
         }
         let (positive, negative) = query.patterns();
         let channel_ids = json_array(channels.iter().map(|c| uuid_text(*c)));
@@ -161,14 +163,27 @@ impl SearchRepo for SqliteTx {
             sql.push(" AND m.created_at < ");
             sql.push_bind(micros(before));
         }
+        // The key, whichever way the candidates were found.
+        if let Some(key) = after {
+            sql.push(" AND (m.created_at, m.id) < (");
+            sql.push_bind(micros(key.created_at));
+            sql.push(", ");
+            sql.push_bind(uuid_text(key.id));
+            sql.push(")");
+        }
         sql.push(" ORDER BY m.created_at DESC, m.id DESC LIMIT ");
-        sql.push_bind(i64::from(limit));
-        sql.build_query_as::<MessageRow>()
+        sql.push_bind(fetch_limit(limit));
+        let messages = sql
+            .build_query_as::<MessageRow>()
             .fetch_all(self.conn())
             .await
             .map_err(db_error)?
             .into_iter()
             .map(message)
-            .collect()
+            .collect::<StoreResult<Vec<Message>>>()?;
+        Ok(Page::from_rows(messages, limit, |m| MessageKey {
+            created_at: m.created_at,
+            id: m.id,
+        }))
     }
 }

@@ -175,9 +175,10 @@ async fn get_project(store: &dyn Store, id: ProjectId) -> Option<Project> {
 async fn find(store: &dyn Store, scope: ProjectScope, query: &str, limit: u32) -> Vec<String> {
     read(store)
         .await
-        .find_projects(scope, query, limit)
+        .find_projects(scope, query, None, limit)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|s| s.name.to_string())
         .collect()
@@ -1063,9 +1064,10 @@ pub async fn find_projects_honours_scope(store: &dyn Store) {
     // assignments is the policy's job, not the store's.
     let summaries = read(store)
         .await
-        .find_projects(sa, "three", 50)
+        .find_projects(sa, "three", None, 50)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(summaries.len(), 1);
     let s = &summaries[0];
     assert_eq!(
@@ -2101,9 +2103,10 @@ async fn found(
 ) -> Vec<MessageId> {
     read(store)
         .await
-        .search_messages(channels, query, limit)
+        .search_messages(channels, query, None, limit)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|m| m.id)
         .collect()
@@ -2334,9 +2337,10 @@ pub async fn search_forgets_deleted_messages_and_follows_edits(store: &dyn Store
     assert_eq!(got, ids(&c, &[0, 1, 3, 4, 5, 6, 8]));
     let returned = read(store)
         .await
-        .search_messages(&all, &words(&["friday"]), 5)
+        .search_messages(&all, &words(&["friday"]), None, 5)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(returned[0].body, "Premix moved to Friday");
     assert!(returned[0].edited_at.is_some());
 }
@@ -2374,9 +2378,10 @@ pub async fn search_returns_the_newest_first_up_to_the_limit(store: &dyn Store) 
     }
     let one = read(store)
         .await
-        .search_messages(&[a, b], &words(&["mix"]), 1)
+        .search_messages(&[a, b], &words(&["mix"]), None, 1)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].body, "bulk mix 29");
 }
@@ -2482,13 +2487,14 @@ pub async fn outbox_claims_lease_and_settle_emails(store: &dyn Store) {
         }
     );
     let failed = tx
-        .list_emails(Some(crate::EmailState::Failed), 10)
+        .list_emails(Some(crate::EmailState::Failed), None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].id, emails[2].id);
     assert_eq!(
-        tx.list_emails(None, 10).await.unwrap()[0].id,
+        tx.list_emails(None, None, 10).await.unwrap().items[0].id,
         emails[2].id,
         "newest first"
     );
@@ -2563,4 +2569,360 @@ pub async fn email_prefs_and_mutes_round_trip(store: &dyn Store) {
     assert!(tx.muted_projects(bo.id).await.unwrap().is_empty());
     assert!(tx.lock_recipient(ana.id).await.unwrap());
     tx.commit().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key-set pagination
+
+/// Walks a keyed list from its start, `limit` items a page, and returns the items in the order
+/// walked. Every page that has a next key must be full and its key must be `key_of` its last
+/// item; the last page has no key.
+async fn walk_pages<T, K, F, Fut>(limit: u32, key_of: impl Fn(&T) -> K, mut fetch: F) -> Vec<T>
+where
+    K: Clone + PartialEq + std::fmt::Debug,
+    F: FnMut(Option<K>) -> Fut,
+    Fut: Future<Output = crate::Page<T, K>>,
+{
+    let full = usize::try_from(limit).unwrap();
+    let mut walked = Vec::new();
+    let mut after: Option<K> = None;
+    for _ in 0..1000 {
+        let page = fetch(after.clone()).await;
+        assert!(page.items.len() <= full, "a page holds at most the limit");
+        let Some(next) = page.next else {
+            walked.extend(page.items);
+            return walked;
+        };
+        assert_eq!(page.items.len(), full, "a page that continues is full");
+        assert_eq!(
+            page.items.last().map(&key_of),
+            Some(next.clone()),
+            "the next key is the key of the page's last item"
+        );
+        walked.extend(page.items);
+        after = Some(next);
+    }
+    panic!("the pages never end");
+}
+
+/// Checks that no two items have the same id.
+fn assert_no_duplicates<T, I: Ord + std::fmt::Debug>(items: &[T], id: impl Fn(&T) -> I) {
+    let ids: std::collections::BTreeSet<I> = items.iter().map(id).collect();
+    assert_eq!(ids.len(), items.len(), "an item appears twice");
+}
+
+/// Projects with equal folded names and an exact movie-ID match, walked two (one, three) at a
+/// time: the pages together are the unpaged list, and the exact match leads page one once.
+pub async fn find_projects_pages_by_key(store: &dyn Store) {
+    let zulu = film(81, "Zulu");
+    let mut projects = [
+        zulu.clone(),
+        film(810, "Echo"),
+        film(811, "ECHO"),
+        film(812, "echo"),
+        film(813, "eChO"),
+        film(5, "Alpha 81"),
+        series(900, "Bravo", vec![season(1, vec![episode(1, 8100, None)])]),
+        film(7, "Other"),
+        film(814, "Ñandú"),
+    ];
+    for p in &projects {
+        add_project(store, p).await;
+    }
+    let all = ProjectScope::All;
+    for query in ["81", "", "echo", "8"] {
+        let whole = read(store)
+            .await
+            .find_projects(all, query, None, 1000)
+            .await
+            .unwrap();
+        assert_eq!(whole.next, None, "{query:?}: everything fits");
+        assert_no_duplicates(&whole.items, |p| p.id);
+        let exact = (query == "81").then_some(zulu.id);
+        if let Some(exact) = exact {
+            assert_eq!(whole.items[0].id, exact, "the exact match first");
+            assert_eq!(whole.items.len(), 8);
+        }
+        if query == "echo" {
+            assert_eq!(whole.items.len(), 4);
+        }
+        let key_of = |p: &crate::ProjectSummary| crate::ProjectKey {
+            rank: u8::from(Some(p.id) != exact),
+            name_folded: crate::columns::fold(p.name.as_str()),
+            id: p.id,
+        };
+        for limit in [1, 2, 3] {
+            let walked = walk_pages(limit, key_of, |after| async move {
+                read(store)
+                    .await
+                    .find_projects(all, query, after.as_ref(), limit)
+                    .await
+                    .unwrap()
+            })
+            .await;
+            assert_eq!(walked, whole.items, "{query:?} by {limit}");
+        }
+        // Page one starts with the exact match; it does not come back on page two.
+        if let Some(exact) = exact {
+            let mut tx = read(store).await;
+            let one = tx.find_projects(all, query, None, 2).await.unwrap();
+            assert_eq!(one.items[0].id, exact);
+            let two = tx
+                .find_projects(all, query, one.next.as_ref(), 2)
+                .await
+                .unwrap();
+            assert!(two.items.iter().all(|p| p.id != exact));
+            let first = tx.find_projects(all, query, None, 1).await.unwrap();
+            assert_eq!(first.next.as_ref().map(|k| k.rank), Some(0));
+            let rest = tx
+                .find_projects(all, query, first.next.as_ref(), 1000)
+                .await
+                .unwrap();
+            assert_eq!(rest.items, whole.items[1..].to_vec());
+        }
+    }
+    // Scope applies on every page.
+    let partner = add_org(store, "Partner P", OrgKind::Partner).await;
+    for p in projects
+        .iter_mut()
+        .filter(|p| [810, 812, 813].contains(&p.movie_id.get()))
+    {
+        *p = assign(p.clone(), "de", Service::Dubbing, &partner);
+        update_project(store, p).await;
+    }
+    let scope = ProjectScope::AssignedTo(partner.id);
+    let whole = read(store)
+        .await
+        .find_projects(scope, "", None, 1000)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(whole.len(), 3, "Echo, echo and eChO");
+    let walked = walk_pages(
+        2,
+        |p: &crate::ProjectSummary| crate::ProjectKey {
+            rank: 1,
+            name_folded: crate::columns::fold(p.name.as_str()),
+            id: p.id,
+        },
+        |after| async move {
+            read(store)
+                .await
+                .find_projects(scope, "", after.as_ref(), 2)
+                .await
+                .unwrap()
+        },
+    )
+    .await;
+    assert_eq!(walked, whole);
+}
+
+/// Messages posted at the same instant, walked a few at a time: the pages together are the
+/// unpaged result, newest first with ties broken by id.
+pub async fn search_pages_by_key(store: &dyn Store) {
+    let (_, channels) = add_project_with_channels(store, 9300, &["it-IT"]).await;
+    let (a, b) = (channels[0].id, channels[1].id);
+    for i in 0..9_i64 {
+        let channel = if i % 2 == 0 { a } else { b };
+        // Three instants, three messages each.
+        post(
+            store,
+            channel,
+            None,
+            &format!("mix take {i}"),
+            at(10 * (i % 3)),
+        )
+        .await;
+    }
+    post(store, a, None, "unrelated", at(5)).await;
+    let queries = [
+        words(&["mix"]),
+        MessageSearch {
+            after: Some(at(0)),
+            ..MessageSearch::default()
+        },
+        MessageSearch {
+            excluded: vec!["unrelated".into()],
+            before: Some(at(20)),
+            ..MessageSearch::default()
+        },
+    ];
+    for query in &queries {
+        let whole = read(store)
+            .await
+            .search_messages(&[a, b], query, None, 1000)
+            .await
+            .unwrap();
+        assert_eq!(whole.next, None);
+        assert!(whole.items.len() >= 6, "{query:?}");
+        assert_no_duplicates(&whole.items, |m| m.id);
+        assert!(
+            whole
+                .items
+                .windows(2)
+                .all(|w| (w[0].created_at, w[0].id) > (w[1].created_at, w[1].id)),
+            "newest first, then by id"
+        );
+        for limit in [1, 2, 4] {
+            let walked = walk_pages(
+                limit,
+                |m: &Message| crate::MessageKey {
+                    created_at: m.created_at,
+                    id: m.id,
+                },
+                |after| async move {
+                    read(store)
+                        .await
+                        .search_messages(&[a, b], query, after.as_ref(), limit)
+                        .await
+                        .unwrap()
+                },
+            )
+            .await;
+            assert_eq!(walked, whole.items, "{query:?} by {limit}");
+        }
+    }
+}
+
+/// E-mails created at the same instant, walked two at a time, all or one state.
+pub async fn list_emails_pages_by_key(store: &dyn Store) {
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &studio, "ana@studio.test").await;
+    let mut tx = begin(store).await;
+    for n in 0..9_i64 {
+        let mut e = outgoing(&ana, n);
+        e.created_at = at(n % 3);
+        if n % 4 == 0 {
+            e.state = crate::EmailState::Failed;
+        }
+        tx.insert_email(&e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    for state in [
+        None,
+        Some(crate::EmailState::Pending),
+        Some(crate::EmailState::Failed),
+    ] {
+        let whole = read(store)
+            .await
+            .list_emails(state, None, 1000)
+            .await
+            .unwrap();
+        assert_eq!(whole.next, None);
+        assert_eq!(
+            whole.items.len(),
+            match state {
+                None => 9,
+                Some(crate::EmailState::Failed) => 3,
+                _ => 6,
+            }
+        );
+        assert_no_duplicates(&whole.items, |e| e.id);
+        assert!(
+            whole
+                .items
+                .windows(2)
+                .all(|w| (w[0].created_at, w[0].id) > (w[1].created_at, w[1].id)),
+            "newest first, then by id"
+        );
+        for limit in [1, 2, 4] {
+            let walked = walk_pages(
+                limit,
+                |e: &crate::EmailRecord| crate::EmailKey {
+                    created_at: e.created_at,
+                    id: e.id,
+                },
+                |after| async move {
+                    read(store)
+                        .await
+                        .list_emails(state, after.as_ref(), limit)
+                        .await
+                        .unwrap()
+                },
+            )
+            .await;
+            assert_eq!(walked, whole.items, "{state:?} by {limit}");
+        }
+    }
+}
+
+/// Bell entries of messages posted at the same instant, walked two at a time, all or unread.
+pub async fn bell_pages_by_key(store: &dyn Store) {
+    use crate::NewNotification;
+    use domain::notify::NotifyReason;
+    let (_, channels) = add_project_with_channels(store, 9400, &["pt-BR"]).await;
+    let (a, b) = (channels[0].id, channels[1].id);
+    let studio = add_org(store, "Studio", OrgKind::Studio).await;
+    let ana = add_user(store, &studio, "ana@studio.test").await;
+    for i in 0..10_i64 {
+        let channel = if i % 2 == 0 { a } else { b };
+        let m = post(
+            store,
+            channel,
+            None,
+            &format!("@ana take {i}"),
+            at(10 * (i % 3)),
+        )
+        .await;
+        let mut tx = begin(store).await;
+        tx.insert_notifications(
+            m.id,
+            &[NewNotification {
+                user_id: ana.id,
+                // A follower's notification not e-mailed is not in the bell.
+                reason: if i == 9 {
+                    NotifyReason::Broadcast
+                } else {
+                    NotifyReason::Mention
+                },
+                due_at: None,
+            }],
+            at(10 * (i % 3)),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    // Ana read channel a up to its third message.
+    let mut tx = begin(store).await;
+    tx.mark_read(ana.id, a, 3).await.unwrap();
+    tx.commit().await.unwrap();
+    for unread_only in [false, true] {
+        let whole = read(store)
+            .await
+            .bell(ana.id, unread_only, None, 1000)
+            .await
+            .unwrap();
+        assert_eq!(whole.next, None);
+        assert_eq!(whole.items.len(), if unread_only { 6 } else { 9 });
+        assert_no_duplicates(&whole.items, |i| i.message_id);
+        assert!(
+            whole
+                .items
+                .windows(2)
+                .all(|w| (w[0].created_at, w[0].message_id) > (w[1].created_at, w[1].message_id)),
+            "newest first, then by message id"
+        );
+        for limit in [1, 2, 4] {
+            let walked = walk_pages(
+                limit,
+                |i: &crate::BellItem| crate::MessageKey {
+                    created_at: i.created_at,
+                    id: i.message_id,
+                },
+                |after| async move {
+                    read(store)
+                        .await
+                        .bell(ana.id, unread_only, after.as_ref(), limit)
+                        .await
+                        .unwrap()
+                },
+            )
+            .await;
+            assert_eq!(
+                walked, whole.items,
+                "unread only: {unread_only}, by {limit}"
+            );
+        }
+    }
 }

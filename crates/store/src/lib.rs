@@ -19,11 +19,13 @@ use time::OffsetDateTime;
 
 pub mod columns;
 pub mod outbox;
+pub mod page;
 
 pub use outbox::{
     BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
     PendingNotification, RecipientFacts,
 };
+pub use page::{EmailKey, MessageKey, NewestKey, Page, ProjectKey};
 #[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
@@ -238,13 +240,15 @@ pub trait ProjectRepo: Send {
     -> StoreResult<Option<ProjectId>>;
     /// Projects in `scope` whose name contains `query` (case-insensitive) or whose movie ID — or
     /// an episode's — starts with `query` when `query` is all digits. An empty query lists all.
-    /// Exact movie-ID matches first, then by name. At most `limit` rows.
+    /// Exact movie-ID matches first, then by name: ascending by [`ProjectKey`] (`rank`,
+    /// `name_folded`, id). At most `limit` rows, strictly after `after` when given.
     async fn find_projects(
         &mut self,
         scope: ProjectScope,
         query: &str,
+        after: Option<&ProjectKey>,
         limit: u32,
-    ) -> StoreResult<Vec<ProjectSummary>>;
+    ) -> StoreResult<Page<ProjectSummary, ProjectKey>>;
 }
 
 #[async_trait]
@@ -391,13 +395,15 @@ impl MessageSearch {
 #[async_trait]
 pub trait SearchRepo: Send {
     /// Up to `limit` messages of `channels` matching `query`, newest first (`created_at`, then
-    /// id, descending). Deleted messages are never returned.
+    /// id, descending), strictly after `after` in that order when given. Deleted messages are
+    /// never returned.
     async fn search_messages(
         &mut self,
         channels: &[ChannelId],
         query: &MessageSearch,
+        after: Option<&MessageKey>,
         limit: u32,
-    ) -> StoreResult<Vec<Message>>;
+    ) -> StoreResult<Page<Message, MessageKey>>;
 }
 
 /// Who is to be told about a message, and why: written in the message's transaction (an

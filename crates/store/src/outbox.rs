@@ -9,6 +9,7 @@
 //! e-mail is claimed by one instance at a time ([`OutboxRepo::claim_due_emails`]).
 
 use crate::StoreResult;
+use crate::page::{EmailKey, MessageKey, Page};
 use async_trait::async_trait;
 use domain::email::EmailPrefs;
 use domain::notify::NotifyReason;
@@ -199,12 +200,14 @@ pub trait OutboxRepo: Send {
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> StoreResult<()>;
-    /// Newest first; `state` None: all.
+    /// Newest first (`created_at`, then id, descending), strictly after `after` in that order
+    /// when given, at most `limit`; `state` None: all.
     async fn list_emails(
         &mut self,
         state: Option<EmailState>,
+        after: Option<&EmailKey>,
         limit: u32,
-    ) -> StoreResult<Vec<EmailRecord>>;
+    ) -> StoreResult<Page<EmailRecord, EmailKey>>;
     async fn get_email(&mut self, id: EmailId) -> StoreResult<Option<EmailRecord>>;
     /// Puts a failed e-mail back in the queue, due at `now`, with its attempts counted afresh.
     /// `false` if it was not failed.
@@ -212,11 +215,14 @@ pub trait OutboxRepo: Send {
     async fn email_counts(&mut self) -> StoreResult<EmailCounts>;
 
     /// The user's bell: mentions and messages they were e-mailed about, not deleted, newest
-    /// first. `unread_only`: only those after the user's read position.
+    /// first (the message's `created_at`, then its id, descending), strictly after `after` in
+    /// that order when given, at most `limit`. `unread_only`: only those after the user's read
+    /// position.
     async fn bell(
         &mut self,
         user: UserId,
         unread_only: bool,
+        after: Option<&MessageKey>,
         limit: u32,
-    ) -> StoreResult<Vec<BellItem>>;
+    ) -> StoreResult<Page<BellItem, MessageKey>>;
 }

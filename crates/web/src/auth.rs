@@ -6,7 +6,7 @@
 //! rule from the domain policy.
 
 use crate::AppState;
-use crate::error::{ApiError, PageError, api_error_response, render_error_page};
+use crate::error::{ApiError, ErrorCode, PageError, api_error_response, render_error_page};
 use app::AppError;
 use app::auth::{Authenticated, Credential};
 use axum::body::Body;
@@ -72,8 +72,9 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn is_api(path: &str) -> bool {
-    path.starts_with("/api/")
+/// Routes that answer in JSON (errors included): the API, its event stream and the health check.
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/events" || path == "/healthz"
 }
 
 fn csrf_refusal(api: bool) -> Response {
@@ -82,8 +83,7 @@ fn csrf_refusal(api: bool) -> Response {
         .to_string();
     if api {
         api_error_response(
-            StatusCode::FORBIDDEN,
-            "csrf",
+            ErrorCode::Csrf,
             format!(
                 "{msg} Scripts using the session cookie send the token in the X-CSRF-Token header; API clients use a bearer token instead."
             ),
@@ -106,7 +106,8 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             .map(str::trim)
             .unwrap_or_default()
             .to_string();
-        return match state.app.authenticate_api_token(&token).await {
+        let client = client_address(&state, &req);
+        return match state.app.authenticate_api_token_from(&token, &client).await {
             Ok(Some(who)) => {
                 let mut req = req;
                 req.extensions_mut().insert(RequestAuth {
@@ -116,8 +117,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
                 next.run(req).await
             }
             Ok(None) => api_error_response(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "The API token is unknown or revoked. Send `Authorization: Bearer lpt_…` with a \
                  token created under API tokens."
                     .into(),
@@ -137,7 +137,10 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     let auth = RequestAuth { who, pre_session };
 
     let mut req = req;
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // CSRF protects a signed-in browser; an API call with no live session is refused as not
+    // signed in (401) by the route itself.
+    let anonymous_api = api && auth.who.is_none();
+    if !anonymous_api && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let expected = auth.csrf_token();
         let (provided, rebuilt) = match find_csrf(req).await {
             Ok(found) => found,
@@ -151,6 +154,35 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     }
     req.extensions_mut().insert(auth);
     next.run(req).await
+}
+
+/// The address failed attempts are counted against: the peer, or behind a trusted reverse
+/// proxy the last `X-Forwarded-For` entry it appended.
+pub fn client_address(state: &AppState, req: &Request) -> String {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    client_address_of(state, req.headers(), peer)
+}
+
+pub fn client_address_of(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> String {
+    if state.config.trust_forwarded_for
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+    {
+        return last.to_string();
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_default()
 }
 
 fn respond_error(api: bool, e: AppError) -> Response {
@@ -186,7 +218,7 @@ async fn find_csrf(req: Request) -> Result<(Option<String>, Request), Response> 
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return Err((StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response());
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "The form is too large").into_response());
         }
     };
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
     /// Present: save the file even if the browser could show it.
     pub download: Option<String>,

@@ -74,7 +74,7 @@ fn router_stopping_with(
         config: Arc::new(config),
         stopping,
     };
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, openapi) = api::split();
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(pages::router())
@@ -87,7 +87,6 @@ fn router_stopping_with(
             }),
         )
         .merge(statics::router())
-        .route("/events", axum::routing::get(live::events))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -109,6 +108,7 @@ fn router_stopping_with(
             Duration::from_secs(30),
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(error::api_error_shape))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -121,7 +121,7 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
 
 /// The OpenAPI document (for the snapshot test and `locportal openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    api::split().1
 }
 
 /// Serves until `shutdown` resolves.

@@ -31,12 +31,39 @@ fn to_sse(e: &LiveEvent) -> SseEvent {
         .data(data.to_string())
 }
 
+/// The data of every event on `/events` (the event's name says what happened). Events carry
+/// identifiers only: a client refetches what it shows.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LiveEventJson {
+    pub project_id: uuid::Uuid,
+    pub channel_id: uuid::Uuid,
+    /// The message concerned (absent for `channel_read`).
+    pub message_id: Option<uuid::Uuid>,
+    /// The message's sequence number, or for `channel_read` the new read position.
+    pub seq: i64,
+}
+
 enum Step {
     Send(SseEvent),
     Skip,
     End,
 }
 
+/// Live updates as Server-Sent Events, for everything the caller may see change. Event names:
+/// `message_posted`, `message_edited`, `message_deleted` (in a channel the caller may read),
+/// `channel_read` (the caller's own read position moved, in another tab or device; only to that
+/// caller), and `reload` (data `{}`: this connection fell behind; refetch everything). Every
+/// event has an `id`; reconnect with `Last-Event-ID` to get what was missed. A comment is sent
+/// every 15 s to keep the connection open. The stream ends when the session or token ends or
+/// the account is disabled. Bearer tokens work as well as the session cookie.
+#[utoipa::path(
+    get, path = "/events", tag = "live",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event received; the events after it are sent first.")),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`; each event's `data` is a `LiveEventJson` (or `{}` for `reload`).",
+         content_type = "text/event-stream", body = LiveEventJson)
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,

@@ -55,6 +55,11 @@ pub async fn read_draft(
         )
     })?;
     let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::TooLarge(format!(
+                "This upload is too large: a message has at most {MAX_PER_MESSAGE} files of at most 10 MB each."
+            ));
+        }
         AppError::invalid(
             "files",
             format!(

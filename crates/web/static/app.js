@@ -58,7 +58,7 @@ const bellCount = document.getElementById("bell-count");
 let bellPending = null;
 async function refreshBell() {
   bellPending = null;
-  const response = await fetch("/api/v1/notifications?limit=0", { credentials: "same-origin" });
+  const response = await fetch("/api/v1/notifications?limit=1", { credentials: "same-origin" });
   if (!response.ok) return;
   const { unread } = await response.json();
   bellCount.textContent = unread > 99 ? "99+" : String(unread);
@@ -118,9 +118,9 @@ if (composer && mentionList) {
   composer.addEventListener("input", async () => {
     const word = wordBeforeCaret();
     if (word === null) return close();
-    const response = await fetch(`${composer.dataset.mentions}?q=${encodeURIComponent(word)}`, { credentials: "same-origin" });
+    const response = await fetch(`${composer.dataset.mentions}?limit=10&q=${encodeURIComponent(word)}`, { credentials: "same-origin" });
     if (!response.ok) return close();
-    choices = await response.json();
+    choices = (await response.json()).items;
     active = 0;
     render();
   });

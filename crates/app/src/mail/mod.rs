@@ -28,7 +28,7 @@ use crate::{App, AppError, AppResult, FieldErrors};
 use domain::email::{EmailPrefs, Frequency};
 use domain::{Action, EmailId, ProjectId, Resource, authorize};
 use lettre::message::Mailbox;
-use store::{EmailCounts, EmailRecord, EmailState, ProjectSummary, Tx};
+use store::{EmailCounts, EmailKey, EmailRecord, EmailState, MessageKey, ProjectSummary, Tx};
 
 /// How e-mail behaves.
 #[derive(Clone, Debug)]
@@ -144,11 +144,13 @@ pub struct BellEntry {
     pub created_at: time::OffsetDateTime,
 }
 
-/// The bell: how many entries are unread, and the newest entries.
+/// The bell: how many entries are unread, and one page of entries, newest first.
 #[derive(Clone, Debug, Default)]
 pub struct Bell {
     pub unread: u32,
     pub entries: Vec<BellEntry>,
+    /// The key to continue after (None: last page).
+    pub next: Option<MessageKey>,
 }
 
 /// The admin's view of the outbox.
@@ -157,6 +159,8 @@ pub struct Outbox {
     pub transport: String,
     pub counts: EmailCounts,
     pub emails: Vec<EmailRecord>,
+    /// The key to continue after (None: last page).
+    pub next: Option<EmailKey>,
 }
 
 /// One outgoing e-mail, with the file written for it when e-mails go to files.
@@ -249,6 +253,19 @@ impl App {
             let followed = tx
                 .followed_projects(who.user.id, domain::ProjectScope::for_subject(&who.subject))
                 .await?;
+            // A project one does not follow (or cannot see, or that does not exist) cannot be
+            // muted here; say which instead of dropping it.
+            let mut errors = FieldErrors::new();
+            for id in muted
+                .iter()
+                .filter(|id| !followed.iter().any(|p| p.id == **id))
+            {
+                errors.add(
+                    "muted_projects",
+                    format!("{id} is not a title you follow; follow it first, or leave it out"),
+                );
+            }
+            errors.into_result()?;
             for p in followed {
                 tx.set_muted(who.user.id, p.id, muted.contains(&p.id))
                     .await?;
@@ -301,19 +318,26 @@ impl App {
         Ok(tx.muted_projects(who.user.id).await?.contains(&project_id))
     }
 
-    /// The outbox, newest first, optionally only one state.
+    /// The outbox, newest first, optionally only one state: one page of at most `limit`
+    /// e-mails after the key `after`.
     pub async fn outbox(
         &self,
         actor: domain::Actor<'_>,
         state: Option<EmailState>,
+        after: Option<EmailKey>,
         limit: u32,
     ) -> AppResult<Outbox> {
         crate::admin::administer(actor)?;
         let mut tx = self.store.read().await?;
+        let counts = tx.email_counts().await?;
+        let page = tx
+            .list_emails(state, after.as_ref(), limit.clamp(1, 1000))
+            .await?;
         Ok(Outbox {
             transport: self.mailer.describe(),
-            counts: tx.email_counts().await?,
-            emails: tx.list_emails(state, limit.clamp(1, 1000)).await?,
+            counts,
+            emails: page.items,
+            next: page.next,
         })
     }
 
@@ -353,7 +377,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let email = tx.get_email(id).await?.ok_or(AppError::NotFound)?;
         if !tx.retry_email(id, self.now()).await? {
-            return Err(AppError::invalid(
+            return Err(AppError::conflict(
                 "state",
                 format!(
                     "only a failed e-mail can be retried; this one is {}",

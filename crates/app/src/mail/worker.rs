@@ -15,7 +15,7 @@ use domain::{
 };
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap};
-use store::{EmailRecord, EmailState, Tx, UserWithOrg};
+use store::{EmailRecord, EmailState, MessageKey, Tx, UserWithOrg};
 use time::OffsetDateTime;
 
 /// What one delivery round did.
@@ -474,20 +474,32 @@ impl App {
         Ok(report)
     }
 
-    /// The bell: mentions and e-mailed messages the person may still read, newest first.
-    pub async fn bell(&self, who: &Authenticated, limit: u32) -> AppResult<Bell> {
+    /// The bell: mentions and e-mailed messages the person may still read, newest first, one
+    /// page of at most `limit` after the key `after`. An entry the person may no longer read is
+    /// left out of the page, which may then be shorter than `limit` while `next` still
+    /// continues the list. `unread` counts every unread entry they may read (up to 1000).
+    pub async fn bell(
+        &self,
+        who: &Authenticated,
+        after: Option<MessageKey>,
+        limit: u32,
+    ) -> AppResult<Bell> {
         crate::auth::require(who, Action::UsePortal)?;
         let mut tx = self.store.read().await?;
         let mut lookup = Lookup::default();
         let mut bell = Bell::default();
-        for item in tx.bell(who.user.id, true, 1000).await? {
+        for item in tx.bell(who.user.id, true, None, 1000).await?.items {
             if let Some((c, a)) = lookup.channel(&mut tx, item.channel_id).await?
                 && may_read(&who.subject, &c, &a)
             {
                 bell.unread += 1;
             }
         }
-        for item in tx.bell(who.user.id, false, limit.clamp(1, 200)).await? {
+        let page = tx
+            .bell(who.user.id, false, after.as_ref(), limit.clamp(1, 200))
+            .await?;
+        bell.next = page.next;
+        for item in page.items {
             let Some((channel, assignments)) = lookup.channel(&mut tx, item.channel_id).await?
             else {
                 continue;

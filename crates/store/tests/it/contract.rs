@@ -50,4 +50,8 @@ testkit::both_backends!(store: store::contract => [
     outbox_claims_lease_and_settle_emails,
     outbox_concurrent_claims_never_share_an_email,
     email_prefs_and_mutes_round_trip,
+    find_projects_pages_by_key,
+    search_pages_by_key,
+    list_emails_pages_by_key,
+    bell_pages_by_key,
 ]);

@@ -87,14 +87,16 @@ async fn older_messages_are_indexed(db: TestDb) {
     };
     let mut tx = store.read().await.unwrap();
     let hits = tx
-        .search_messages(&[channel], &found(&["senal"]), 10)
+        .search_messages(&[channel], &found(&["senal"]), None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(hits.iter().map(|m| m.id).collect::<Vec<_>>(), vec![kept.id]);
     let hits = tx
-        .search_messages(&[channel], &found(&["mezcla"]), 10)
+        .search_messages(&[channel], &found(&["mezcla"]), None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(hits.iter().map(|m| m.id).collect::<Vec<_>>(), vec![kept.id]);
     // Migrating again changes nothing.
     drop(tx);

@@ -35,4 +35,5 @@ through_the_indexes!(
     search_folds_diacritics_and_finds_cjk,
     search_forgets_deleted_messages_and_follows_edits,
     search_returns_the_newest_first_up_to_the_limit,
+    search_pages_by_key,
 );

@@ -1,8 +1,9 @@
 //! Organisations, users and roles (studio admins).
 
+use super::page::{self, Order, PageParams, page_of};
 use super::{
-    JsonBody, NewOrgJson, NewUserJson, OrgJson, PasswordJson, RenameOrgJson, UpdateUserJson,
-    UserJson, parse_id,
+    ApiQuery, JsonBody, NewOrgJson, NewUserJson, OrgJson, PasswordJson, RenameOrgJson,
+    UpdateUserJson, UserJson, parse_id,
 };
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -13,23 +14,47 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::{Actor, OrgId, UserId};
 
-/// All organisations.
+page_of!(OrgPageJson, OrgJson, "organisations");
+page_of!(UserPageJson, UserJson, "users");
+
+/// All organisations, by name.
 #[utoipa::path(
-    get, path = "/api/v1/orgs", tag = "admin",
-    responses((status = 200, body = Vec<OrgJson>), (status = 403, body = ApiErrorBody))
+    get, path = "/api/v1/orgs", tag = "admin", params(PageParams),
+    responses((status = 200, description = "Organisations by name", body = OrgPageJson))
 )]
 pub async fn list_orgs(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-) -> Result<Json<Vec<OrgJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<OrgPageJson>, ApiError> {
+    let (limit, after) = page::read("orgs", p.limit, p.cursor.as_deref())?;
     let orgs = state.app.list_orgs(Actor::User(&who.subject)).await?;
-    Ok(Json(orgs.iter().map(OrgJson::from).collect()))
+    Ok(Json(orgs_page(orgs, after, limit)))
+}
+
+/// Organisations in name order, paged.
+pub(crate) fn orgs_page(
+    orgs: Vec<domain::Organisation>,
+    after: Option<(String, uuid::Uuid)>,
+    limit: u32,
+) -> OrgPageJson {
+    let (items, next) = page::in_memory(
+        orgs,
+        |o| (domain::search::fold(o.name.as_str()), o.id.as_uuid()),
+        Order::Ascending,
+        after,
+        limit,
+    );
+    OrgPageJson {
+        items: items.iter().map(OrgJson::from).collect(),
+        next_cursor: next.map(|k| page::encode("orgs", &k)),
+    }
 }
 
 /// Creates an organisation (there is exactly one studio).
 #[utoipa::path(
     post, path = "/api/v1/orgs", tag = "admin", request_body = NewOrgJson,
-    responses((status = 201, body = OrgJson), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 201, description = "Created", body = OrgJson), (status = 409, description = "The name is taken, or a second studio", body = ApiErrorBody))
 )]
 pub async fn create_org(
     State(state): State<AppState>,
@@ -47,7 +72,7 @@ pub async fn create_org(
 #[utoipa::path(
     patch, path = "/api/v1/orgs/{id}", tag = "admin", request_body = RenameOrgJson,
     params(("id" = uuid::Uuid, Path, description = "Organisation id")),
-    responses((status = 200, body = OrgJson), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "Renamed", body = OrgJson), (status = 409, description = "The name is taken", body = ApiErrorBody))
 )]
 pub async fn rename_org(
     State(state): State<AppState>,
@@ -63,23 +88,35 @@ pub async fn rename_org(
     Ok(Json(OrgJson::from(&org)))
 }
 
-/// All users with their organisations and roles.
+/// All users with their organisations and roles, by e-mail address.
 #[utoipa::path(
-    get, path = "/api/v1/users", tag = "admin",
-    responses((status = 200, body = Vec<UserJson>), (status = 403, body = ApiErrorBody))
+    get, path = "/api/v1/users", tag = "admin", params(PageParams),
+    responses((status = 200, description = "Users by e-mail address", body = UserPageJson))
 )]
 pub async fn list_users(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-) -> Result<Json<Vec<UserJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<UserPageJson>, ApiError> {
+    let (limit, after) = page::read("users", p.limit, p.cursor.as_deref())?;
     let users = state.app.list_users(Actor::User(&who.subject)).await?;
-    Ok(Json(users.iter().map(UserJson::from).collect()))
+    let (items, next) = page::in_memory(
+        users,
+        |u| u.user.email.to_string(),
+        Order::Ascending,
+        after,
+        limit,
+    );
+    Ok(Json(UserPageJson {
+        items: items.iter().map(UserJson::from).collect(),
+        next_cursor: next.map(|k| page::encode("users", &k)),
+    }))
 }
 
 /// Creates a user.
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "admin", request_body = NewUserJson,
-    responses((status = 201, body = UserJson), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 201, description = "Created", body = UserJson), (status = 409, description = "The e-mail address is taken", body = ApiErrorBody))
 )]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -104,7 +141,7 @@ pub async fn create_user(
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "admin",
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserJson), (status = 404, body = ApiErrorBody))
+    responses((status = 200, description = "The user", body = UserJson))
 )]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -123,7 +160,7 @@ pub async fn get_user(
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "admin", request_body = UpdateUserJson,
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserJson), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "The user as changed", body = UserJson))
 )]
 pub async fn update_user(
     State(state): State<AppState>,
@@ -148,7 +185,7 @@ pub async fn update_user(
 #[utoipa::path(
     put, path = "/api/v1/users/{id}/password", tag = "admin", request_body = PasswordJson,
     params(("id" = uuid::Uuid, Path, description = "User id")),
-    responses((status = 204, description = "Password set"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 204, description = "Password set"))
 )]
 pub async fn set_password(
     State(state): State<AppState>,

@@ -1,13 +1,14 @@
 //! Channels and messages in the API.
 
 use super::dto::ts;
-use super::{JsonBody, parse_id};
+use super::page::{self, Order, PageParams, page_of};
+use super::{ApiQuery, JsonBody, parse_id};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiErrorBody};
 use app::channels::{ChannelRow, MessageView};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::{ChannelId, MessageId, ProjectId, WorkLanguages};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 #[derive(Serialize, ToSchema)]
 pub struct ChannelJson {
     pub id: Uuid,
-    /// `broadcast`, `vendor` or `internal`.
+    #[schema(value_type = super::ChannelKindName)]
     pub kind: String,
     /// The language of a vendor channel.
     pub language: Option<String>,
@@ -128,12 +129,15 @@ pub struct ChannelMessagesJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MessageBodyJson {
+    /// The text; at least one character that is not a space.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct ReadJson {
-    /// Mark read up to and including this sequence number.
+    /// Mark read up to and including this sequence number (a position never moves back).
+    #[schema(minimum = 0)]
     pub seq: i64,
 }
 
@@ -141,44 +145,71 @@ pub struct ReadJson {
 pub struct SettingsJson {
     /// Studio users: read and write in Internal channels.
     pub internal_messages: bool,
-    /// The languages the caller works on; empty means all of their organisation's languages.
+    /// The languages the caller works on, one BCP 47 tag each; empty means all of their
+    /// organisation's languages. A partner may list only languages its organisation is
+    /// assigned on some title.
     pub languages: Vec<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesParams {
     /// Only messages with a smaller sequence number (for paging back). Without it the channel is
     /// also marked read.
+    #[param(minimum = 1)]
     before: Option<i64>,
 }
 
-/// The channels of a project the caller may read, with unread counts.
+page_of!(ChannelPageJson, ChannelJson, "a title's channels");
+
+/// The channels of a project the caller may read, with unread counts: Broadcast, the vendor
+/// channels by language, Internal.
 #[utoipa::path(
     get, path = "/api/v1/projects/{id}/channels", tag = "communication",
-    params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 200, body = Vec<ChannelJson>), (status = 404, body = ApiErrorBody))
+    params(("id" = uuid::Uuid, Path, description = "Project id"), PageParams),
+    responses((status = 200, description = "The channels", body = ChannelPageJson))
 )]
 pub async fn list_channels(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-) -> Result<Json<Vec<ChannelJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<ChannelPageJson>, ApiError> {
     let id: ProjectId = parse_id(&id)?;
+    let (limit, after) = page::read("channels", p.limit, p.cursor.as_deref())?;
     let rows = state.app.project_channels(&who, id).await?;
-    Ok(Json(rows.iter().map(ChannelJson::from).collect()))
+    let (items, next) = page::in_memory(
+        rows,
+        |r| {
+            let rank = match r.channel.kind.as_str() {
+                "broadcast" => 0u8,
+                "vendor" => 1,
+                _ => 2,
+            };
+            let language = r.channel.kind.language().map(|l| l.to_string());
+            (rank, language, r.channel.id.as_uuid())
+        },
+        Order::Ascending,
+        after,
+        limit,
+    );
+    Ok(Json(ChannelPageJson {
+        items: items.iter().map(ChannelJson::from).collect(),
+        next_cursor: next.map(|k| page::encode("channels", &k)),
+    }))
 }
 
 /// The latest 50 messages of a channel (or those before `before`); marks the channel read.
 #[utoipa::path(
     get, path = "/api/v1/channels/{id}/messages", tag = "communication",
     params(("id" = uuid::Uuid, Path, description = "Channel id"), MessagesParams),
-    responses((status = 200, body = ChannelMessagesJson), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody))
+    responses((status = 200, description = "The messages, oldest first", body = ChannelMessagesJson))
 )]
 pub async fn list_messages(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    Query(p): Query<MessagesParams>,
+    ApiQuery(p): ApiQuery<MessagesParams>,
 ) -> Result<Json<ChannelMessagesJson>, ApiError> {
     let id: ChannelId = parse_id(&id)?;
     let page = state.app.open_channel(&who, id, p.before).await?;
@@ -213,9 +244,9 @@ pub struct MessageUpload {
     body: Option<String>,
     /// Up to 10 files of at most 10 MB each, with one of the accepted extensions (.ai .bmp .csv
     /// .eps .gif .heif .ind .jpeg .jpg .mov .mxl .pdf .png .psd .raw .svj .wav .webp); the
-    /// content must match the extension.
-    #[schema(value_type = Vec<String>, format = Binary)]
-    file: Vec<Vec<u8>>,
+    /// content must match the extension. A message needs text, files, or both.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    file: Option<Vec<Vec<u8>>>,
 }
 
 /// Posts a message: JSON for text only, or `multipart/form-data` with a `body` field and
@@ -228,7 +259,7 @@ pub struct MessageUpload {
         (MessageUpload = "multipart/form-data")
     )),
     params(("id" = uuid::Uuid, Path, description = "Channel id")),
-    responses((status = 201, body = MessageJson), (status = 403, description = "e.g. a partner posting in Broadcast", body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 413, description = "Larger than 10 files of 10 MB"), (status = 422, body = ApiErrorBody))
+    responses((status = 201, description = "Posted", body = MessageJson), (status = 403, description = "The caller may not post here (e.g. a partner in Broadcast), or a cookie request without its CSRF token", body = ApiErrorBody), (status = 413, description = "Larger than 10 files of 10 MB", body = ApiErrorBody), (status = 422, description = "Empty, or a file refused (the message says which rule it broke)", body = ApiErrorBody))
 )]
 pub async fn post_message(
     State(state): State<AppState>,
@@ -277,7 +308,7 @@ pub async fn post_message(
 #[utoipa::path(
     patch, path = "/api/v1/messages/{id}", tag = "communication", request_body = MessageBodyJson,
     params(("id" = uuid::Uuid, Path, description = "Message id")),
-    responses((status = 204, description = "Edited"), (status = 404, body = ApiErrorBody), (status = 422, description = "Empty, or the edit window has closed", body = ApiErrorBody))
+    responses((status = 204, description = "Edited"), (status = 422, description = "Empty, or the edit window has closed", body = ApiErrorBody))
 )]
 pub async fn edit_message(
     State(state): State<AppState>,
@@ -294,7 +325,7 @@ pub async fn edit_message(
 #[utoipa::path(
     delete, path = "/api/v1/messages/{id}", tag = "communication",
     params(("id" = uuid::Uuid, Path, description = "Message id")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 204, description = "Deleted"), (status = 422, description = "The edit window has closed", body = ApiErrorBody))
 )]
 pub async fn delete_message(
     State(state): State<AppState>,
@@ -310,7 +341,7 @@ pub async fn delete_message(
 #[utoipa::path(
     put, path = "/api/v1/channels/{id}/read", tag = "communication", request_body = ReadJson,
     params(("id" = uuid::Uuid, Path, description = "Channel id")),
-    responses((status = 204, description = "Marked read"), (status = 404, body = ApiErrorBody))
+    responses((status = 204, description = "Marked read"))
 )]
 pub async fn mark_read(
     State(state): State<AppState>,
@@ -336,7 +367,7 @@ fn settings_json(prefs: &domain::ChannelPrefs) -> SettingsJson {
 /// The caller's App Settings.
 #[utoipa::path(
     get, path = "/api/v1/settings", tag = "communication",
-    responses((status = 200, body = SettingsJson), (status = 401, body = ApiErrorBody))
+    responses((status = 200, description = "The caller's App Settings", body = SettingsJson))
 )]
 pub async fn get_settings(ApiUser(who): ApiUser) -> Json<SettingsJson> {
     Json(settings_json(&who.subject.prefs))
@@ -345,7 +376,7 @@ pub async fn get_settings(ApiUser(who): ApiUser) -> Json<SettingsJson> {
 /// Changes the caller's App Settings.
 #[utoipa::path(
     put, path = "/api/v1/settings", tag = "communication", request_body = SettingsJson,
-    responses((status = 200, body = SettingsJson), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "The App Settings as saved", body = SettingsJson))
 )]
 pub async fn put_settings(
     State(state): State<AppState>,
@@ -381,36 +412,49 @@ pub struct SearchHitJson {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words (all must match), `"exact phrase"`, `-exclude`, `from:NAME`, `in:broadcast|internal|LANG`,
     /// `before:YYYY-MM-DD`, `after:YYYY-MM-DD`, `on:YYYY-MM-DD`, `has:attachment`.
+    #[param(min_length = 1)]
     q: String,
-    /// Only this channel.
-    channel: Option<String>,
-    /// At most this many results (default 50, at most 200).
-    limit: Option<u32>,
+    /// Only this channel (404 if the caller cannot read it).
+    channel: Option<Uuid>,
+    /// At most this many results (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page (older results).
+    cursor: Option<String>,
 }
+
+page_of!(
+    SearchPageJson,
+    SearchHitJson,
+    "search results, newest first"
+);
 
 /// Searches the messages of every channel the caller can read (or one channel), newest first.
 #[utoipa::path(
     get, path = "/api/v1/search", tag = "communication", params(SearchParams),
-    responses((status = 200, body = Vec<SearchHitJson>), (status = 404, body = ApiErrorBody), (status = 422, description = "The query cannot be read", body = ApiErrorBody))
+    responses((status = 200, description = "Matching messages, newest first", body = SearchPageJson), (status = 404, description = "The channel does not exist or the caller cannot read it", body = ApiErrorBody), (status = 422, description = "The query cannot be read", body = ApiErrorBody))
 )]
 pub async fn search(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-    Query(p): Query<SearchParams>,
-) -> Result<Json<Vec<SearchHitJson>>, ApiError> {
-    let channel: Option<ChannelId> = match p.channel.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(parse_id(c)?),
-        None => None,
-    };
-    let hits = state
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<SearchPageJson>, ApiError> {
+    let channel: Option<ChannelId> = p.channel.map(ChannelId::from);
+    let (limit, after) = page::read("search", p.limit, p.cursor.as_deref())?;
+    let found = state
         .app
-        .search_messages(&who, &p.q, channel, p.limit.unwrap_or(50))
+        .search_messages(&who, &p.q, channel, after, limit)
         .await?;
-    Ok(Json(
-        hits.into_iter()
+    let next_cursor = found.next.map(|k| page::encode("search", &k));
+    Ok(Json(SearchPageJson {
+        next_cursor,
+        items: found
+            .items
+            .into_iter()
             .map(|h| SearchHitJson {
                 message_id: h.message.id.as_uuid(),
                 channel_id: h.message.channel_id.as_uuid(),
@@ -427,7 +471,7 @@ pub async fn search(
                     .collect(),
             })
             .collect(),
-    ))
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -440,29 +484,49 @@ pub struct MentionableJson {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MentionableParams {
     /// Part of a name or e-mail address (an `@` in front is ignored).
     #[serde(default)]
     q: String,
+    /// At most this many people (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
-/// People who can read the channel and so can be mentioned in it (at most 10), for the
-/// composer's autocomplete.
+page_of!(
+    MentionablePageJson,
+    MentionableJson,
+    "people who can be mentioned"
+);
+
+/// People who can read the channel and so can be mentioned in it, by name, for the composer's
+/// autocomplete.
 #[utoipa::path(
     get, path = "/api/v1/channels/{id}/mentionable", tag = "communication",
     params(("id" = uuid::Uuid, Path, description = "Channel id"), MentionableParams),
-    responses((status = 200, body = Vec<MentionableJson>), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody))
+    responses((status = 200, description = "Readers of the channel matching `q`", body = MentionablePageJson))
 )]
 pub async fn mentionable(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    Query(p): Query<MentionableParams>,
-) -> Result<Json<Vec<MentionableJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<MentionableParams>,
+) -> Result<Json<MentionablePageJson>, ApiError> {
     let id: ChannelId = parse_id(&id)?;
+    let (limit, after) = page::read("mentionable", p.limit, p.cursor.as_deref())?;
     let people = state.app.mentionable(&who, id, &p.q).await?;
-    Ok(Json(
-        people
+    let (items, next) = page::in_memory(
+        people,
+        |m| (domain::search::fold(&m.name), m.email.clone()),
+        Order::Ascending,
+        after,
+        limit,
+    );
+    Ok(Json(MentionablePageJson {
+        items: items
             .into_iter()
             .map(|m| MentionableJson {
                 name: m.name,
@@ -470,7 +534,8 @@ pub async fn mentionable(
                 badge: m.badge,
             })
             .collect(),
-    ))
+        next_cursor: next.map(|k| page::encode("mentionable", &k)),
+    }))
 }
 
 /// An attached file, if the caller may read its message. Images and PDFs are sent for inline
@@ -478,13 +543,13 @@ pub async fn mentionable(
 #[utoipa::path(
     get, path = "/api/v1/attachments/{id}", tag = "communication",
     params(("id" = uuid::Uuid, Path, description = "Attachment id"), crate::download::DownloadQuery),
-    responses((status = 200, description = "The file, with its media type", content_type = "application/octet-stream"), (status = 404, body = ApiErrorBody))
+    responses((status = 200, description = "The file, sent with its own media type (`Content-Type` is the attachment's `media_type`)", content_type = "*/*"))
 )]
 pub async fn download_attachment(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<crate::download::DownloadQuery>,
+    ApiQuery(q): ApiQuery<crate::download::DownloadQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let id: domain::AttachmentId = parse_id(&id)?;
     let (a, file) = state.app.open_attachment(&who, id).await?;

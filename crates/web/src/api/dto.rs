@@ -15,11 +15,80 @@ pub(crate) fn ts(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
+/// The closed sets of values the API takes and gives, as schemas (the fields stay strings;
+/// the server checks them with the domain's own parsers and names the field at fault).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OrgKindName {
+    Studio,
+    Partner,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ProjectKindName {
+    Film,
+    Series,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ServiceName {
+    Dubbing,
+    Subtitles,
+    AudioDescription,
+    Scripting,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RoleName {
+    PortalUser,
+    Manager,
+    Admin,
+    Author,
+    Proofreader,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum FrequencyName {
+    Immediately,
+    #[serde(rename = "every_15_minutes")]
+    Every15Minutes,
+    Hourly,
+    Daily,
+    Off,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum MailStateName {
+    Pending,
+    Sent,
+    Failed,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ChannelKindName {
+    Broadcast,
+    Vendor,
+    Internal,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct OrgJson {
     pub id: Uuid,
     pub name: String,
-    /// `studio` or `partner`.
+    #[schema(value_type = OrgKindName)]
     pub kind: String,
 }
 
@@ -39,6 +108,7 @@ pub struct MeJson {
     pub email: String,
     pub display_name: String,
     pub organisation: OrgJson,
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
     /// False for accounts without `portal_user` (they only have My tasks).
     pub portal_access: bool,
@@ -67,7 +137,7 @@ pub struct ProjectRowJson {
     pub id: Uuid,
     pub movie_id: i64,
     pub name: String,
-    /// `film` or `series`.
+    #[schema(value_type = ProjectKindName)]
     pub kind: String,
     pub original_language: String,
     /// The target languages the caller may see.
@@ -115,7 +185,7 @@ pub struct OrgRefJson {
 #[derive(Serialize, ToSchema)]
 pub struct AssignmentJson {
     pub language: String,
-    /// `dubbing`, `subtitles`, `audio_description` or `scripting`.
+    #[schema(value_type = ServiceName)]
     pub service: String,
     pub partner: OrgRefJson,
 }
@@ -125,6 +195,7 @@ pub struct ProjectJson {
     pub id: Uuid,
     pub movie_id: i64,
     pub name: String,
+    #[schema(value_type = ProjectKindName)]
     pub kind: String,
     pub original_language: String,
     /// The target languages the caller may see (a partner: only its own).
@@ -183,7 +254,9 @@ impl From<ProjectView> for ProjectJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct EpisodeInputJson {
+    #[schema(minimum = 1)]
     pub number: u32,
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub movie_id: i64,
     #[serde(default)]
     pub name: Option<String>,
@@ -191,6 +264,7 @@ pub struct EpisodeInputJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SeasonInputJson {
+    #[schema(minimum = 1)]
     pub number: u32,
     #[serde(default)]
     pub episodes: Vec<EpisodeInputJson>,
@@ -199,8 +273,9 @@ pub struct SeasonInputJson {
 #[derive(Deserialize, ToSchema)]
 pub struct AssignmentInputJson {
     /// BCP 47 tag; must be one of the project's target languages.
+    #[schema(min_length = 2)]
     pub language: String,
-    /// `dubbing`, `subtitles`, `audio_description` or `scripting`.
+    #[schema(value_type = ServiceName)]
     pub service: String,
     /// A partner organisation's id.
     pub partner_id: Uuid,
@@ -209,11 +284,15 @@ pub struct AssignmentInputJson {
 /// A project to create, or the complete new state of one to update.
 #[derive(Deserialize, ToSchema)]
 pub struct ProjectInputJson {
+    /// A positive number of at most 12 digits, unique across titles and episodes.
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub movie_id: i64,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// `film` or `series`.
+    #[schema(value_type = ProjectKindName)]
     pub kind: String,
     /// BCP 47 tag, e.g. `en`.
+    #[schema(min_length = 2)]
     pub original_language: String,
     /// BCP 47 tags, e.g. `["es-ES", "pt-BR"]`.
     #[serde(default)]
@@ -285,6 +364,7 @@ impl From<&ApiTokenRecord> for TokenJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewTokenJson {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
@@ -297,13 +377,16 @@ pub struct CreatedTokenJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewOrgJson {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// `studio` or `partner`.
+    /// There is exactly one studio (409 for a second one).
+    #[schema(value_type = OrgKindName)]
     pub kind: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct RenameOrgJson {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
@@ -313,6 +396,7 @@ pub struct UserJson {
     pub email: String,
     pub display_name: String,
     pub organisation: OrgJson,
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
     pub disabled: bool,
     pub created_at: String,
@@ -340,23 +424,30 @@ impl From<&UserWithOrg> for UserJson {
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserJson {
     /// The organisation's id or exact name.
+    #[schema(min_length = 1)]
     pub organisation: String,
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
-    /// Role names: `portal_user`, `manager`, `admin`, `author`, `proofreader`.
+    /// `admin` and `manager` are for studio users only.
     #[serde(default)]
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
     /// Optional initial password (at least 10 characters).
     #[serde(default)]
+    #[schema(min_length = 10)]
     pub password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateUserJson {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     /// The complete new set of roles.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<RoleName>>)]
     pub roles: Option<Vec<String>>,
     #[serde(default)]
     pub disabled: Option<bool>,
@@ -364,5 +455,7 @@ pub struct UpdateUserJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordJson {
+    /// At least 10 characters.
+    #[schema(min_length = 10)]
     pub password: String,
 }

@@ -1,12 +1,13 @@
 //! E-mail: the caller's e-mail settings, muting a project, the bell, and the admin's outbox.
 
 use super::dto::ts;
-use super::{JsonBody, parse_id};
+use super::page;
+use super::{ApiQuery, JsonBody, parse_id};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiErrorBody};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use domain::{Actor, EmailId, ProjectId};
 use serde::{Deserialize, Serialize};
 use store::{EmailRecord, EmailState};
@@ -15,12 +16,12 @@ use uuid::Uuid;
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct EmailSettingsJson {
-    /// `immediately`, `every_15_minutes`, `hourly`, `daily` or `off`.
+    #[schema(value_type = super::FrequencyName)]
     pub frequency: String,
     /// Mentions are e-mailed at once whatever the frequency, even for muted projects.
     pub mentions_immediately: bool,
     /// The followed projects the caller muted. On PUT, leave it out to keep the mutes as they
-    /// are; give it to replace them.
+    /// are; give it to replace them (each must be a title the caller follows, or 422).
     #[serde(default)]
     pub muted_projects: Option<Vec<Uuid>>,
 }
@@ -28,7 +29,7 @@ pub struct EmailSettingsJson {
 /// The caller's e-mail settings.
 #[utoipa::path(
     get, path = "/api/v1/settings/email", tag = "email",
-    responses((status = 200, body = EmailSettingsJson), (status = 401, body = ApiErrorBody))
+    responses((status = 200, description = "The caller's e-mail settings", body = EmailSettingsJson))
 )]
 pub async fn get_email_settings(
     State(state): State<AppState>,
@@ -51,7 +52,7 @@ pub async fn get_email_settings(
 /// Changes the caller's e-mail settings; notifications already waiting follow them.
 #[utoipa::path(
     put, path = "/api/v1/settings/email", tag = "email", request_body = EmailSettingsJson,
-    responses((status = 200, body = EmailSettingsJson), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "The e-mail settings as saved", body = EmailSettingsJson))
 )]
 pub async fn put_email_settings(
     State(state): State<AppState>,
@@ -82,8 +83,8 @@ pub struct MuteJson {
 /// Mutes or unmutes e-mail about a project.
 #[utoipa::path(
     put, path = "/api/v1/projects/{id}/mute", tag = "email", request_body = MuteJson,
-    params(("id" = String, Path, description = "Project id")),
-    responses((status = 200, body = MuteJson), (status = 404, body = ApiErrorBody))
+    params(("id" = uuid::Uuid, Path, description = "Project id")),
+    responses((status = 200, description = "Muted or not", body = MuteJson))
 )]
 pub async fn put_mute(
     State(state): State<AppState>,
@@ -109,37 +110,34 @@ pub struct BellEntryJson {
     pub created_at: String,
 }
 
+/// One page of the bell.
 #[derive(Serialize, ToSchema)]
 pub struct BellJson {
-    /// Unread entries (reading the message clears one).
+    /// Unread entries in all (reading the message clears one), whatever the page.
     pub unread: u32,
-    pub entries: Vec<BellEntryJson>,
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct BellParams {
-    /// At most this many entries (default 30; 0 for the count only).
-    limit: Option<u32>,
+    pub items: Vec<BellEntryJson>,
+    /// Give it as `cursor` for older entries; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The caller's bell: mentions and messages they were e-mailed about, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/notifications", tag = "email", params(BellParams),
-    responses((status = 200, body = BellJson), (status = 401, body = ApiErrorBody))
+    get, path = "/api/v1/notifications", tag = "email", params(page::PageParams),
+    responses((status = 200, description = "The bell, newest first", body = BellJson))
 )]
 pub async fn notifications(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-    Query(p): Query<BellParams>,
+    ApiQuery(p): ApiQuery<page::PageParams>,
 ) -> Result<Json<BellJson>, ApiError> {
-    let limit = p.limit.unwrap_or(30);
-    let bell = state.app.bell(&who, limit.max(1)).await?;
+    let (limit, after) = page::read("bell", p.limit, p.cursor.as_deref())?;
+    let bell = state.app.bell(&who, after, limit).await?;
     Ok(Json(BellJson {
         unread: bell.unread,
-        entries: bell
+        next_cursor: bell.next.map(|k| page::encode("bell", &k)),
+        items: bell
             .entries
             .into_iter()
-            .take(limit as usize)
             .map(|e| BellEntryJson {
                 project: e.project,
                 channel: e.channel,
@@ -159,7 +157,7 @@ pub struct OutgoingJson {
     pub id: Uuid,
     pub to: String,
     pub subject: String,
-    /// `pending`, `sent` or `failed`.
+    #[schema(value_type = super::MailStateName)]
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
@@ -189,6 +187,7 @@ fn outgoing(e: &EmailRecord, with_text: bool) -> OutgoingJson {
     }
 }
 
+/// One page of the outbox, with the counts of the whole outbox.
 #[derive(Serialize, ToSchema)]
 pub struct OutboxJson {
     /// Where e-mails go.
@@ -196,26 +195,33 @@ pub struct OutboxJson {
     pub pending: u64,
     pub sent: u64,
     pub failed: u64,
-    pub emails: Vec<OutgoingJson>,
+    pub items: Vec<OutgoingJson>,
+    /// Give it as `cursor` for older e-mails; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxParams {
-    /// Only `pending`, `sent` or `failed`.
+    /// Only e-mails in this state.
+    #[param(value_type = Option<super::MailStateName>)]
     state: Option<String>,
-    /// At most this many (default 100, at most 1000).
-    limit: Option<u32>,
+    /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 /// The outbox, newest first (admins).
 #[utoipa::path(
     get, path = "/api/v1/admin/mail", tag = "admin", params(OutboxParams),
-    responses((status = 200, body = OutboxJson), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "Outgoing e-mails, newest first", body = OutboxJson))
 )]
 pub async fn list_outbox(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-    Query(p): Query<OutboxParams>,
+    ApiQuery(p): ApiQuery<OutboxParams>,
 ) -> Result<Json<OutboxJson>, ApiError> {
     let filter = match p.state.as_deref() {
         None | Some("") => None,
@@ -226,24 +232,26 @@ pub async fn list_outbox(
             ))
         })?),
     };
+    let (limit, after) = page::read("outbox", p.limit, p.cursor.as_deref())?;
     let o = state
         .app
-        .outbox(Actor::User(&who.subject), filter, p.limit.unwrap_or(100))
+        .outbox(Actor::User(&who.subject), filter, after, limit)
         .await?;
     Ok(Json(OutboxJson {
         transport: o.transport,
         pending: o.counts.pending,
         sent: o.counts.sent,
         failed: o.counts.failed,
-        emails: o.emails.iter().map(|e| outgoing(e, false)).collect(),
+        items: o.emails.iter().map(|e| outgoing(e, false)).collect(),
+        next_cursor: o.next.map(|k| page::encode("outbox", &k)),
     }))
 }
 
 /// One outgoing e-mail (admins).
 #[utoipa::path(
     get, path = "/api/v1/admin/mail/{id}", tag = "admin",
-    params(("id" = String, Path, description = "E-mail id")),
-    responses((status = 200, body = OutgoingJson), (status = 404, body = ApiErrorBody))
+    params(("id" = uuid::Uuid, Path, description = "E-mail id")),
+    responses((status = 200, description = "The e-mail with its text", body = OutgoingJson))
 )]
 pub async fn get_outgoing(
     State(state): State<AppState>,
@@ -261,8 +269,8 @@ pub async fn get_outgoing(
 /// Puts a failed e-mail back in the queue (admins).
 #[utoipa::path(
     post, path = "/api/v1/admin/mail/{id}/retry", tag = "admin",
-    params(("id" = String, Path, description = "E-mail id")),
-    responses((status = 200, body = OutgoingJson), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    params(("id" = uuid::Uuid, Path, description = "E-mail id")),
+    responses((status = 200, description = "Queued again", body = OutgoingJson), (status = 409, description = "The e-mail has not failed (only failed e-mails can be retried)", body = ApiErrorBody))
 )]
 pub async fn retry_outgoing(
     State(state): State<AppState>,

@@ -6,21 +6,22 @@
 
 mod admin;
 mod channels;
+pub mod contract;
 mod dto;
+pub mod extract;
 mod mail;
+pub mod page;
 mod projects;
 mod tokens;
 
 pub use dto::*;
+pub use extract::{ApiQuery, JsonBody};
 
 use crate::AppState;
 use crate::auth::ApiSignedIn;
 use crate::error::{ApiError, ApiErrorBody};
 use axum::Json;
-use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,15 +32,14 @@ use utoipa_axum::routes;
     info(
         title = "locportal API",
         version = "1",
-        description = "Everything the locportal pages do, as JSON. Authenticate with `Authorization: Bearer <token>`; create tokens under API tokens in the portal. Errors always have the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+        description = "Everything the locportal pages do, as JSON.\n\n**Authentication**: `Authorization: Bearer <token>` (create tokens under API tokens in the portal), or the browser's session cookie, which on every change (POST, PUT, PATCH, DELETE) must come with the session's CSRF token in `X-CSRF-Token`. A request with no credentials is 401; too many unknown tokens from one address are 429 with `Retry-After`.\n\n**Errors** always have the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`, whatever produced them (an unknown route is 404, a wrong method 405 with `Allow`, a body arriving slower than 30 s 408); `code` is one of `ErrorCode` and has one status.\n\n**JSON bodies** are objects; a whole-number float (`3.0`) is accepted as the integer it equals. Unknown fields are ignored.\n\n**Lists** are paged: `limit` (1–200, default 50) and `cursor` (the previous page's `next_cursor`, absent on the last page). Cursors are opaque and belong to their list."
     ),
     modifiers(&BearerAuth),
-    security(("bearer" = [])),
     tags(
         (name = "account", description = "The signed-in user and their API tokens"),
         (name = "projects", description = "Titles, languages, partner assignments, following"),
         (name = "communication", description = "Channels, messages, unread counts, App Settings"),
-        (name = "admin", description = "Organisations, users and roles (studio admins)")
+        (name = "admin", description = "Organisations, users and roles, outgoing mail (studio admins)")
     )
 )]
 struct ApiDoc;
@@ -50,13 +50,20 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "bearer",
+            contract::BEARER_SCHEME,
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// The API's router and its completed OpenAPI document.
+pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = router().split_for_parts();
+    contract::complete(&mut doc);
+    (router, doc)
+}
+
+fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
@@ -85,26 +92,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mail::list_outbox))
         .routes(routes!(mail::get_outgoing))
         .routes(routes!(mail::retry_outgoing))
-}
-
-/// A JSON request body whose problems are reported in the API's error shape.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = Response;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(rejection) => Err(crate::error::api_error_response(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!(
-                    "The request body could not be read: {}. Send JSON with Content-Type: application/json as described in /api/openapi.json.",
-                    rejection.body_text()
-                ),
-            )),
-        }
-    }
+        .routes(routes!(crate::live::events))
+        .routes(routes!(crate::pages::session::healthz))
 }
 
 /// A path id that is not an id is simply "not found".

@@ -1,61 +1,76 @@
 //! Projects in the API: find, My Projects, create, read, update, follow.
 
-use super::{JsonBody, OrgJson, ProjectInputJson, ProjectJson, ProjectRowJson, parse_id};
+use super::page::{self, Order, PageParams, page_of};
+use super::{ApiQuery, JsonBody, ProjectInputJson, ProjectJson, ProjectRowJson, parse_id};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiErrorBody};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::{Actor, ProjectId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+page_of!(ProjectPageJson, ProjectRowJson, "titles");
+
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindParams {
     /// Part of a title's name, or the first digits of its (or an episode's) movie ID. Empty
     /// lists every title the caller may see.
     #[serde(default)]
     q: String,
     /// At most this many results (1–200, default 50).
-    #[serde(default)]
-    limit: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
-/// Titles the caller may see, by name or movie ID.
+/// Titles the caller may see, by name or movie ID: a title whose (or whose episode's) movie ID
+/// is exactly `q` first, then by name.
 #[utoipa::path(
     get, path = "/api/v1/projects", tag = "projects", params(FindParams),
-    responses(
-        (status = 200, body = Vec<ProjectRowJson>),
-        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody)
-    )
+    responses((status = 200, description = "Matching titles", body = ProjectPageJson))
 )]
 pub async fn find_projects(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-    Query(p): Query<FindParams>,
-) -> Result<Json<Vec<ProjectRowJson>>, ApiError> {
-    let rows = state
-        .app
-        .find_projects(&who, &p.q, p.limit.unwrap_or(50))
-        .await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    ApiQuery(p): ApiQuery<FindParams>,
+) -> Result<Json<ProjectPageJson>, ApiError> {
+    let (limit, after) = page::read("projects", p.limit, p.cursor.as_deref())?;
+    let found = state.app.find_projects(&who, &p.q, after, limit).await?;
+    Ok(Json(ProjectPageJson {
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next.map(|k| page::encode("projects", &k)),
+    }))
 }
 
-/// The projects the caller follows (My Projects).
+/// The projects the caller follows (My Projects), by name, with unread counts.
 #[utoipa::path(
-    get, path = "/api/v1/my-projects", tag = "projects",
-    responses((status = 200, body = Vec<ProjectRowJson>), (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody))
+    get, path = "/api/v1/my-projects", tag = "projects", params(PageParams),
+    responses((status = 200, description = "Followed titles", body = ProjectPageJson))
 )]
 pub async fn my_projects(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-) -> Result<Json<Vec<ProjectRowJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<ProjectPageJson>, ApiError> {
+    let (limit, after) = page::read("my-projects", p.limit, p.cursor.as_deref())?;
     let rows = state.app.my_projects(&who).await?;
+    let (rows, next) = page::in_memory(
+        rows,
+        |r| (domain::search::fold(r.name.as_str()), r.id.as_uuid()),
+        Order::Ascending,
+        after,
+        limit,
+    );
     let ids: Vec<ProjectId> = rows.iter().map(|r| r.id).collect();
     let unread = state.app.project_unread(&who, &ids).await?;
-    Ok(Json(
-        rows.into_iter()
+    Ok(Json(ProjectPageJson {
+        items: rows
+            .into_iter()
             .map(|r| {
                 let count = unread.get(&r.id).map(|u| u.0).unwrap_or(0);
                 ProjectRowJson {
@@ -64,17 +79,16 @@ pub async fn my_projects(
                 }
             })
             .collect(),
-    ))
+        next_cursor: next.map(|k| page::encode("my-projects", &k)),
+    }))
 }
 
 /// Creates a project (studio users with the `manager` role).
 #[utoipa::path(
     post, path = "/api/v1/projects", tag = "projects", request_body = ProjectInputJson,
     responses(
-        (status = 201, body = ProjectJson),
-        (status = 400, description = "Unreadable body", body = ApiErrorBody),
-        (status = 403, body = ApiErrorBody),
-        (status = 422, description = "Invalid fields, e.g. a movie ID already in use", body = ApiErrorBody)
+        (status = 201, description = "Created", body = ProjectJson),
+        (status = 409, description = "A movie ID is already used by another title or episode", body = ApiErrorBody)
     )
 )]
 pub async fn create_project(
@@ -94,7 +108,7 @@ pub async fn create_project(
 #[utoipa::path(
     get, path = "/api/v1/projects/{id}", tag = "projects",
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 200, body = ProjectJson), (status = 404, description = "No such project, or not visible to the caller", body = ApiErrorBody))
+    responses((status = 200, description = "The title", body = ProjectJson))
 )]
 pub async fn get_project(
     State(state): State<AppState>,
@@ -109,7 +123,7 @@ pub async fn get_project(
 #[utoipa::path(
     put, path = "/api/v1/projects/{id}", tag = "projects", request_body = ProjectInputJson,
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 200, body = ProjectJson), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody))
+    responses((status = 200, description = "The title as saved", body = ProjectJson), (status = 409, description = "A movie ID is already used by another title or episode", body = ApiErrorBody))
 )]
 pub async fn update_project(
     State(state): State<AppState>,
@@ -129,7 +143,7 @@ pub async fn update_project(
 #[utoipa::path(
     put, path = "/api/v1/projects/{id}/follow", tag = "projects",
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 204, description = "Following"), (status = 404, body = ApiErrorBody))
+    responses((status = 204, description = "Following"))
 )]
 pub async fn follow(
     State(state): State<AppState>,
@@ -145,7 +159,7 @@ pub async fn follow(
 #[utoipa::path(
     delete, path = "/api/v1/projects/{id}/follow", tag = "projects",
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 204, description = "Not following"), (status = 404, body = ApiErrorBody))
+    responses((status = 204, description = "Not following"))
 )]
 pub async fn unfollow(
     State(state): State<AppState>,
@@ -157,15 +171,18 @@ pub async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Partner organisations that can be assigned to a project's languages (project editors).
+/// Partner organisations that can be assigned to a project's languages (project editors), by
+/// name.
 #[utoipa::path(
-    get, path = "/api/v1/partners", tag = "projects",
-    responses((status = 200, body = Vec<OrgJson>), (status = 403, body = ApiErrorBody))
+    get, path = "/api/v1/partners", tag = "projects", params(PageParams),
+    responses((status = 200, description = "Partners by name", body = super::admin::OrgPageJson))
 )]
 pub async fn partners(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
-) -> Result<Json<Vec<OrgJson>>, ApiError> {
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<super::admin::OrgPageJson>, ApiError> {
+    let (limit, after) = page::read("orgs", p.limit, p.cursor.as_deref())?;
     let orgs = state.app.assignable_partners(&who).await?;
-    Ok(Json(orgs.iter().map(OrgJson::from).collect()))
+    Ok(Json(super::admin::orgs_page(orgs, after, limit)))
 }

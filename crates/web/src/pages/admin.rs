@@ -89,7 +89,7 @@ pub async fn create_org(
         .await
     {
         Ok(_) => Ok(Redirect::to("/admin/orgs").into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             orgs_page(&state, &who, &auth, form.name, form.kind, errors).await
         }
         Err(e) => Err(e.into()),
@@ -109,7 +109,7 @@ pub async fn rename_org(
         .await
     {
         Ok(_) => Ok(Redirect::to("/admin/orgs").into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             orgs_page(&state, &who, &auth, String::new(), "partner".into(), errors).await
         }
         Err(e) => Err(e.into()),
@@ -248,7 +248,7 @@ pub async fn create_user(
         .await
     {
         Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}", u.user.id)).into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             let f = NewUserView {
                 email: form.email,
                 display_name: form.display_name,
@@ -351,7 +351,9 @@ pub async fn update_user(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => user_page(&state, &who, &auth, id, errors).await,
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            user_page(&state, &who, &auth, id, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -375,7 +377,9 @@ pub async fn set_password(
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => user_page(&state, &who, &auth, id, errors).await,
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            user_page(&state, &who, &auth, id, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -162,7 +162,7 @@ pub async fn post(
     };
     match outcome {
         Ok(m) => Ok(Redirect::to(&format!("/channels/{id}#m{}", m.seq)).into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             let msg = errors
                 .get("body")
                 .or_else(|| errors.get("files"))
@@ -201,7 +201,7 @@ pub async fn edit(
         Ok(m) => {
             Ok(Redirect::to(&format!("/channels/{}#m{}", m.channel_id, m.seq)).into_response())
         }
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             let msg = errors
                 .get("body")
                 .unwrap_or("this message cannot be changed")
@@ -316,12 +316,18 @@ pub async fn save_settings(
         .update_settings(
             &who,
             form.internal_messages.is_some(),
-            std::slice::from_ref(&form.languages),
+            &form
+                .languages
+                .split([',', ' ', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
         )
         .await
     {
         Ok(_) => Ok(Redirect::to("/settings/app?saved=1").into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             settings_page(&state, &who, &auth, Some(form.languages), errors, None).await
         }
         Err(e) => Err(e.into()),

@@ -53,7 +53,7 @@ pub async fn save_email_settings(
         .await
     {
         Ok(_) => Ok(Redirect::to("/settings/app?saved=1#email").into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             super::channels::settings_page(&state, &who, &auth, None, errors, None).await
         }
         Err(e) => Err(e.into()),
@@ -104,7 +104,7 @@ pub async fn notifications(
     State(state): State<AppState>,
     PortalUser(who, auth): PortalUser,
 ) -> Result<Response, PageError> {
-    let bell = state.app.bell(&who, 100).await?;
+    let bell = state.app.bell(&who, None, 100).await?;
     Ok(NotificationsPage {
         layout: Layout::new("Notifications", &auth),
         bell,
@@ -140,7 +140,7 @@ pub async fn outbox(
     let filter = EmailState::parse(&q.state);
     let outbox = state
         .app
-        .outbox(Actor::User(&who.subject), filter, 200)
+        .outbox(Actor::User(&who.subject), filter, None, 200)
         .await?;
     Ok(MailListPage {
         layout: Layout::new("Outgoing mail", &auth),

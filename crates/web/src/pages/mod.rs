@@ -6,7 +6,7 @@ mod channels;
 mod mail;
 mod projects;
 mod search;
-mod session;
+pub mod session;
 mod settings;
 
 use crate::AppState;
@@ -77,7 +77,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/sign-out", post(session::sign_out))
         .route("/tasks", get(session::tasks))
-        .route("/healthz", get(session::healthz))
         .route("/find", get(projects::find))
         .route("/projects/new", get(projects::new_form))
         .route("/projects", post(projects::create))

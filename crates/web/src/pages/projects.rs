@@ -83,7 +83,7 @@ pub async fn find(
     let rows = if q.is_empty() {
         vec![]
     } else {
-        state.app.find_projects(&who, &q, 50).await?
+        state.app.find_projects(&who, &q, None, 50).await?.items
     };
     let mut layout = Layout::new(format!("Find “{q}”"), &auth);
     layout.q = q;
@@ -412,7 +412,7 @@ pub async fn create(
     };
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/projects/{}?saved=created", p.id)).into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             form_page(
                 &state,
                 &who,
@@ -463,7 +463,7 @@ pub async fn update(
     };
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/projects/{}?saved=updated", p.id)).into_response()),
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             form_page(
                 &state,
                 &who,

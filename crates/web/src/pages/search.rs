@@ -54,9 +54,15 @@ pub async fn search(
     let (hits, error) = if q.is_empty() {
         (vec![], None)
     } else {
-        match state.app.search_messages(&who, &q, channel_id, 100).await {
-            Ok(h) => (h, None),
-            Err(AppError::Invalid(e)) => (vec![], e.get("q").map(str::to_string)),
+        match state
+            .app
+            .search_messages(&who, &q, channel_id, None, 100)
+            .await
+        {
+            Ok(h) => (h.items, None),
+            Err(AppError::Invalid(e) | AppError::Conflict(e)) => {
+                (vec![], e.get("q").map(str::to_string))
+            }
             Err(e) => return Err(e.into()),
         }
     };

@@ -115,25 +115,20 @@ pub async fn sign_in(
                 email: form.email,
                 error: Some(message),
             };
-            (status, page).into_response()
+            let resp = (status, page).into_response();
+            match e {
+                AppError::Throttled { retry_after_secs } => {
+                    crate::error::with_retry_after(resp, retry_after_secs)
+                }
+                _ => resp,
+            }
         }
     }
 }
 
 /// The address failed sign-ins are counted against.
 fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.trust_forwarded_for
-        && let Some(last) = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|v| !v.is_empty())
-    {
-        return last.to_string();
-    }
-    peer.ip().to_string()
+    crate::auth::client_address_of(state, headers, Some(peer))
 }
 
 pub async fn sign_out(
@@ -172,7 +167,27 @@ pub async fn tasks(SignedIn(_, auth): SignedIn) -> impl IntoResponse {
     }
 }
 
-/// Liveness and database reachability, for `locportal healthcheck` and load balancers.
+/// Whether the portal answers and reaches its database.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct HealthJson {
+    /// `ok` or `unavailable`.
+    status: String,
+    /// `sqlite` or `postgres` (when `ok`).
+    database: Option<String>,
+    /// Why not (when `unavailable`).
+    reason: Option<String>,
+}
+
+/// Liveness and database reachability, for `locportal healthcheck` and load balancers. Needs no
+/// credentials.
+#[utoipa::path(
+    get, path = "/healthz", tag = "live",
+    responses(
+        (status = 200, description = "The portal and its database answer", body = HealthJson),
+        (status = 503, description = "The database cannot be reached", body = HealthJson)
+    )
+)]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.app.store.ping().await {
         Ok(()) => (

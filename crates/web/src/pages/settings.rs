@@ -106,7 +106,7 @@ pub async fn create_token(
             )
             .await
         }
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             tokens_page(&state, &who, &auth, None, form.name, errors).await
         }
         Err(e) => Err(e.into()),
@@ -178,7 +178,9 @@ pub async fn change_password(
         .await
     {
         Ok(()) => Ok(Redirect::to("/sign-in").into_response()),
-        Err(AppError::Invalid(errors)) => Ok(account_page(&who, &auth, errors)),
+        Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
+            Ok(account_page(&who, &auth, errors))
+        }
         Err(e) => Err(e.into()),
     }
 }

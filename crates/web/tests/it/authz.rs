@@ -63,7 +63,8 @@ pub async fn table(db: TestDb) {
                 None,
             )
             .await;
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .find(|c| c["kind"] == "internal")
@@ -140,7 +141,7 @@ pub async fn table(db: TestDb) {
                                                                           [401, 204, 204, 204, 404, 404, 204, 403]),
         (Method::PUT, format!("/api/v1/projects/{}", t.title("Northern Frontier")), Json(bad_update),
                                                                           [401, 403, 422, 403, 404, 404, 403, 403]),
-        (Method::POST, "/api/v1/projects".into(), Json(dup_project),      [401, 403, 422, 403, 403, 403, 403, 403]),
+        (Method::POST, "/api/v1/projects".into(), Json(dup_project),      [401, 403, 409, 403, 403, 403, 403, 403]),
         (Method::GET, "/api/v1/partners".into(), NoBody,                  [401, 403, 200, 403, 403, 403, 403, 403]),
         (Method::GET, "/api/v1/tokens".into(), NoBody,                    [401, 200, 200, 200, 200, 200, 200, 403]),
         (Method::POST, "/api/v1/tokens".into(), Json(json!({"name": ""})),[401, 422, 422, 422, 422, 422, 422, 403]),
@@ -295,7 +296,7 @@ pub async fn csrf_is_required(db: TestDb) {
     assert_eq!(r.status(), 403);
     // Nothing was created by the refused requests.
     let (_, tokens) = pm.api(Method::GET, "/api/v1/tokens", None).await;
-    assert_eq!(tokens.as_array().map(Vec::len), Some(0));
+    assert_eq!(tokens["items"].as_array().map(Vec::len), Some(0));
     // And the same requests with the token work.
     let (status, _) = pm.post_form("/settings/tokens", &[("name", "x")]).await;
     assert_eq!(status, 200);

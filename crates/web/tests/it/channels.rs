@@ -16,7 +16,7 @@ async fn channels(s: &Session, project: &str) -> Vec<Value> {
         )
         .await;
     assert_eq!(status, 200, "{list}");
-    list.as_array().unwrap().clone()
+    list["items"].as_array().unwrap().clone()
 }
 
 fn find<'a>(list: &'a [Value], kind: &str, language: Option<&str>) -> Option<&'a Value> {
@@ -26,7 +26,8 @@ fn find<'a>(list: &'a [Value], kind: &str, language: Option<&str>) -> Option<&'a
 
 async fn my_unread(s: &Session, project: &str) -> u64 {
     let (_, rows) = s.api(Method::GET, "/api/v1/my-projects", None).await;
-    rows.as_array()
+    rows["items"]
+        .as_array()
         .unwrap()
         .iter()
         .find(|r| r["id"] == project)

@@ -316,7 +316,7 @@ pub async fn preferences_digests_mutes_and_the_bell(db: TestDb) {
     let b = bell(&marta).await;
     assert_eq!(b["unread"], 2, "{b}");
     assert!(
-        b["entries"][0]["link"]
+        b["items"][0]["link"]
             .as_str()
             .unwrap()
             .starts_with(&format!("/channels/{broadcast}?at=")),
@@ -324,7 +324,7 @@ pub async fn preferences_digests_mutes_and_the_bell(db: TestDb) {
     );
     let b = bell(&joao).await;
     assert_eq!(b["unread"], 1, "{b}");
-    assert_eq!(b["entries"][0]["mention"], true);
+    assert_eq!(b["items"][0]["mention"], true);
     let (_, page) = joao.get("/notifications").await;
     assert!(
         page.contains("please confirm") && page.contains("1 unread"),
@@ -414,7 +414,7 @@ pub async fn failures_are_retried_and_nothing_is_sent_twice(db: TestDb) {
         .api(Method::GET, "/api/v1/admin/mail?state=failed", None)
         .await;
     assert_eq!(failed["failed"], 1, "{failed}");
-    let one = &failed["emails"][0];
+    let one = &failed["items"][0];
     assert!(
         one["last_error"]
             .as_str()
@@ -573,7 +573,7 @@ pub async fn without_smtp_emails_are_files_on_the_admin_page(db: TestDb) {
         "{page}"
     );
     let (_, list) = admin.api(Method::GET, "/api/v1/admin/mail", None).await;
-    let id = list["emails"][0]["id"].as_str().unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap();
     let (status, page) = admin.get(&format!("/admin/mail/{id}")).await;
     assert_eq!(status, 200);
     assert!(

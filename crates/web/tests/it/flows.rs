@@ -196,10 +196,10 @@ pub async fn project_form_creates_and_validates(db: TestDb) {
         .api(Method::GET, "/api/v1/projects?q=82000002", None)
         .await;
     assert_eq!(
-        found[0]["name"], "Tidewater",
+        found["items"][0]["name"], "Tidewater",
         "episode movie IDs find their series"
     );
-    let id = found[0]["id"].as_str().unwrap().to_string();
+    let id = found["items"][0]["id"].as_str().unwrap().to_string();
     let (_, p) = pm
         .api(Method::GET, &format!("/api/v1/projects/{id}"), None)
         .await;
@@ -245,7 +245,7 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     let pm = t.sign_in("pm@northlight.test").await;
     let (_, partners) = pm.api(Method::GET, "/api/v1/partners", None).await;
     let pid = |name: &str| {
-        partners
+        partners["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -273,7 +273,7 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     let (status, err) = pm
         .api(Method::POST, "/api/v1/projects", Some(body.clone()))
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
     assert_eq!(err["error"]["fields"][0]["field"], "movie_id");
     let (status, err) = pm
         .api(
@@ -297,7 +297,7 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
         .await;
     assert_eq!(status, 204);
     let (_, mine) = marta.api(Method::GET, "/api/v1/my-projects", None).await;
-    let row = mine
+    let row = mine["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -347,7 +347,8 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     assert_eq!(status, 404);
     let (_, mine) = marta.api(Method::GET, "/api/v1/my-projects", None).await;
     assert!(
-        mine.as_array()
+        mine["items"]
+            .as_array()
             .unwrap()
             .iter()
             .all(|r| r["id"] != id.as_str())
@@ -355,7 +356,7 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     let (_, found) = marta
         .api(Method::GET, "/api/v1/projects?q=Salt", None)
         .await;
-    assert_eq!(found, json!([]));
+    assert_eq!(found["items"], json!([]));
     let (status, _) = marta
         .api(
             Method::GET,
@@ -399,7 +400,11 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
     let (_, hits) = joao
         .api(Method::GET, "/api/v1/search?q=casting%20shortlist", None)
         .await;
-    assert_eq!(hits, json!([]), "B finds nothing of A's conversation");
+    assert_eq!(
+        hits["items"],
+        json!([]),
+        "B finds nothing of A's conversation"
+    );
     // The studio keeps both conversations, told apart by partner; A's was told it ended.
     let (_, channels) = pm
         .api(
@@ -408,7 +413,7 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
             None,
         )
         .await;
-    let labels: Vec<&str> = channels
+    let labels: Vec<&str> = channels["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -598,11 +603,11 @@ pub async fn admins_manage_orgs_users_and_roles(db: TestDb) {
         .json()
         .await
         .unwrap();
-    assert_eq!(found, json!([]));
+    assert_eq!(found["items"], json!([]));
 
     // Roles through the API; an admin cannot remove their own admin role; disabling signs out.
     let (_, users) = admin.api(Method::GET, "/api/v1/users", None).await;
-    let sven = users
+    let sven = users["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -676,7 +681,7 @@ pub async fn demo_data_is_idempotent(db: TestDb) {
     assert_eq!(before, (4, 7));
     let pm = t.sign_in("pm@northlight.test").await;
     let (_, all) = pm.api(Method::GET, "/api/v1/projects", None).await;
-    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
 }
 
 testkit::both_backends!(db: super => [

@@ -214,7 +214,8 @@ impl Session {
                 None,
             )
             .await;
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .find(|c| match language {

@@ -71,7 +71,7 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
             .await;
         seen.push_str(&list.to_string());
         seen.push_str(&s.get(&format!("/projects/{id}/channels")).await.1);
-        for c in list.as_array().cloned().unwrap_or_default() {
+        for c in list["items"].as_array().cloned().unwrap_or_default() {
             let cid = c["id"].as_str().unwrap_or_default();
             let (_, messages) = s
                 .api(
@@ -134,7 +134,7 @@ async fn studio_talks_everywhere(t: &TestApp) {
                 None,
             )
             .await;
-        for c in list.as_array().cloned().unwrap_or_default() {
+        for c in list["items"].as_array().cloned().unwrap_or_default() {
             let body = match (c["kind"].as_str(), c["language"].as_str()) {
                 (Some("vendor"), Some(l)) => format!("Notes for the {l} team only"),
                 (Some("internal"), _) => "Internal: Voz do Brasil and Kaze are late".to_string(),

@@ -7,6 +7,7 @@ mod attachments;
 mod authz;
 mod browser;
 mod channels;
+mod contract;
 mod email;
 mod flows;
 mod harness;

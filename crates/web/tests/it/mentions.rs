@@ -93,7 +93,7 @@ pub async fn mentions_reach_readers_only(db: TestDb) {
             None,
         )
         .await;
-    assert_eq!(people.as_array().unwrap().len(), 1);
+    assert_eq!(people["items"].as_array().unwrap().len(), 1);
     // Partners cannot post in Broadcast, so they get no autocomplete there either.
     let broadcast = pm.channel_id(&lk, None).await;
     let (status, _) = marta

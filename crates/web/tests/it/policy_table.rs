@@ -104,9 +104,9 @@ pub async fn communication_policy_table(db: TestDb) {
     let mut got: BTreeMap<(&str, &str), [bool; 9]> = BTreeMap::new();
     for (person, u) in &people {
         let hits: Vec<domain::MessageId> = app
-            .search_messages(u, "zebrafixture", None, 50)
+            .search_messages(u, "zebrafixture", None, None, 50)
             .await
-            .map(|h| h.into_iter().map(|h| h.message.id).collect())
+            .map(|h| h.items.into_iter().map(|h| h.message.id).collect())
             .unwrap_or_default();
         for ((channel, id), (fixture, file)) in channels.iter().zip(&fixtures) {
             let read = app.open_channel(u, *id, None).await.is_ok();

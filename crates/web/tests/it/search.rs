@@ -15,7 +15,7 @@ async fn search(s: &Session, q: &str) -> Vec<Value> {
         )
         .await;
     assert_eq!(status, 200, "{q}: {hits}");
-    hits.as_array().unwrap().clone()
+    hits["items"].as_array().unwrap().clone()
 }
 
 fn urlencode(s: &str) -> String {
@@ -94,7 +94,7 @@ pub async fn partners_find_only_what_they_can_read(db: TestDb) {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits["items"].as_array().unwrap().len(), 1);
     let (status, _) = marta
         .api(
             Method::GET,
@@ -122,7 +122,7 @@ pub async fn partners_find_only_what_they_can_read(db: TestDb) {
         .api(Method::GET, &format!("/api/v1/projects/{lk}"), None)
         .await;
     let (_, partners) = pm.api(Method::GET, "/api/v1/partners", None).await;
-    let b = partners
+    let b = partners["items"]
         .as_array()
         .unwrap()
         .iter()
