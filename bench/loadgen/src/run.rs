@@ -347,7 +347,8 @@ async fn perform(shared: Arc<Shared>, world: Arc<World>, job: Job, scheduled: In
             shared.record(Action::Unread, measured, outcome);
         }
         Job::MyProjects { user } => {
-            let url = format!("{}/api/v1/my-projects", shared.base);
+            // The whole list in one page, as the page shows it (the API's largest page).
+            let url = format!("{}/api/v1/my-projects?limit=200", shared.base);
             let req = shared.client.get(url).header("authorization", auth(user));
             let outcome = status_outcome(send(req).await, scheduled);
             shared.record(Action::MyProjects200, measured, outcome);

@@ -217,7 +217,7 @@ impl App {
                 name: "Harbour Lights".into(),
                 kind: "series".into(),
                 original_language: "en".into(),
-                target_languages: vec!["es-ES".into(), "pt-BR".into()],
+                target_languages: vec!["es-ES".into(), "pt-BR".into(), "ca-ES".into()],
                 seasons: vec![SeasonInput {
                     number: 1,
                     episodes: (1..=3)
@@ -231,6 +231,7 @@ impl App {
                 assignments: vec![
                     assign("es-ES", "dubbing", a),
                     assign("pt-BR", "subtitles", b),
+                    assign("ca-ES", "subtitles", a),
                 ],
             },
             ProjectInput {

@@ -251,7 +251,7 @@ pub async fn unread_is_exact_and_settings_hide_channels(db: TestDb) {
         .api(
             Method::PUT,
             "/api/v1/settings",
-            Some(json!({"internal_messages": false, "languages": ["pt-BR"]})),
+            Some(json!({"internal_messages": false, "languages": ["ca-ES"]})),
         )
         .await;
     assert_eq!(status, 200, "{s}");

@@ -198,7 +198,7 @@ pub async fn emails_follow_the_rules(db: TestDb) {
         .api(
             Method::PUT,
             "/api/v1/settings",
-            Some(json!({"internal_messages": false, "languages": ["fr-FR"]})),
+            Some(json!({"internal_messages": false, "languages": ["ca-ES"]})),
         )
         .await;
     assert_eq!(status, 200);
@@ -442,7 +442,7 @@ pub async fn failures_are_retried_and_nothing_is_sent_twice(db: TestDb) {
             None,
         )
         .await;
-    assert_eq!(status, 422, "only a failed e-mail can be retried");
+    assert_eq!(status, 409, "only a failed e-mail can be retried");
     let report = m.t.app.deliver_due_emails().await.unwrap();
     let (_, after) = admin
         .api(Method::GET, &format!("/api/v1/admin/mail/{id}"), None)

@@ -282,13 +282,49 @@ pub async fn api_projects_and_losing_access(db: TestDb) {
             Some(json!({"movie_id": "eleven"})),
         )
         .await;
-    assert_eq!(status, 400);
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("could not be read")
-    );
+    // Read but of the wrong shape: 422 naming the field (a required one missing is the same).
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "movie_id", "{err}");
+    let (status, err) = pm
+        .api(Method::POST, "/api/v1/projects", Some(json!({"name": "x"})))
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "movie_id", "{err}");
+    // Nonsense in App Settings is refused, naming each problem: not a tag, a list in one
+    // string, a language the partner is not assigned.
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let (status, err) = marta
+        .api(
+            Method::PUT,
+            "/api/v1/settings",
+            Some(json!({"internal_messages": false, "languages": ["AAA", "de, fr", "es-ES"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let problems: Vec<&str> = err["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems.len(), 2, "{err}");
+    assert!(problems[0].contains("\"de, fr\""), "{err}");
+    assert!(problems[1].contains("not assigned aaa"), "{err}");
+    let (_, s) = marta.api(Method::GET, "/api/v1/settings", None).await;
+    assert_eq!(s["languages"], json!([]), "nothing was saved");
+    // Muting a title one does not follow (or cannot see) is refused, not dropped.
+    let (status, err) = marta
+        .api(
+            Method::PUT,
+            "/api/v1/settings/email",
+            Some(json!({"frequency": "hourly", "mentions_immediately": true,
+                        "muted_projects": ["0190a0b0-0000-7000-8000-000000000000"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["fields"][0]["field"], "muted_projects");
+    let (_, e) = marta.api(Method::GET, "/api/v1/settings/email", None).await;
+    assert_ne!(e["frequency"], "hourly", "nothing was saved");
 
     // Partner A follows it, sees it on My Projects, and only its own language.
     let marta = t.sign_in("marta@iberiavoices.test").await;

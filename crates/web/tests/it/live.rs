@@ -178,7 +178,7 @@ pub async fn connections_follow_settings_and_sign_out(db: TestDb) {
             assert_eq!(status, 200);
         }
     };
-    settings(json!(["ja"])).await;
+    settings(json!(["ca-ES"])).await;
     post("two").await;
     assert!(
         next_named(&mut a, "message_posted", Duration::from_millis(700))

@@ -58,7 +58,7 @@ pub async fn communication_policy_table(db: TestDb) {
     let qc = who(app, "qc@northlight.test").await;
     let ana = who(app, "ana@iberiavoices.test").await;
     // Partner A's second user works on another language only.
-    app.update_settings(&ana, false, &["ja".to_string()])
+    app.update_settings(&ana, false, &["ca-ES".to_string()])
         .await
         .unwrap();
     let people = [
