@@ -62,7 +62,7 @@ create_token() {
 code=$(create_token "$name")
 # Active token names are unique per user: on a second run against the same database, `st` is
 # taken, so fall back once to a unique name rather than fail.
-if [ "$code" = 422 ] && [ -z "${TOKEN_NAME:-}" ] && grep -q 'active token with this name' "$work/created.json"; then
+if [ "$code" = 409 ] && [ -z "${TOKEN_NAME:-}" ] && grep -q 'active token with this name' "$work/created.json"; then
     code=$(create_token "$name-$(date -u +%Y%m%dT%H%M%SZ)-$$")
 fi
 [ "$code" = 201 ] || die "POST /api/v1/tokens answered $code: $(head -c 300 "$work/created.json")"

@@ -206,7 +206,12 @@ impl App {
             }
         }
         let found = self.authenticate_api_token(secret).await?;
-        if found.is_none() {
+        // Only something shaped like one of our tokens is a guess; anything else is a client
+        // sending the wrong header, answered 401 without counting.
+        let well_formed = secret
+            .strip_prefix(API_TOKEN_PREFIX)
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        if found.is_none() && well_formed {
             let mut tx = self.store.begin().await?;
             tx.prune_sign_in_failures(since).await?;
             tx.record_sign_in_failure(&key, now).await?;
@@ -285,7 +290,7 @@ impl App {
             .iter()
             .any(|t| t.revoked_at.is_none() && t.name == record.name)
         {
-            return Err(AppError::invalid(
+            return Err(AppError::conflict(
                 "name",
                 "you already have an active token with this name; choose another or revoke it first",
             ));

@@ -850,7 +850,8 @@ impl App {
         may_change_message(&who.subject, &m, self.now(), self.config.edit_window).map_err(|r| {
             match r {
                 MessageChangeRefusal::NotAuthor => AppError::Denied(domain::DenyReason::NotVisible),
-                other => AppError::invalid("body", other.to_string()),
+                // Deleted, or past the edit window: the message's state forbids it (409).
+                other => AppError::conflict("body", other.to_string()),
             }
         })?;
         Ok((m, channel, assignments))

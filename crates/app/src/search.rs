@@ -62,6 +62,16 @@ impl App {
         after: Option<MessageKey>,
         limit: u32,
     ) -> AppResult<Page<SearchHit, MessageKey>> {
+        if text.is_empty() {
+            return Err(AppError::invalid(
+                "q",
+                "type a word to search for, or a filter such as from:, in:, before: or on:",
+            ));
+        }
+        // Punctuation, spaces or symbols alone hold nothing to search for: nothing matches.
+        if !SearchQuery::has_terms(text) {
+            return Ok(Page::default());
+        }
         let query = SearchQuery::parse(text).map_err(|e| AppError::invalid("q", e.0))?;
         let mut tx = self.store.read().await?;
         let places = match channel {

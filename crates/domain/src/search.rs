@@ -61,7 +61,31 @@ impl SearchQuery {
     /// (`broadcast`, `internal` or a language such as `es-ES`), `before:`, `after:` and `on:`
     /// with a date `YYYY-MM-DD` in UTC (before and after exclude the day itself; on is the whole
     /// day), and `has:attachment`. Unknown `key:value` pairs are searched as words.
+    /// Whether `input` holds anything to search for: a word, a phrase or a filter. Without one,
+    /// [`SearchQuery::parse`] refuses it.
+    pub fn has_terms(input: &str) -> bool {
+        Self::read(input).map_or(true, |q| !q.is_empty())
+    }
+
     pub fn parse(input: &str) -> Result<SearchQuery, ValueError> {
+        let q = Self::read(input)?;
+        if q.is_empty() {
+            return Err(ValueError::new(
+                "type a word to search for, or a filter such as from:, in:, before: or on:",
+            ));
+        }
+        if let (Some(since), Some(until)) = (q.since, q.until)
+            && since >= until
+        {
+            return Err(ValueError::new(
+                "the dates leave no time to search in: after: must be earlier than before:",
+            ));
+        }
+        Ok(q)
+    }
+
+    /// The parts of `input`, refusing malformed filters; possibly empty.
+    fn read(input: &str) -> Result<SearchQuery, ValueError> {
         let mut q = SearchQuery::default();
         for part in split_parts(input) {
             match part {
@@ -101,18 +125,6 @@ impl SearchQuery {
                     }
                 }
             }
-        }
-        if q.is_empty() {
-            return Err(ValueError::new(
-                "type a word to search for, or a filter such as from:, in:, before: or on:",
-            ));
-        }
-        if let (Some(since), Some(until)) = (q.since, q.until)
-            && since >= until
-        {
-            return Err(ValueError::new(
-                "the dates leave no time to search in: after: must be earlier than before:",
-            ));
         }
         Ok(q)
     }
@@ -567,6 +579,26 @@ mod tests {
             .filter(|(_, hit)| *hit)
             .map(|(s, _)| s)
             .collect()
+    }
+
+    #[test]
+    fn has_terms_agrees_with_parse() {
+        for (input, terms) in [
+            ("trailer", true),
+            ("-trailer", true),
+            ("from:marta", true),
+            ("\"mix notes\"", true),
+            ("!!! ?", false),
+            (" ", false),
+            ("\u{17}", false),
+            ("\"\"", false),
+        ] {
+            assert_eq!(SearchQuery::has_terms(input), terms, "{input:?}");
+            assert_eq!(SearchQuery::parse(input).is_ok(), terms, "{input:?}");
+        }
+        // A malformed filter is a term: parse says what is wrong with it.
+        assert!(SearchQuery::has_terms("has:pictures"));
+        assert!(SearchQuery::parse("has:pictures").is_err());
     }
 
     #[test]

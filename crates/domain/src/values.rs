@@ -97,7 +97,8 @@ impl Name {
         if collapsed.is_empty() {
             return Err(ValueError::new("enter a name"));
         }
-        if collapsed.chars().count() > Self::MAX_CHARS {
+        // Counted as typed (spaces included), so the limit is what a form or schema can say.
+        if input.chars().count() > Self::MAX_CHARS {
             return Err(ValueError::new(format!(
                 "a name has at most {} characters",
                 Self::MAX_CHARS

@@ -130,7 +130,7 @@ pub struct ChannelMessagesJson {
 #[derive(Deserialize, ToSchema)]
 pub struct MessageBodyJson {
     /// The text; at least one character that is not a space.
-    #[schema(min_length = 1, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
     pub body: String,
 }
 
@@ -212,6 +212,13 @@ pub async fn list_messages(
     ApiQuery(p): ApiQuery<MessagesParams>,
 ) -> Result<Json<ChannelMessagesJson>, ApiError> {
     let id: ChannelId = parse_id(&id)?;
+    if let Some(b) = p.before.filter(|b| *b < 1) {
+        return Err(app::AppError::invalid(
+            "before",
+            format!("must be a sequence number, 1 or more (it was {b})"),
+        )
+        .into());
+    }
     let page = state.app.open_channel(&who, id, p.before).await?;
     let channel = page
         .channels
@@ -308,7 +315,7 @@ pub async fn post_message(
 #[utoipa::path(
     patch, path = "/api/v1/messages/{id}", tag = "communication", request_body = MessageBodyJson,
     params(("id" = uuid::Uuid, Path, description = "Message id")),
-    responses((status = 204, description = "Edited"), (status = 422, description = "Empty, or the edit window has closed", body = ApiErrorBody))
+    responses((status = 204, description = "Edited"), (status = 409, description = "The message was deleted, or its edit window has closed", body = ApiErrorBody))
 )]
 pub async fn edit_message(
     State(state): State<AppState>,
@@ -325,7 +332,7 @@ pub async fn edit_message(
 #[utoipa::path(
     delete, path = "/api/v1/messages/{id}", tag = "communication",
     params(("id" = uuid::Uuid, Path, description = "Message id")),
-    responses((status = 204, description = "Deleted"), (status = 422, description = "The edit window has closed", body = ApiErrorBody))
+    responses((status = 204, description = "Deleted"), (status = 409, description = "The message was already deleted, or its edit window has closed", body = ApiErrorBody))
 )]
 pub async fn delete_message(
     State(state): State<AppState>,
@@ -350,6 +357,13 @@ pub async fn mark_read(
     JsonBody(body): JsonBody<ReadJson>,
 ) -> Result<StatusCode, ApiError> {
     let id: ChannelId = parse_id(&id)?;
+    if body.seq < 0 {
+        return Err(app::AppError::invalid(
+            "seq",
+            format!("must be a sequence number, 0 or more (it was {})", body.seq),
+        )
+        .into());
+    }
     state.app.mark_channel_read(&who, id, body.seq).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -424,6 +438,7 @@ pub struct SearchParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page (older results).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 
@@ -493,6 +508,7 @@ pub struct MentionableParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 

@@ -44,10 +44,14 @@ fn shared_errors(op: &Operation, changes: bool, public: bool) -> Vec<(u16, &'sta
             },
         ));
     }
-    if has_in(ParameterIn::Path) {
+    let has_cursor = params.iter().any(|p| match p {
+        RefOr::T(p) => p.name == "cursor",
+        RefOr::Ref(_) => false,
+    });
+    if has_in(ParameterIn::Path) || has_cursor {
         out.push((
             404,
-            "No such thing, or not visible to the caller (the two are not told apart).",
+            "No such thing, or not visible to the caller (the two are not told apart); for a list, a `cursor` it did not give out.",
         ));
     }
     out.push((

@@ -287,7 +287,11 @@ pub struct ProjectInputJson {
     /// A positive number of at most 12 digits, unique across titles and episodes.
     #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub movie_id: i64,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     #[schema(value_type = ProjectKindName)]
     pub kind: String,
@@ -364,7 +368,11 @@ impl From<&ApiTokenRecord> for TokenJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewTokenJson {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -377,7 +385,11 @@ pub struct CreatedTokenJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewOrgJson {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// There is exactly one studio (409 for a second one).
     #[schema(value_type = OrgKindName)]
@@ -386,7 +398,11 @@ pub struct NewOrgJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RenameOrgJson {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -428,7 +444,11 @@ pub struct NewUserJson {
     pub organisation: String,
     #[schema(min_length = 3, max_length = 254)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: String,
     /// `admin` and `manager` are for studio users only.
     #[serde(default)]
@@ -443,7 +463,11 @@ pub struct NewUserJson {
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateUserJson {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
     /// The complete new set of roles.
     #[serde(default)]

@@ -38,7 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let bytes = axum::body::Bytes::from_request(req, &())
             .await
             .map_err(|e| body_error(&e.body_text()))?;
-        parse_json(&bytes).map(JsonBody)
+        parse_json(&bytes).map(JsonBody).map_err(|r| *r)
     }
 }
 
@@ -58,25 +58,25 @@ pub(crate) fn body_error(said: &str) -> Response {
 }
 
 /// Reads `bytes` as a JSON object of type `T` under the rules above.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
     let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        api_error_response(
+        Box::new(api_error_response(
             ErrorCode::BadRequest,
             format!("The request body is not valid JSON ({e}). Send a JSON object as described in /api/openapi.json."),
-        )
+        ))
     })?;
     if !value.is_object() {
-        return Err(invalid(
+        return Err(Box::new(invalid(
             "",
             format!("the body must be a JSON object, not {}", kind_of(&value)),
-        ));
+        )));
     }
     whole_floats_to_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let (field, message) = field_and_message(&path, &inner);
-        invalid(&field, message)
+        Box::new(invalid(&field, message))
     })
 }
 
@@ -154,11 +154,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        parse_query(query).map(ApiQuery)
+        parse_query(query).map(ApiQuery).map_err(|r| *r)
     }
 }
 
-pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Response> {
+pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Box<Response>> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -169,11 +169,12 @@ pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Respons
         } else {
             message
         };
-        invalid(&field, message)
+        Box::new(invalid(&field, message))
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde::Deserialize;
@@ -185,9 +186,11 @@ mod tests {
         name: String,
     }
 
-    async fn body_of(r: Response) -> (u16, serde_json::Value) {
+    async fn body_of(r: Box<Response>) -> (u16, serde_json::Value) {
         let status = r.status().as_u16();
-        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes((*r).into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 

@@ -21,7 +21,9 @@ pub struct PageParams {
     /// At most this many items (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page; leave it out for the first page.
+    /// The `next_cursor` of the previous page; leave it out for the first page. A cursor this
+    /// list did not give out is 404.
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -54,12 +56,13 @@ pub fn encode<K: Serialize>(list: &str, key: &K) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
-/// The key in a cursor `list` gave out, or 422 naming `cursor`.
+/// The key in a cursor `list` gave out. Any other cursor names no position in this list: 404,
+/// like an id that names nothing.
 pub fn decode<K: DeserializeOwned>(
     list: &str,
     cursor: Option<&str>,
 ) -> Result<Option<K>, ApiError> {
-    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+    let Some(cursor) = cursor else {
         return Ok(None);
     };
     URL_SAFE_NO_PAD
@@ -68,12 +71,7 @@ pub fn decode<K: DeserializeOwned>(
         .and_then(|bytes| serde_json::from_slice::<(String, K)>(&bytes).ok())
         .filter(|(name, _)| name == list)
         .map(|(_, key)| Some(key))
-        .ok_or_else(|| {
-            ApiError(AppError::invalid(
-                "cursor",
-                "not a cursor this list gave out; give the `next_cursor` of the previous page, or none for the first page",
-            ))
-        })
+        .ok_or(ApiError(AppError::NotFound))
 }
 
 /// Which way a list runs along its key.
@@ -127,6 +125,7 @@ macro_rules! page_of {
 pub(crate) use page_of;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -137,7 +136,7 @@ mod tests {
             let mut seen = Vec::new();
             let mut after = None;
             loop {
-                let (page, next) = in_memory(items.clone(), |t| *t, order, after.clone(), 2);
+                let (page, next) = in_memory(items.clone(), |t| *t, order, after, 2);
                 seen.extend(page);
                 match next {
                     Some(k) => after = Some(k),
@@ -160,7 +159,8 @@ mod tests {
         assert_eq!(back, Some(("acme".to_string(), 7)));
         assert!(decode::<(String, u32)>("users", Some(&c)).is_err());
         assert!(decode::<(String, u32)>("orgs", Some("!!")).is_err());
-        assert!(decode::<(String, u32)>("orgs", Some("")).unwrap().is_none());
+        assert!(decode::<(String, u32)>("orgs", Some("")).is_err());
+        assert!(decode::<(String, u32)>("orgs", None).unwrap().is_none());
         assert!(limit(Some(0)).is_err());
         assert!(limit(Some(201)).is_err());
         assert_eq!(limit(None).ok(), Some(50));

@@ -346,7 +346,7 @@ pub async fn authors_edit_and_delete_within_the_window(db: TestDb) {
             Some(json!({"body": "Due Monday"})),
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409, "{err}");
     assert!(
         err["error"]["message"]
             .as_str()

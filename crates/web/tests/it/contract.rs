@@ -224,7 +224,7 @@ pub async fn every_operation_answers_in_the_contract(db: TestDb) {
                 None,
             )
             .await;
-            check_error(op, "bad cursor", status, &body, &[422]);
+            check_error(op, "bad cursor", status, &body, &[404]);
         }
         if params
             .iter()
