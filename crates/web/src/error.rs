@@ -10,21 +10,6 @@ use domain::DenyReason;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Denied(DenyReason::NotSignedIn) => StatusCode::UNAUTHORIZED,
-        AppError::Denied(r) if r.hides_existence() => StatusCode::NOT_FOUND,
-        AppError::Denied(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-        AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 fn code_of(e: &AppError) -> ErrorCode {
     match e {
         AppError::Denied(DenyReason::NotSignedIn) => ErrorCode::NotSignedIn,
@@ -114,7 +99,7 @@ impl IntoResponse for PageError {
         if matches!(e, AppError::Denied(DenyReason::NotSignedIn)) {
             return Redirect::to("/sign-in").into_response();
         }
-        let status = status_of(&e);
+        let status = code_of(&e).status();
         let heading = match status {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::FORBIDDEN => "Not allowed",
@@ -321,7 +306,6 @@ impl IntoResponse for ApiError {
             })
             .unwrap_or_default();
         let code = code_of(&e);
-        debug_assert_eq!(code.status(), status_of(&e));
         let resp = api_error_with_fields(code, message_of(&e), fields);
         match e {
             AppError::Throttled { retry_after_secs } => with_retry_after(resp, retry_after_secs),

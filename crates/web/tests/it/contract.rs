@@ -108,6 +108,17 @@ async fn send(
     )
 }
 
+async fn served_document(t: &TestApp) -> Value {
+    client()
+        .get(t.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn admin_token(t: &TestApp) -> String {
     let admin = t.sign_in("admin@northlight.test").await;
     let (status, created) = admin
@@ -123,14 +134,7 @@ async fn admin_token(t: &TestApp) -> String {
 
 pub async fn every_operation_answers_in_the_contract(db: TestDb) {
     let t = TestApp::spawn(db).await;
-    let doc: Value = client()
-        .get(t.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = served_document(&t).await;
     let ops = operations(&doc);
     assert!(ops.len() >= 35, "{} operations", ops.len());
     let token = admin_token(&t).await;
@@ -289,14 +293,7 @@ pub async fn unknown_tokens_are_throttled(db: TestDb) {
 /// operation, the three ways to authenticate, enums for closed sets, and `/events`.
 pub async fn document_describes_what_is_served(db: TestDb) {
     let t = TestApp::spawn(db).await;
-    let doc: Value = client()
-        .get(t.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = served_document(&t).await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["servers"][0]["url"].is_string());
     let tags: Vec<&str> = doc["tags"]
