@@ -222,13 +222,17 @@ impl App {
         errors.into_result()?;
         tx.update_user(&user).await?;
         if user.disabled {
-            tx.delete_user_sessions(id).await?;
+            self.end_credentials(&mut tx, id).await?;
         }
         tx.commit().await?;
+        if user.disabled {
+            self.events.revoke(crate::live::Revocation::User(id));
+        }
         Ok(UserWithOrg { user, org })
     }
 
-    /// Sets a user's password (admin or operator); the user is signed out everywhere.
+    /// Sets a user's password (admin or operator); the user is signed out everywhere and their API
+    /// tokens are revoked.
     pub async fn set_user_password(
         &self,
         actor: Actor<'_>,
@@ -241,8 +245,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.get_user(id).await?.ok_or(AppError::NotFound)?;
         tx.set_password_hash(id, &hash).await?;
-        tx.delete_user_sessions(id).await?;
+        self.end_credentials(&mut tx, id).await?;
         tx.commit().await?;
+        self.events.revoke(crate::live::Revocation::User(id));
         Ok(())
     }
 

@@ -85,8 +85,9 @@ pub(crate) fn subject_of(u: &UserWithOrg) -> Subject {
 }
 
 impl App {
-    /// Signs in with e-mail and password from `client_addr`. Repeated failures are slowed down
-    /// per account and per address (see [`domain::throttle`]); every failure looks the same.
+    /// Signs in with e-mail and password from `client_addr`. The attempt is reserved under the
+    /// throttle's keys before the password is checked (see [`domain::throttle`]), so parallel
+    /// guesses count against each other; every failure looks the same.
     pub async fn sign_in(
         &self,
         email: &str,
@@ -94,44 +95,34 @@ impl App {
         client_addr: &str,
     ) -> AppResult<NewSession> {
         let now = self.now();
-        let email_key = format!("account:{}", email.trim().to_lowercase());
-        let addr_key = format!("addr:{client_addr}");
-        let since = now - throttle::WINDOW;
+        let pair = throttle::pair_key(email, client_addr);
+        let keys = [
+            pair.clone(),
+            throttle::address_key(client_addr),
+            throttle::account_key(email),
+        ];
+        let reserved = self
+            .reserve_attempt(&keys, |c| throttle::sign_in_wait(c[0], c[1], c[2], now))
+            .await?;
 
-        let user = {
-            let mut tx = self.store.read().await?;
-            for key in [&email_key, &addr_key] {
-                let (failures, last) = tx.sign_in_failures(key, since).await?;
-                if let Some(last) = last {
-                    let ready_at = last + throttle::delay_after(failures);
-                    if ready_at > now {
-                        let wait = (ready_at - now).whole_seconds().max(1);
-                        return Err(AppError::Throttled {
-                            retry_after_secs: wait,
-                        });
-                    }
-                }
-            }
-            match Email::parse(email) {
-                Ok(e) => tx.find_user_by_email(&e).await?,
-                Err(_) => None,
-            }
+        let user = match Email::parse(email) {
+            Ok(e) => self.store.read().await?.find_user_by_email(&e).await?,
+            Err(_) => None,
         };
-
         let stored_hash = user.as_ref().and_then(|u| u.user.password_hash.clone());
         let password_ok = verify_password(stored_hash, password).await;
-        let mut tx = self.store.begin().await?;
         let user = match user {
             Some(u) if password_ok && !u.user.disabled => u,
-            _ => {
-                tx.prune_sign_in_failures(since).await?;
-                tx.record_sign_in_failure(&email_key, now).await?;
-                tx.record_sign_in_failure(&addr_key, now).await?;
-                tx.commit().await?;
-                return Err(AppError::BadCredentials);
-            }
+            // The reservation stays: it is the failure.
+            _ => return Err(AppError::BadCredentials),
         };
-        tx.clear_sign_in_failures(&email_key).await?;
+        let mut tx = self.store.begin().await?;
+        for id in reserved {
+            tx.forget_sign_in_failure(id).await?;
+        }
+        // Typos from this address are forgiven; the account's count stays, so an attack on it
+        // goes on being noticed.
+        tx.clear_sign_in_failures(&pair).await?;
         let secret = random_secret();
         let session = SessionRecord {
             token_hash: sha256_hex(&secret),
@@ -155,6 +146,38 @@ impl App {
             expires_at: session.expires_at,
             portal_access,
         })
+    }
+
+    /// Reads the failures under `keys`, asks `wait` whether an attempt may go ahead, and if so
+    /// records it under every key, all under the keys' lock in one transaction. Returns the ids
+    /// of the recorded attempts (to forget when the attempt succeeds), or `Throttled`.
+    async fn reserve_attempt(
+        &self,
+        keys: &[String],
+        wait: impl Fn(&[throttle::Failures]) -> Option<time::Duration>,
+    ) -> AppResult<Vec<i64>> {
+        let now = self.now();
+        let since = now - throttle::WINDOW;
+        let mut tx = self.store.begin().await?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        tx.lock_throttle_keys(&refs).await?;
+        let mut counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (count, latest) = tx.sign_in_failures(key, since).await?;
+            counts.push(throttle::Failures::new(count, latest));
+        }
+        if let Some(wait) = wait(&counts) {
+            return Err(AppError::Throttled {
+                retry_after_secs: throttle::retry_after_secs(wait),
+            });
+        }
+        tx.prune_sign_in_failures(since).await?;
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            ids.push(tx.record_sign_in_failure(key, now).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// The user behind a session cookie, if the session is live and the account enabled.
@@ -184,25 +207,25 @@ impl App {
 
     /// [`App::authenticate_api_token`], slowed down per client address: after
     /// [`throttle::FREE_TOKEN_FAILURES`] unknown tokens within the hour, each further attempt
-    /// from the address must wait (429 with the wait), whatever token it brings.
+    /// from the address must wait (429 with the wait), whatever token it brings. Known tokens
+    /// cost no write; an unknown one is counted and judged under the address's lock, so parallel
+    /// guesses cannot all slip through.
     pub async fn authenticate_api_token_from(
         &self,
         secret: &str,
         client_addr: &str,
     ) -> AppResult<Option<Authenticated>> {
         let now = self.now();
-        let key = format!("token-addr:{client_addr}");
+        let key = throttle::token_address_key(client_addr);
         let since = now - throttle::WINDOW;
+        // A throttled address is refused before its token is even looked up.
         {
             let mut tx = self.store.read().await?;
-            let (failures, last) = tx.sign_in_failures(&key, since).await?;
-            if let Some(last) = last {
-                let ready_at = last + throttle::token_delay_after(failures);
-                if ready_at > now {
-                    return Err(AppError::Throttled {
-                        retry_after_secs: (ready_at - now).whole_seconds().max(1),
-                    });
-                }
+            let (count, latest) = tx.sign_in_failures(&key, since).await?;
+            if let Some(wait) = throttle::token_wait(throttle::Failures::new(count, latest), now) {
+                return Err(AppError::Throttled {
+                    retry_after_secs: throttle::retry_after_secs(wait),
+                });
             }
         }
         let found = self.authenticate_api_token(secret).await?;
@@ -212,10 +235,10 @@ impl App {
             .strip_prefix(API_TOKEN_PREFIX)
             .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
         if found.is_none() && well_formed {
-            let mut tx = self.store.begin().await?;
-            tx.prune_sign_in_failures(since).await?;
-            tx.record_sign_in_failure(&key, now).await?;
-            tx.commit().await?;
+            self.reserve_attempt(std::slice::from_ref(&key), |c| {
+                throttle::token_wait(c[0], now)
+            })
+            .await?;
         }
         Ok(found)
     }
@@ -259,10 +282,26 @@ impl App {
         }))
     }
 
+    /// Ends one browser session, and at once the live streams opened with it.
     pub async fn sign_out(&self, secret: &str) -> AppResult<()> {
+        let hash = sha256_hex(secret);
         let mut tx = self.store.begin().await?;
-        tx.delete_session(&sha256_hex(secret)).await?;
+        tx.delete_session(&hash).await?;
         tx.commit().await?;
+        self.events.revoke(crate::live::Revocation::Session(hash));
+        Ok(())
+    }
+
+    /// Ends every way `user` is signed in: browser sessions are deleted and API tokens revoked,
+    /// in the caller's transaction. After committing, the caller announces
+    /// `Revocation::User` so open live streams end too.
+    pub(crate) async fn end_credentials(
+        &self,
+        tx: &mut Box<dyn store::Tx>,
+        user: domain::UserId,
+    ) -> AppResult<()> {
+        tx.delete_user_sessions(user).await?;
+        tx.revoke_user_api_tokens(user, self.now()).await?;
         Ok(())
     }
 
@@ -313,30 +352,49 @@ impl App {
             return Err(AppError::NotFound);
         }
         tx.commit().await?;
+        self.events.revoke(crate::live::Revocation::Token(id));
         Ok(())
     }
 
-    /// Changes one's own password; every other session of the account is signed out.
+    /// Changes one's own password; every session and API token of the account ends (open live
+    /// streams included), so whoever held a stolen one is out. Wrong current passwords are
+    /// throttled per account like sign-ins.
     pub async fn change_own_password(
         &self,
         who: &Authenticated,
         current: &str,
         new: &str,
     ) -> AppResult<()> {
+        let now = self.now();
+        let reserved = self
+            .reserve_attempt(&[throttle::password_change_key(&who.user.id)], |c| {
+                throttle::password_change_wait(c[0], now)
+            })
+            .await?;
         let mut errors = crate::FieldErrors::new();
         let new = errors.take("new_password", Password::parse(new));
         if !verify_password(who.user.password_hash.clone(), current).await {
+            // The reservation stays: it is the failure.
             errors.add("current_password", "this is not your current password");
+            return Err(AppError::Invalid(errors));
         }
-        errors.clone().into_result()?;
-        let Some(new) = new else {
+        let hash = match &new {
+            Some(new) => Some(hash_password(new).await?),
+            None => None,
+        };
+        let mut tx = self.store.begin().await?;
+        for id in reserved {
+            tx.forget_sign_in_failure(id).await?;
+        }
+        let Some(hash) = hash else {
+            tx.commit().await?;
             return Err(AppError::Invalid(errors));
         };
-        let hash = hash_password(&new).await?;
-        let mut tx = self.store.begin().await?;
         tx.set_password_hash(who.user.id, &hash).await?;
-        tx.delete_user_sessions(who.user.id).await?;
+        self.end_credentials(&mut tx, who.user.id).await?;
         tx.commit().await?;
+        self.events
+            .revoke(crate::live::Revocation::User(who.user.id));
         Ok(())
     }
 }

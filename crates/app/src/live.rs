@@ -62,7 +62,35 @@ impl LiveEvent {
     }
 }
 
+/// A way of being signed in that just ended: open live streams that rely on it end at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// One browser session (by the hash of its secret): signed out.
+    Session(String),
+    /// One API token: revoked.
+    Token(domain::TokenId),
+    /// Every session and token of the account: password changed or reset, account disabled.
+    User(UserId),
+}
+
+impl Revocation {
+    /// Whether a stream opened by `who` must end.
+    pub fn ends(&self, who: &Authenticated) -> bool {
+        match (self, &who.via) {
+            (Revocation::User(id), _) => *id == who.user.id,
+            (Revocation::Session(hash), Credential::Session { token_hash, .. }) => {
+                hash == token_hash
+            }
+            (Revocation::Token(id), Credential::ApiToken { id: mine }) => id == mine,
+            _ => false,
+        }
+    }
+}
+
 pub struct EventBus {
+    /// Credentials ended in this instance. Another instance's revocations reach its streams at
+    /// their next periodic re-check (`live_recheck`).
+    revoked: broadcast::Sender<Revocation>,
     /// Message events: every connection hears them and asks the policy.
     sender: broadcast::Sender<Arc<LiveEvent>>,
     /// Read-position events concern one person: they go only to that person's connections,
@@ -76,6 +104,7 @@ pub struct EventBus {
 impl Default for EventBus {
     fn default() -> Self {
         Self {
+            revoked: broadcast::channel(256).0,
             sender: broadcast::channel(1024).0,
             personal: std::sync::Mutex::new(std::collections::HashMap::new()),
             kick: Notify::new(),
@@ -85,6 +114,17 @@ impl Default for EventBus {
 }
 
 impl EventBus {
+    /// Announces an ended credential to this instance's open streams.
+    pub fn revoke(&self, r: Revocation) {
+        // No open stream is not an error.
+        let _ = self.revoked.send(r);
+    }
+
+    /// Hears every credential ended from now on.
+    pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
+        self.revoked.subscribe()
+    }
+
     /// Tells the pump that this instance committed events.
     pub fn kick(&self) {
         self.kick.notify_one();

@@ -342,7 +342,10 @@ impl AttachmentName {
         if name.contains(['/', '\\']) || name == "." || name == ".." {
             return Err(AttachmentRefusal::PathInName(name.to_string()));
         }
-        if name.chars().any(char::is_control) {
+        if name
+            .chars()
+            .any(|c| c.is_control() || crate::values::is_bidi_control(c))
+        {
             return Err(AttachmentRefusal::ControlCharacters);
         }
         if name.chars().count() > Self::MAX_CHARS {
@@ -406,7 +409,9 @@ impl fmt::Display for AttachmentRefusal {
                 "the file name {n:?} contains a folder path; attach the file under its own name, without folders (for example \"mix.wav\")"
             ),
             AttachmentRefusal::ControlCharacters => {
-                f.write_str("the file name contains control characters; rename the file")
+                f.write_str(
+                    "the file name contains control or text-direction override characters; rename the file",
+                )
             }
             AttachmentRefusal::NameTooLong => write!(
                 f,

@@ -187,6 +187,13 @@ impl MessageBody {
         if s.trim().is_empty() {
             return Err(ValueError::new("write a message first"));
         }
+        if s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(ValueError::new(
+                "a message cannot contain control characters such as NUL; paste it as plain text",
+            ));
+        }
         let n = s.chars().count();
         if n > Self::MAX_CHARS {
             return Err(ValueError::new(format!(
@@ -304,5 +311,9 @@ mod tests {
             "  Hi\nthere"
         );
         assert!(MessageBody::parse(&"x".repeat(20_001)).is_err());
+        // NUL and other controls are refused; tabs and line breaks are text.
+        assert!(MessageBody::parse("take\u{0}two").is_err());
+        assert!(MessageBody::parse("bell\u{7}").is_err());
+        assert!(MessageBody::parse("col1\tcol2\r\nrow2").is_ok());
     }
 }

@@ -53,6 +53,13 @@ pub struct SearchQuery {
     pub has_attachment: bool,
 }
 
+/// The longest search, in characters (a word longer than a message's whole text cannot match
+/// anything anyway; the databases refuse very long patterns).
+pub const MAX_QUERY_CHARS: usize = 500;
+/// The most words, phrases and filters one search may combine (each is a condition in the
+/// database query).
+pub const MAX_QUERY_PARTS: usize = 32;
+
 impl SearchQuery {
     /// Parses what someone typed into the search box.
     ///
@@ -84,10 +91,23 @@ impl SearchQuery {
         Ok(q)
     }
 
-    /// The parts of `input`, refusing malformed filters; possibly empty.
+    /// The parts of `input`, refusing malformed filters and oversized queries; possibly empty.
     fn read(input: &str) -> Result<SearchQuery, ValueError> {
+        let length = input.chars().count();
+        if length > MAX_QUERY_CHARS {
+            return Err(ValueError::new(format!(
+                "a search may be at most {MAX_QUERY_CHARS} characters long (this one has {length}); search for fewer words"
+            )));
+        }
+        let parts = split_parts(input);
+        if parts.len() > MAX_QUERY_PARTS {
+            return Err(ValueError::new(format!(
+                "a search may have at most {MAX_QUERY_PARTS} words, phrases and filters (this one has {}); leave some out",
+                parts.len()
+            )));
+        }
         let mut q = SearchQuery::default();
-        for part in split_parts(input) {
+        for part in parts {
             match part {
                 Part::Phrase { text, negated } => {
                     if tokens(&text).is_empty() {
@@ -187,11 +207,11 @@ impl SearchQuery {
             }
             "after" => {
                 let day = date("after", value)?;
-                self.narrow(Some(start_of(day) + Duration::DAY), None);
+                self.narrow(Some(day_after("after", day)?), None);
             }
             "on" => {
                 let day = date("on", value)?;
-                self.narrow(Some(start_of(day)), Some(start_of(day) + Duration::DAY));
+                self.narrow(Some(start_of(day)), Some(day_after("on", day)?));
             }
             "has" => {
                 if !value.eq_ignore_ascii_case("attachment") {
@@ -243,6 +263,15 @@ fn date(key: &str, value: &str) -> Result<Date, ValueError> {
                 "{key}: needs a date like 2026-11-24 (not {value:?})"
             ))
         }
+    })
+}
+
+/// The start of the day after `day`; the last day the calendar knows has none.
+fn day_after(key: &str, day: Date) -> Result<OffsetDateTime, ValueError> {
+    start_of(day).checked_add(Duration::DAY).ok_or_else(|| {
+        ValueError::new(format!(
+            "{key}: {day} is the last day there is; choose an earlier date"
+        ))
     })
 }
 
@@ -647,6 +676,20 @@ mod tests {
             err("in:mars-and-venus-x").starts_with("in: needs broadcast, internal or a language")
         );
         assert!(err("has:link").contains("has:attachment"));
+        // The calendar's last day has no day after it.
+        assert_eq!(
+            err("after:9999-12-31"),
+            "after: 9999-12-31 is the last day there is; choose an earlier date"
+        );
+        assert!(err("on:9999-12-31").starts_with("on: 9999-12-31 is the last day"));
+        assert!(SearchQuery::parse("before:9999-12-31").is_ok());
+        // Oversized searches are refused before any database sees them.
+        let many = vec!["mix"; MAX_QUERY_PARTS + 1].join(" ");
+        assert!(err(&many).starts_with("a search may have at most 32 words"));
+        assert!(SearchQuery::parse(&vec!["mix"; MAX_QUERY_PARTS].join(" ")).is_ok());
+        let long = "a".repeat(MAX_QUERY_CHARS + 1);
+        assert!(err(&long).starts_with("a search may be at most 500 characters"));
+        assert!(SearchQuery::parse(&"a".repeat(MAX_QUERY_CHARS)).is_ok());
         assert!(err("from:").starts_with("from: needs a name"));
         assert!(err("from:\"\"").starts_with("from: needs a name"));
         assert!(err("   ").starts_with("type a word"));

@@ -107,6 +107,11 @@ impl Name {
         if collapsed.chars().any(char::is_control) {
             return Err(ValueError::new("a name cannot contain control characters"));
         }
+        if collapsed.chars().any(is_bidi_control) {
+            return Err(ValueError::new(
+                "a name cannot contain right-to-left or left-to-right override characters (they make text look like something else); retype it without them",
+            ));
+        }
         Ok(Self(collapsed))
     }
 
@@ -412,6 +417,13 @@ impl From<LanguageTag> for String {
     }
 }
 
+/// The invisible characters that reorder the text around them (embeddings, overrides,
+/// isolates): in a name they can make `exe.pdf` read as `fdp.exe`. Right-to-left *letters* are
+/// not among them; names in Arabic or Hebrew are fine.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
+}
+
 /// A new password as typed. Only its rules live here; hashing is the application's job.
 pub struct Password(String);
 
@@ -450,6 +462,23 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_refuse_controls_and_direction_overrides_but_not_rtl_letters() {
+        for bad in [
+            "Harbour\u{0}Lights",
+            "invoice\u{202E}fdp.exe",
+            "a\u{2066}b",
+            "\u{202D}x",
+        ] {
+            assert!(Name::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Name::parse("مرحبا بالعالم").unwrap().as_str(),
+            "مرحبا بالعالم"
+        );
+        assert_eq!(Name::parse("  שלום  עולם ").unwrap().as_str(), "שלום עולם");
+    }
 
     #[test]
     fn language_tags_are_validated_and_canonicalised() {

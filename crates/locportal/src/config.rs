@@ -92,6 +92,14 @@ pub struct ServeArgs {
     /// in X-Forwarded-For (only enable when every request comes through that proxy).
     #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Open connections one client address may hold; further ones are closed at once (0: no
+    /// limit). Not applied with --trust-forwarded-for, where the proxy is the only client.
+    #[arg(
+        long,
+        env = "LOCPORTAL_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
     /// The SMTP server e-mail notifications go through. Without one (the default), e-mails
     /// are written as .eml files to --mail-dir and shown on the admin page "Outgoing mail".
     #[arg(long, env = "LOCPORTAL_SMTP_HOST")]
@@ -223,8 +231,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listener,
         app,
         web::WebConfig {
-            public_url,
             trust_forwarded_for: args.trust_forwarded_for,
+            max_connections_per_address: args.max_connections_per_address,
+            ..web::WebConfig::new(public_url)
         },
         shutdown_signal(),
     )

@@ -97,6 +97,22 @@ impl ApiTokenRepo for PgTx {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn revoke_user_api_tokens(
+        &mut self,
+        user_id: UserId,
+        when: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id.as_uuid())
+        .bind(at(when))
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
+
     async fn touch_api_token(
         &mut self,
         token_id: TokenId,

@@ -7,10 +7,39 @@ use crate::convert::{at, db_error};
 
 #[async_trait]
 impl ThrottleRepo for PgTx {
-    async fn record_sign_in_failure(&mut self, key: &str, when: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+    /// One transaction-scoped advisory lock per key, taken in sorted order so that two
+    /// attempts sharing keys cannot deadlock. Write transactions run at READ COMMITTED, so the
+    /// counts read after the lock include every attempt committed before it was granted.
+    async fn lock_throttle_keys(&mut self, keys: &[&str]) -> StoreResult<()> {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 17))")
+                .bind(key)
+                .execute(self.conn())
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn record_sign_in_failure(
+        &mut self,
+        key: &str,
+        when: OffsetDateTime,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2) RETURNING id")
             .bind(key)
             .bind(at(when))
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn forget_sign_in_failure(&mut self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE id = $1")
+            .bind(id)
             .execute(self.conn())
             .await
             .map_err(db_error)?;

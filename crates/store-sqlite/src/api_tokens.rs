@@ -96,6 +96,22 @@ impl ApiTokenRepo for SqliteTx {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn revoke_user_api_tokens(
+        &mut self,
+        user_id: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(uuid_text(user_id))
+        .bind(micros(at))
+        .execute(self.conn())
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
+
     async fn touch_api_token(&mut self, token_id: TokenId, at: OffsetDateTime) -> StoreResult<()> {
         let done = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
             .bind(uuid_text(token_id))

@@ -7,10 +7,24 @@ use crate::convert::{db_error, micros, opt_timestamp};
 
 #[async_trait]
 impl ThrottleRepo for SqliteTx {
-    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+    /// Every write transaction starts with `BEGIN IMMEDIATE`, which already holds the database's
+    /// one write lock: nothing else to take.
+    async fn lock_throttle_keys(&mut self, _keys: &[&str]) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<i64> {
+        sqlx::query_scalar("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2) RETURNING id")
             .bind(key)
             .bind(micros(at))
+            .fetch_one(self.conn())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn forget_sign_in_failure(&mut self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE id = $1")
+            .bind(id)
             .execute(self.conn())
             .await
             .map_err(db_error)?;

@@ -207,12 +207,26 @@ pub trait ApiTokenRepo: Send {
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
     async fn touch_api_token(&mut self, id: TokenId, at: OffsetDateTime) -> StoreResult<()>;
+    /// Revokes every unrevoked token of the user (password change or reset, account disabled);
+    /// returns how many.
+    async fn revoke_user_api_tokens(
+        &mut self,
+        user_id: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
 }
 
-/// Failed sign-in attempts, keyed by `account:<email>` or `addr:<ip>`.
+/// Failed (or reserved, not yet checked) attempts, under the keys of [`domain::throttle`].
 #[async_trait]
 pub trait ThrottleRepo: Send {
-    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
+    /// Holds every writer that counts under any of `keys` until this transaction ends, so that
+    /// reading the counts, deciding and recording the attempt cannot interleave with another
+    /// attempt on the same keys. Call it first in a write transaction.
+    async fn lock_throttle_keys(&mut self, keys: &[&str]) -> StoreResult<()>;
+    /// Records one failure (or a reserved attempt); returns its id for [`Self::forget_sign_in_failure`].
+    async fn record_sign_in_failure(&mut self, key: &str, at: OffsetDateTime) -> StoreResult<i64>;
+    /// Removes one recorded failure: a reserved attempt that turned out to be right.
+    async fn forget_sign_in_failure(&mut self, id: i64) -> StoreResult<()>;
     /// Failures for `key` at or after `since`: how many, and when the latest was.
     async fn sign_in_failures(
         &mut self,

@@ -2,20 +2,25 @@
 //! event carries its id; a reconnecting browser sends `Last-Event-ID` and gets what it missed
 //! (with an overlap, because PostgreSQL ids can commit out of order; repeats are harmless since
 //! clients only refetch). Every event passes the read policy for its channel before it is sent;
-//! the connection re-reads its user every `live_recheck` (roles, App Settings) and ends when the
-//! session or token is gone or the account disabled.
+//! the connection re-reads its user every `live_recheck` (roles, App Settings), and ends when the
+//! session or token is gone or the account disabled: at once when that happens in this instance
+//! (sign-out, password change, disable, token revoked), at the next re-check otherwise. One user
+//! holds at most `WebConfig::max_streams_per_user` streams.
 
 use crate::AppState;
 use crate::auth::ApiUser;
-use app::live::LiveEvent;
+use crate::error::ApiError;
+use app::AppError;
+use app::live::{LiveEvent, Revocation};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures::{Stream, StreamExt};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 
 fn to_sse(e: &LiveEvent) -> SseEvent {
     let ev = &e.event.event;
@@ -49,6 +54,13 @@ enum Step {
     End,
 }
 
+/// What wakes a stream: an event, a credential ending in this instance, or the clock.
+enum Input {
+    Event(Result<Arc<LiveEvent>, ()>),
+    Revoked(Revocation),
+    Tick,
+}
+
 /// Live updates as Server-Sent Events, for everything the caller may see change. Event names:
 /// `message_posted`, `message_edited`, `message_deleted` (in a channel the caller may read),
 /// `channel_read` (the caller's own read position moved, in another tab or device; only to that
@@ -68,8 +80,14 @@ pub async fn events(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Response, ApiError> {
+    let Some(slot) = state.streams.acquire(who.user.id) else {
+        return Err(ApiError(AppError::Throttled {
+            retry_after_secs: 30,
+        }));
+    };
     // Subscribe before reading the backlog so nothing falls between the two.
+    let revoked = state.app.events.revocations();
     let (everyone, personal) = state.app.subscribe(who.user.id);
     let live = futures::stream::select(
         BroadcastStream::new(everyone),
@@ -88,18 +106,35 @@ pub async fn events(
         None => Vec::new(),
     };
     let app = state.app.clone();
-    let items = futures::stream::iter(backlog.into_iter().map(|e| Ok(Arc::new(e))))
-        .chain(live.map(|r| r.map_err(|_lagged| ())));
     let recheck = state.app.config.live_recheck;
+    let events = futures::stream::iter(backlog.into_iter().map(|e| Ok(Arc::new(e))))
+        .chain(live.map(|r| r.map_err(|_lagged| ())))
+        .map(Input::Event);
+    // A lagging revocation receiver cannot know which credential ended: re-check at once.
+    let revocations = BroadcastStream::new(revoked).map(|r| match r {
+        Ok(r) => Input::Revoked(r),
+        Err(_lagged) => Input::Tick,
+    });
+    // Re-read the credential even when nothing happens, so a sign-out in another instance ends
+    // the stream within `live_recheck`.
+    let ticks = IntervalStream::new(tokio::time::interval(recheck.max(Duration::from_secs(1))))
+        .map(|_| Input::Tick);
+    let inputs = futures::stream::select(events, futures::stream::select(revocations, ticks));
     let mut stopping = state.stopping.clone();
     let me = Arc::new(tokio::sync::Mutex::new((who, tokio::time::Instant::now())));
-    let stream = items
-        .then(move |item| {
+    let stream = inputs
+        .then(move |input| {
             let app = app.clone();
             let me = me.clone();
             async move {
                 let mut guard = me.lock().await;
-                if guard.1.elapsed() >= recheck {
+                let force = match &input {
+                    Input::Revoked(r) if r.ends(&guard.0) => return Step::End,
+                    Input::Revoked(_) => return Step::Skip,
+                    Input::Tick => true,
+                    Input::Event(_) => false,
+                };
+                if force || guard.1.elapsed() >= recheck {
                     match app.recheck(&guard.0).await {
                         Ok(Some(fresh)) => *guard = (Arc::new(fresh), tokio::time::Instant::now()),
                         // Signed out, token revoked or account disabled: the stream ends.
@@ -108,11 +143,13 @@ pub async fn events(
                         Err(_) => guard.1 = tokio::time::Instant::now(),
                     }
                 }
-                match item {
-                    Ok(e) if e.may_reach(&guard.0) => Step::Send(to_sse(&e)),
-                    Ok(_) => Step::Skip,
+                match input {
+                    Input::Event(Ok(e)) if e.may_reach(&guard.0) => Step::Send(to_sse(&e)),
                     // This connection fell behind the bus: tell the page to refresh everything.
-                    Err(()) => Step::Send(SseEvent::default().event("reload").data("{}")),
+                    Input::Event(Err(())) => {
+                        Step::Send(SseEvent::default().event("reload").data("{}"))
+                    }
+                    _ => Step::Skip,
                 }
             }
         })
@@ -121,11 +158,17 @@ pub async fn events(
         .take_until(async move {
             let _ = stopping.wait_for(|stop| *stop).await;
         })
-        .filter_map(|step| async move {
-            match step {
-                Step::Send(e) => Some(Ok(e)),
-                _ => None,
+        .filter_map(move |step| {
+            // The stream holds its slot in the per-user cap until it ends.
+            let _held = &slot;
+            async move {
+                match step {
+                    Step::Send(e) => Some(Ok::<_, Infallible>(e)),
+                    _ => None,
+                }
             }
         });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
 }

@@ -122,12 +122,49 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(admin::set_password))
 }
 
-/// Only same-site paths may be redirect targets (no `//evil.example`).
+/// Where to go after signing in (or following a project): only a path on this site. Anything
+/// else (a scheme, an authority `//host`, a backslash that browsers read as a slash, tabs and
+/// line breaks that browsers drop from URLs, anything that is not a valid header) becomes `/`.
 pub(crate) fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let same_origin_path = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok()
+        && axum::http::HeaderValue::from_str(next).is_ok();
+    if same_origin_path {
         next.to_string()
     } else {
         "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_origin_paths_are_redirect_targets() {
+        let cases = [
+            ("/projects/1?saved=created", "/projects/1?saved=created"),
+            ("/channels/9#m3", "/channels/9#m3"),
+            ("/", "/"),
+            ("", "/"),
+            ("https://evil.example/", "/"),
+            ("//evil.example/", "/"),
+            ("/\\evil.example/", "/"),
+            ("/a\\b", "/"),
+            ("/\t/127.0.0.2:8999/again", "/"),
+            ("/\n", "/"),
+            ("/\r\nSet-Cookie: x=1", "/"),
+            ("/ /evil", "/"),
+            ("/caf\u{e9}", "/"),
+            ("/\u{7f}", "/"),
+            ("javascript:alert(1)", "/"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(safe_next(input), expected, "{input:?}");
+        }
     }
 }
 
