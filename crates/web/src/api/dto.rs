@@ -290,7 +290,7 @@ pub struct ProjectInputJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub name: String,
     #[schema(value_type = ProjectKindName)]
@@ -371,7 +371,7 @@ pub struct NewTokenJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub name: String,
 }
@@ -388,7 +388,7 @@ pub struct NewOrgJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub name: String,
     /// There is exactly one studio (409 for a second one).
@@ -401,7 +401,7 @@ pub struct RenameOrgJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub name: String,
 }
@@ -447,7 +447,7 @@ pub struct NewUserJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub display_name: String,
     /// `admin` and `manager` are for studio users only.
@@ -466,7 +466,7 @@ pub struct UpdateUserJson {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub display_name: Option<String>,
     /// The complete new set of roles.

@@ -30,6 +30,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDb, configure: impl FnOnce(App) -> App) -> TestApp {
+        Self::spawn_configured(db, configure, |_| {}).await
+    }
+
+    /// Boots the server with the HTTP layer's settings changed by `web`.
+    pub async fn spawn_web(db: TestDb, web: impl FnOnce(&mut web::WebConfig)) -> TestApp {
+        Self::spawn_configured(db, |a| a, web).await
+    }
+
+    pub async fn spawn_configured(
+        db: TestDb,
+        configure: impl FnOnce(App) -> App,
+        web: impl FnOnce(&mut web::WebConfig),
+    ) -> TestApp {
         let files = tempfile::tempdir().unwrap();
         let app = configure(
             App::new(db.store.clone()).with_files(app::files::FileStore::new(files.path())),
@@ -39,7 +52,8 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let served = app.clone();
-        let config = web::WebConfig::new(base.clone());
+        let mut config = web::WebConfig::new(base.clone());
+        web(&mut config);
         tokio::spawn(async move {
             let _ = web::serve(listener, served, config, async {
                 let _ = stopped.await;
@@ -113,7 +127,15 @@ impl TestApp {
     /// A browser-like client that has not signed in (it has fetched the sign-in page, so it
     /// holds the pre-session CSRF cookie).
     pub async fn anonymous(&self) -> Session {
-        let client = client();
+        self.anonymous_with(client()).await
+    }
+
+    /// [`Self::anonymous`] from another loopback address (`127.0.0.2` …), as a second machine.
+    pub async fn anonymous_from(&self, address: &str) -> Session {
+        self.anonymous_with(client_from(address)).await
+    }
+
+    async fn anonymous_with(&self, client: reqwest::Client) -> Session {
         let page = client.get(self.url("/sign-in")).send().await.unwrap();
         let html = page.text().await.unwrap();
         Session {
@@ -159,6 +181,16 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// [`client`] whose connections come from `address` (any 127.x.y.z works on Linux loopback).
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap()
 }

@@ -17,3 +17,4 @@ mod mentions;
 mod openapi;
 mod policy_table;
 mod search;
+mod security;
