@@ -56,9 +56,9 @@ impl FileStore {
     /// Starts receiving a file called `name` (already checked by the caller).
     pub async fn begin_upload(&self, name: AttachmentName) -> io::Result<Upload> {
         let dir = self.staging();
-        tokio::fs::create_dir_all(&dir).await?;
+        private_dir(&dir).await?;
         let path = dir.join(format!("{}.part", domain::AttachmentId::new()));
-        let file = tokio::fs::File::create(&path).await?;
+        let file = private_file(&path).await?;
         Ok(Upload {
             name,
             staged: StagedPath(Some(path)),
@@ -73,7 +73,7 @@ impl FileStore {
     pub async fn keep(&self, staged: &mut StagedPath, key: &str) -> io::Result<()> {
         let target = self.path_of(key)?;
         if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
+            private_dir(parent).await?;
         }
         let Some(from) = staged.0.as_ref() else {
             return Err(io::Error::other("this upload was already kept"));
@@ -229,4 +229,23 @@ pub struct Staged {
     pub size: u64,
     pub sha256: String,
     pub staged: StagedPath,
+}
+
+/// Creates `dir` (and its parents) readable by the portal's own user only (0700), as every
+/// directory of files and e-mails is: other accounts on the machine have no business there.
+pub(crate) async fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(0o700);
+    builder.create(dir).await
+}
+
+/// Creates (or truncates) a file readable and writable by the portal's own user only (0600).
+pub(crate) async fn private_file(path: &Path) -> io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await
 }

@@ -77,11 +77,34 @@ impl SqliteStore {
         if let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            let mut dir = std::fs::DirBuilder::new();
+            dir.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+            dir.create(parent).map_err(|e| {
                 StoreError::Database(
                     format!("cannot create the directory {}: {e}", parent.display()).into(),
                 )
             })?;
+        }
+        // A new database is readable by the portal's own user only (0600); SQLite gives its
+        // -wal and -shm files the database file's permissions.
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+        match if url.contains("mode=") {
+            Ok(None)
+        } else {
+            file.open(&path).map(Some)
+        } {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(StoreError::Database(
+                    format!("cannot create the database {}: {e}", path.display()).into(),
+                ));
+            }
         }
         let options = options
             .create_if_missing(true)

@@ -360,14 +360,18 @@ impl MailTransport for FileMailer {
             message: format!("{what} {}: {e}", self.dir.display()),
             permanent: false,
         };
-        tokio::fs::create_dir_all(&self.dir)
+        crate::files::private_dir(&self.dir)
             .await
             .map_err(|e| transient("cannot create", e))?;
         let path = Self::path_of(&self.dir, mail.email.id);
         let tmp = self.dir.join(format!(".{}.eml.tmp", mail.email.id));
-        tokio::fs::write(&tmp, &bytes)
-            .await
-            .map_err(|e| transient("cannot write to", e))?;
+        let write = async {
+            use tokio::io::AsyncWriteExt;
+            let mut file = crate::files::private_file(&tmp).await?;
+            file.write_all(&bytes).await?;
+            file.flush().await
+        };
+        write.await.map_err(|e| transient("cannot write to", e))?;
         tokio::fs::rename(&tmp, &path)
             .await
             .map_err(|e| transient("cannot write to", e))?;

@@ -28,6 +28,17 @@ fn opening_creates_the_file_and_its_directories_in_wal_mode() {
         }
         assert!(nested.is_file());
         assert!(plain.is_file());
+        // Only the portal's own user may read the database and the directories made for it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&nested), 0o600);
+            assert_eq!(mode(&plain), 0o600);
+            assert_eq!(mode(nested.parent().unwrap()), 0o700);
+            assert_eq!(mode(&dir.path().join("data")), 0o700);
+        }
 
         // Reopening keeps the data and needs no new migration.
         let url = format!("sqlite://{}", nested.display());

@@ -121,6 +121,27 @@ pub async fn files_are_attached_downloaded_and_removed(db: TestDb) {
     assert_eq!(files[1]["media_type"], "image/png");
     assert_eq!(t.app.files.kept_count(), 3);
     assert_eq!(t.app.files.staged_count(), 0);
+    // Kept files are the portal user's alone: 0600 in 0700 directories.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut stack = vec![t.files.path().to_path_buf()];
+        let mut seen = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                if path.is_dir() {
+                    assert_eq!(mode, 0o700, "{}", path.display());
+                    stack.push(path);
+                } else {
+                    assert_eq!(mode, 0o600, "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 3);
+    }
 
     // The partner of the channel downloads each file byte for byte; PDFs and images open in
     // the browser, a recording is saved; the sender's name is only the suggested name.

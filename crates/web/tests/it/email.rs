@@ -558,6 +558,12 @@ pub async fn without_smtp_emails_are_files_on_the_admin_page(db: TestDb) {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(written.len(), 1, "{written:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&written[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "an .eml is readable by the portal's user only");
+    }
     let eml = std::fs::read_to_string(&written[0]).unwrap();
     assert!(
         eml.contains("To: marta@iberiavoices.test") || eml.contains("<marta@iberiavoices.test>"),
