@@ -93,6 +93,48 @@ fn csrf_refusal(api: bool) -> Response {
     }
 }
 
+/// Whether the browser says this request was sent by a page of another site: `Sec-Fetch-Site:
+/// cross-site`, an `Origin` of `null`, or an `Origin` whose host is neither the portal's public
+/// address nor the `Host` the request was sent to. The CSRF token alone would not stop a forged
+/// sign-in when an attacker can plant the pre-session cookie (from a sibling subdomain, say);
+/// the browser's own word about where the form came from does.
+fn sent_from_another_site(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    if text("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
+        return true;
+    }
+    let Some(origin) = text("origin") else {
+        return false;
+    };
+    let host_of = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        rest.split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    if origin == "null" {
+        return true;
+    }
+    let origin = host_of(origin);
+    let mut ours = vec![host_of(&state.config.public_url)];
+    ours.extend(text("host").map(str::to_ascii_lowercase));
+    if state.config.trust_forwarded_for {
+        ours.extend(text("x-forwarded-host").map(str::to_ascii_lowercase));
+    }
+    !ours.iter().any(|h| !h.is_empty() && *h == origin)
+}
+
+/// A pre-session value as this portal makes them (64 hex digits); anything else a browser
+/// brings is ignored and replaced.
+fn is_our_pre_session(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Authenticates the request and enforces CSRF on state-changing methods.
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
@@ -133,7 +175,9 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         },
         None => None,
     };
-    let pre_session = cookie(headers, PRE_SESSION_COOKIE).map(str::to_string);
+    let pre_session = cookie(headers, PRE_SESSION_COOKIE)
+        .filter(|v| is_our_pre_session(v))
+        .map(str::to_string);
     let auth = RequestAuth { who, pre_session };
 
     let mut req = req;
@@ -141,6 +185,9 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     // signed in (401) by the route itself.
     let anonymous_api = api && auth.who.is_none();
     if !anonymous_api && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        if sent_from_another_site(&state, req.headers()) {
+            return csrf_refusal(api);
+        }
         let expected = auth.csrf_token();
         let (provided, rebuilt) = match find_csrf(req).await {
             Ok(found) => found,
@@ -193,18 +240,111 @@ fn respond_error(api: bool, e: AppError) -> Response {
     }
 }
 
-/// Looks for the CSRF token in the header, the query string, or a url-encoded form body (which
-/// is buffered, bounded, and put back for the handler).
+/// How much of a multipart body is read to find the token in its first part.
+const CSRF_PEEK: usize = 8 * 1024;
+
+fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let (kind, params) = ct.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+enum Peek {
+    Found(String),
+    NotThere,
+    NeedMore,
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The value of the first part of a multipart body when that part is the `csrf` field (pages
+/// put the hidden field first, so browsers send it first).
+fn first_part_csrf(prefix: &[u8], boundary: &str) -> Peek {
+    let open = format!("--{boundary}\r\n");
+    if prefix.len() < open.len() {
+        return if open.as_bytes().starts_with(prefix) {
+            Peek::NeedMore
+        } else {
+            Peek::NotThere
+        };
+    }
+    let Some(rest) = prefix.strip_prefix(open.as_bytes()) else {
+        return Peek::NotThere;
+    };
+    let Some(head_end) = find(rest, b"\r\n\r\n") else {
+        return Peek::NeedMore;
+    };
+    let head = String::from_utf8_lossy(&rest[..head_end]).to_ascii_lowercase();
+    let is_csrf = head.lines().any(|line| {
+        line.starts_with("content-disposition:")
+            && line
+                .split(';')
+                .any(|p| p.trim() == format!("name=\"{CSRF_FIELD}\""))
+    });
+    if !is_csrf {
+        return Peek::NotThere;
+    }
+    let value = &rest[head_end + 4..];
+    match find(value, format!("\r\n--{boundary}").as_bytes()) {
+        Some(end) => Peek::Found(String::from_utf8_lossy(&value[..end]).into_owned()),
+        None => Peek::NeedMore,
+    }
+}
+
+/// Reads just enough of a multipart body to find its `csrf` field, then hands the handler the
+/// whole body, still streaming (files are not buffered here).
+async fn peek_multipart_csrf(req: Request, boundary: &str) -> (Option<String>, Request) {
+    use futures::StreamExt;
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut prefix = Vec::new();
+    let mut token = None;
+    while prefix.len() < CSRF_PEEK {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                prefix.extend_from_slice(&chunk);
+                match first_part_csrf(&prefix, boundary) {
+                    Peek::Found(t) => {
+                        token = Some(t);
+                        break;
+                    }
+                    Peek::NotThere => break,
+                    Peek::NeedMore => {}
+                }
+            }
+            // The body ended or failed early: no token; the refusal says what to do.
+            _ => break,
+        }
+    }
+    let head = futures::stream::once(std::future::ready(Ok::<_, axum::Error>(
+        axum::body::Bytes::from(prefix),
+    )));
+    let body = Body::from_stream(head.chain(stream));
+    (token, Request::from_parts(parts, body))
+}
+
+/// Looks for the CSRF token in the header, the first field of a multipart form (read as it
+/// streams), or a url-encoded form body (which is buffered, bounded, and put back for the
+/// handler).
 async fn find_csrf(req: Request) -> Result<(Option<String>, Request), Response> {
     if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         let v = v.to_string();
         return Ok((Some(v), req));
     }
-    if let Some(q) = req.uri().query()
-        && let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-        && let Some((_, v)) = pairs.into_iter().find(|(k, _)| k == CSRF_FIELD)
-    {
-        return Ok((Some(v), req));
+    // Never in the address: it would end up in logs and history.
+    if let Some(boundary) = multipart_boundary(req.headers()) {
+        return Ok(peek_multipart_csrf(req, &boundary).await);
     }
     let is_form = req
         .headers()
@@ -318,6 +458,37 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiSignedIn {
             None => {
                 Err(ApiError(AppError::Denied(domain::DenyReason::NotSignedIn)).into_response())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_read_from_the_first_multipart_part_only() {
+        let b = "xyz";
+        let body =
+            "--xyz\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc123\r\n--xyz\r\n";
+        assert!(matches!(first_part_csrf(body.as_bytes(), b), Peek::Found(t) if t == "abc123"));
+        // Cut anywhere before the closing boundary: read more.
+        for cut in [0, 3, 10, 60, body.len() - 8] {
+            assert!(
+                matches!(first_part_csrf(&body.as_bytes()[..cut], b), Peek::NeedMore),
+                "{cut}"
+            );
+        }
+        // Another first field, a file named csrf, another boundary: not there.
+        for other in [
+            "--xyz\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhi\r\n--xyz",
+            "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"csrf\"\r\n\r\nx\r\n--xyz",
+            "--abc\r\n",
+        ] {
+            assert!(
+                matches!(first_part_csrf(other.as_bytes(), b), Peek::NotThere),
+                "{other}"
+            );
         }
     }
 }

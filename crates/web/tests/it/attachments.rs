@@ -222,16 +222,33 @@ pub async fn files_are_attached_downloaded_and_removed(db: TestDb) {
         404
     );
 
-    // The composer form (no JavaScript) attaches too, with the token in the form's address.
+    // The composer form (no JavaScript) attaches too, with the token in the form's first
+    // field, as a browser sends it; in the address it is not accepted.
     let (content_type, bytes) = multipart(
         "",
         &[("cue sheet.csv", b"cue;in;out\n1;00:00:01:00;00:00:02:00\n")],
     );
+    let boundary = content_type.rsplit('=').next().unwrap().to_string();
     let r = marta
         .client
         .post(marta.url(&format!("/channels/{es}/messages?csrf={}", marta.csrf)))
+        .header("content-type", content_type.clone())
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a token in the URL is not a token");
+    let mut with_token = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+        marta.csrf
+    )
+    .into_bytes();
+    with_token.extend_from_slice(&bytes);
+    let r = marta
+        .client
+        .post(marta.url(&format!("/channels/{es}/messages")))
         .header("content-type", content_type)
-        .body(bytes)
+        .body(with_token)
         .send()
         .await
         .unwrap();

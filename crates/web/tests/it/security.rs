@@ -291,6 +291,86 @@ pub async fn streams_end_at_sign_out_and_token_revoke(db: TestDb) {
     );
 }
 
+/// A form posted from another site is refused even with a valid token (a forged sign-in with a
+/// planted pre-session cookie), and a pre-session value the portal did not make is replaced.
+pub async fn forms_from_another_site_are_refused(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let sign_in = |s: &Session, extra: &[(&'static str, String)]| {
+        let mut req = s.client.post(s.url("/sign-in")).form(&[
+            ("email", "pm@northlight.test"),
+            ("password", PASSWORD),
+            ("csrf", s.csrf.as_str()),
+        ]);
+        for (k, v) in extra {
+            req = req.header(*k, v.as_str());
+        }
+        req.send()
+    };
+    let anon = t.anonymous().await;
+    for (header, value) in [
+        ("origin", "http://evil.example".to_string()),
+        ("origin", "null".to_string()),
+        ("sec-fetch-site", "cross-site".to_string()),
+    ] {
+        let r = sign_in(&anon, &[(header, value.clone())]).await.unwrap();
+        assert_eq!(r.status(), 403, "{header}: {value}");
+    }
+    // The portal's own origin, and browsers that send none, are fine.
+    let r = sign_in(
+        &anon,
+        &[
+            ("origin", t.base.clone()),
+            ("sec-fetch-site", "same-origin".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    // Signed in, the same holds for every form.
+    let pm = t.sign_in("pm@northlight.test").await;
+    let r = pm
+        .client
+        .post(pm.url("/sign-out"))
+        .header("origin", "http://evil.example")
+        .form(&[("csrf", pm.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A planted pre-session value is not honoured: the page hands out a fresh one, and a
+    // sign-in carrying the planted value as its token is refused.
+    let planted = "attacker-knows-this";
+    let c = crate::harness::client();
+    let r = c
+        .get(t.url("/sign-in"))
+        .header("cookie", format!("lp_pre={planted}"))
+        .send()
+        .await
+        .unwrap();
+    let fresh = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("lp_pre="))
+        .expect("a fresh pre-session cookie")
+        .to_string();
+    assert!(!fresh.contains(planted));
+    let r = c
+        .post(t.url("/sign-in"))
+        .header("cookie", format!("lp_pre={planted}"))
+        .form(&[
+            ("email", "pm@northlight.test"),
+            ("password", PASSWORD),
+            ("csrf", planted),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
 /// `next` only ever leads to a path on this site, and never answers 500.
 pub async fn redirects_stay_on_the_site(db: TestDb) {
     let t = TestApp::spawn(db).await;
@@ -391,18 +471,30 @@ pub async fn hostile_input_is_a_clear_4xx(db: TestDb) {
         assert_eq!(r.status(), 422, "page search");
         assert_security_headers(r.headers(), "page search");
     }
-    // Too large a body: 413, with the headers.
-    let r = pm
-        .client
-        .post(t.url("/api/v1/projects"))
-        .header("x-csrf-token", &pm.csrf)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 2 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 413);
-    assert_security_headers(r.headers(), "413");
+    // Too large a body: 413, with the headers. Sent by hand, announcing 2 MB without sending
+    // them, so the answer can be read before the client would have finished writing.
+    let addr = t.base.trim_start_matches("http://").to_string();
+    let mut raw = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    raw.write_all(
+        format!(
+            "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 413"), "{answer}");
+    for name in [
+        "content-security-policy:",
+        "x-content-type-options:",
+        "x-frame-options:",
+        "referrer-policy:",
+    ] {
+        assert!(answer.contains(name), "413 without {name}: {answer}");
+    }
     // Unknown path and wrong method, on the API and on pages.
     for (method, path, status) in [
         (Method::GET, "/api/v1/nothing-here", 404),
@@ -546,6 +638,7 @@ testkit::both_backends!(db: super => [
     tokens_and_streams_end_with_the_password,
     streams_end_at_sign_out_and_token_revoke,
     redirects_stay_on_the_site,
+    forms_from_another_site_are_refused,
     hostile_input_is_a_clear_4xx,
     spoofing_characters_are_refused,
     slow_and_greedy_clients_are_dropped,
