@@ -21,8 +21,10 @@ if "$BIN/locportal" healthcheck --url "http://127.0.0.1:$PORT" >/dev/null 2>&1; 
     echo "a portal is already listening on port $PORT; stop it or set PORT" >&2
     exit 1
 fi
+# Every simulated user connects from 127.0.0.1, so the per-address connection cap (which
+# would stop at 256 of the 2,000 streams) is lifted, as behind a proxy.
 "$BIN/locportal" serve --database-url "$DATABASE_URL" --bind "127.0.0.1:$PORT" \
-    >"$DIR/serve.log" 2>&1 &
+    --max-connections-per-address 0 >"$DIR/serve.log" 2>&1 &
 PID=$!
 # `serve` ends its SSE streams on SIGTERM and exits; it gets 10 s before SIGKILL all the same.
 stop() {

@@ -139,6 +139,12 @@ pub(crate) fn safe_next(next: &str) -> String {
     }
 }
 
+/// A path parameter that must be an id; anything else is simply "not found".
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, crate::error::PageError> {
+    s.parse()
+        .map_err(|_| crate::error::PageError(app::AppError::NotFound))
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;
@@ -166,10 +172,4 @@ mod tests {
             assert_eq!(safe_next(input), expected, "{input:?}");
         }
     }
-}
-
-/// A path parameter that must be an id; anything else is simply "not found".
-pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, crate::error::PageError> {
-    s.parse()
-        .map_err(|_| crate::error::PageError(app::AppError::NotFound))
 }
