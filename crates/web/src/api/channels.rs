@@ -129,8 +129,13 @@ pub struct ChannelMessagesJson {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MessageBodyJson {
-    /// The text; at least one character that is not a space.
-    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
+    /// The text; at least one character that is not a space, and no control characters other
+    /// than tabs and line breaks.
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub body: String,
 }
 
