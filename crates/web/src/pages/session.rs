@@ -105,7 +105,12 @@ pub async fn sign_in(
             };
             let message = match &e {
                 AppError::Throttled { retry_after_secs } => format!(
-                    "Too many failed sign-ins. Wait {retry_after_secs} seconds and try again."
+                    "Too many failed sign-ins from here. Wait {retry_after_secs} {} and try again.",
+                    if *retry_after_secs == 1 {
+                        "second"
+                    } else {
+                        "seconds"
+                    }
                 ),
                 _ => "Wrong e-mail address or password.".to_string(),
             };
