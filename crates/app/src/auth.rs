@@ -49,6 +49,12 @@ pub fn random_secret() -> String {
     hex::encode(bytes)
 }
 
+/// Whether `s` is shaped like a [`random_secret`] (64 hex digits), as every secret the portal
+/// hands out is: anything else was not made here.
+pub fn is_secret_shaped(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
@@ -233,7 +239,7 @@ impl App {
         // sending the wrong header, answered 401 without counting.
         let well_formed = secret
             .strip_prefix(API_TOKEN_PREFIX)
-            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            .is_some_and(is_secret_shaped);
         if found.is_none() && well_formed {
             self.reserve_attempt(std::slice::from_ref(&key), |c| {
                 throttle::token_wait(c[0], now)

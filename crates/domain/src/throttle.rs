@@ -126,11 +126,7 @@ pub fn retry_after_secs(wait: Duration) -> i64 {
 }
 
 /// How long after the last failure the next attempt must wait, given the number of failures
-/// recorded within [`WINDOW`], with [`FREE_FAILURES`] free.
-pub fn delay_after(failures: u32) -> Duration {
-    delay_after_free(FREE_FAILURES, failures)
-}
-
+/// recorded within [`WINDOW`], with `free` of them free.
 fn delay_after_free(free: u32, failures: u32) -> Duration {
     if failures < free {
         return Duration::ZERO;
@@ -151,6 +147,10 @@ mod tests {
 
     fn f(count: u32, latest: i64) -> Failures {
         Failures::new(count, (count > 0).then(|| t(latest)))
+    }
+
+    fn delay_after(failures: u32) -> Duration {
+        delay_after_free(FREE_FAILURES, failures)
     }
 
     #[test]

@@ -88,19 +88,16 @@ impl SqliteStore {
             })?;
         }
         // A new database is readable by the portal's own user only (0600); SQLite gives its
-        // -wal and -shm files the database file's permissions.
-        let mut file = std::fs::OpenOptions::new();
-        file.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
-        match if url.contains("mode=") {
-            Ok(None)
-        } else {
-            file.open(&path).map(Some)
-        } {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
+        // -wal and -shm files the database file's permissions. With an explicit `?mode=` the
+        // caller decides whether the file may be created.
+        if !url.contains("mode=") {
+            let mut file = std::fs::OpenOptions::new();
+            file.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+            if let Err(e) = file.open(&path)
+                && e.kind() != std::io::ErrorKind::AlreadyExists
+            {
                 return Err(StoreError::Database(
                     format!("cannot create the database {}: {e}", path.display()).into(),
                 ));

@@ -129,12 +129,6 @@ fn sent_from_another_site(state: &AppState, headers: &axum::http::HeaderMap) -> 
     !ours.iter().any(|h| !h.is_empty() && *h == origin)
 }
 
-/// A pre-session value as this portal makes them (64 hex digits); anything else a browser
-/// brings is ignored and replaced.
-fn is_our_pre_session(v: &str) -> bool {
-    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// Authenticates the request and enforces CSRF on state-changing methods.
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
@@ -176,7 +170,8 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         None => None,
     };
     let pre_session = cookie(headers, PRE_SESSION_COOKIE)
-        .filter(|v| is_our_pre_session(v))
+        // A value the portal did not make is ignored (and the sign-in page replaces it).
+        .filter(|v| app::auth::is_secret_shaped(v))
         .map(str::to_string);
     let auth = RequestAuth { who, pre_session };
 

@@ -162,8 +162,7 @@ pub async fn serve(
     let header_timeout = config.header_read_timeout;
     let router = router_stopping_with(app, config, stopping.clone());
     let connections = tokio_util::task::TaskTracker::new();
-    let shutdown = std::pin::pin!(shutdown);
-    let mut shutdown = shutdown;
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (socket, peer) = tokio::select! {
             () = &mut shutdown => break,

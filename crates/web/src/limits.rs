@@ -39,7 +39,8 @@ impl<K: Hash + Eq + Clone> PerKey<K> {
     }
 
     /// How many slots `key` holds now.
-    pub fn held(&self, key: &K) -> usize {
+    #[cfg(test)]
+    fn held(&self, key: &K) -> usize {
         self.counts().get(key).copied().unwrap_or(0)
     }
 }

@@ -54,11 +54,13 @@ enum Step {
     End,
 }
 
-/// What wakes a stream: an event, a credential ending in this instance, or the clock.
+/// What wakes a stream: an event, a credential ending in this instance, the clock, or a
+/// revocation missed because the stream fell behind.
 enum Input {
     Event(Result<Arc<LiveEvent>, ()>),
     Revoked(Revocation),
     Tick,
+    MissedRevocation,
 }
 
 /// Live updates as Server-Sent Events, for everything the caller may see change. Event names:
@@ -113,12 +115,16 @@ pub async fn events(
     // A lagging revocation receiver cannot know which credential ended: re-check at once.
     let revocations = BroadcastStream::new(revoked).map(|r| match r {
         Ok(r) => Input::Revoked(r),
-        Err(_lagged) => Input::Tick,
+        Err(_lagged) => Input::MissedRevocation,
     });
-    // Re-read the credential even when nothing happens, so a sign-out in another instance ends
-    // the stream within `live_recheck`.
-    let ticks = IntervalStream::new(tokio::time::interval(recheck.max(Duration::from_secs(1))))
-        .map(|_| Input::Tick);
+    // Wake even when nothing happens, so a sign-out in another instance ends the stream within
+    // `live_recheck`. The credential was just checked: the first tick is one period away.
+    let period = recheck.max(Duration::from_secs(1));
+    let ticks = IntervalStream::new(tokio::time::interval_at(
+        tokio::time::Instant::now() + period,
+        period,
+    ))
+    .map(|_| Input::Tick);
     let inputs = futures::stream::select(events, futures::stream::select(revocations, ticks));
     let mut stopping = state.stopping.clone();
     let me = Arc::new(tokio::sync::Mutex::new((who, tokio::time::Instant::now())));
@@ -128,13 +134,13 @@ pub async fn events(
             let me = me.clone();
             async move {
                 let mut guard = me.lock().await;
-                let force = match &input {
+                let due = match &input {
                     Input::Revoked(r) if r.ends(&guard.0) => return Step::End,
                     Input::Revoked(_) => return Step::Skip,
-                    Input::Tick => true,
-                    Input::Event(_) => false,
+                    Input::MissedRevocation => true,
+                    Input::Tick | Input::Event(_) => guard.1.elapsed() >= recheck,
                 };
-                if force || guard.1.elapsed() >= recheck {
+                if due {
                     match app.recheck(&guard.0).await {
                         Ok(Some(fresh)) => *guard = (Arc::new(fresh), tokio::time::Instant::now()),
                         // Signed out, token revoked or account disabled: the stream ends.

@@ -124,14 +124,14 @@ pub fn router() -> Router<AppState> {
 
 /// Where to go after signing in (or following a project): only a path on this site. Anything
 /// else (a scheme, an authority `//host`, a backslash that browsers read as a slash, tabs and
-/// line breaks that browsers drop from URLs, anything that is not a valid header) becomes `/`.
+/// line breaks that browsers drop from URLs, anything but printable ASCII, so it is always a
+/// valid `Location` header) becomes `/`.
 pub(crate) fn safe_next(next: &str) -> String {
     let same_origin_path = next.starts_with('/')
         && !next[1..].starts_with('/')
         && !next.contains('\\')
         && next.bytes().all(|b| b.is_ascii_graphic())
-        && next.parse::<axum::http::uri::PathAndQuery>().is_ok()
-        && axum::http::HeaderValue::from_str(next).is_ok();
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok();
     if same_origin_path {
         next.to_string()
     } else {

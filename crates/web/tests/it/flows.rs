@@ -70,22 +70,8 @@ pub async fn sign_in_out_and_cookies(db: TestDb) {
 pub async fn failed_sign_ins_are_slowed_down(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let anon = t.anonymous().await;
-    let attempt = |password: &'static str| {
-        let anon = &anon;
-        let t = &t;
-        async move {
-            anon.client
-                .post(t.url("/sign-in"))
-                .form(&[
-                    ("email", "marta@iberiavoices.test"),
-                    ("password", password),
-                    ("csrf", &anon.csrf),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let attempt =
+        |password: &'static str| anon.sign_in_attempt("marta@iberiavoices.test", password);
     for _ in 0..5 {
         let r = attempt("wrong password!").await;
         assert_eq!(r.status(), 401);

@@ -215,6 +215,20 @@ impl Session {
         format!("{}{}", self.base, path)
     }
 
+    /// Posts the sign-in form once, as this browser, and returns the raw answer.
+    pub async fn sign_in_attempt(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/sign-in"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", &self.csrf),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
         let r = self.client.get(self.url(path)).send().await.unwrap();
         let status = r.status();

@@ -14,12 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const ADMIN: &str = "admin@northlight.test";
 
 async fn attempt(s: &Session, email: &str, password: &str) -> reqwest::Response {
-    s.client
-        .post(s.url("/sign-in"))
-        .form(&[("email", email), ("password", password), ("csrf", &s.csrf)])
-        .send()
-        .await
-        .unwrap()
+    s.sign_in_attempt(email, password).await
 }
 
 fn retry_after(r: &reqwest::Response) -> i64 {
