@@ -13,10 +13,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN: &str = "admin@northlight.test";
 
-async fn attempt(s: &Session, email: &str, password: &str) -> reqwest::Response {
-    s.sign_in_attempt(email, password).await
-}
-
 fn retry_after(r: &reqwest::Response) -> i64 {
     r.headers()
         .get("retry-after")
@@ -33,7 +29,8 @@ pub async fn parallel_guesses_count_against_each_other(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let anon = t.anonymous().await;
     let answers =
-        futures::future::join_all((0..40).map(|_| attempt(&anon, ADMIN, "wrong password!"))).await;
+        futures::future::join_all((0..40).map(|_| anon.sign_in_attempt(ADMIN, "wrong password!")))
+            .await;
     let checked = answers.iter().filter(|r| r.status() == 401).count();
     let refused: Vec<_> = answers.iter().filter(|r| r.status() == 429).collect();
     assert_eq!(checked + refused.len(), 40);
@@ -56,17 +53,20 @@ pub async fn a_stranger_cannot_lock_an_account(db: TestDb) {
     let stranger = t.anonymous_from("127.0.0.2").await;
     for _ in 0..throttle::FREE_FAILURES {
         assert_eq!(
-            attempt(&stranger, ADMIN, "wrong password!").await.status(),
+            stranger
+                .sign_in_attempt(ADMIN, "wrong password!")
+                .await
+                .status(),
             401
         );
     }
-    let r = attempt(&stranger, ADMIN, PASSWORD).await;
+    let r = stranger.sign_in_attempt(ADMIN, PASSWORD).await;
     assert_eq!(r.status(), 429, "the guessing address waits");
     assert!(retry_after(&r) >= 1);
     assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
 
     let owner = t.anonymous_from("127.0.0.3").await;
-    let r = attempt(&owner, ADMIN, PASSWORD).await;
+    let r = owner.sign_in_attempt(ADMIN, PASSWORD).await;
     assert_eq!(r.status(), 303, "the owner, elsewhere, signs in");
 
     // A spray from five more addresses takes the account to its alarm level (5 + 5 × 3)...
@@ -74,20 +74,24 @@ pub async fn a_stranger_cannot_lock_an_account(db: TestDb) {
     for i in 4..9 {
         let s = t.anonymous_from(&format!("127.0.0.{i}")).await;
         for _ in 0..3 {
-            assert_eq!(attempt(&s, ADMIN, "wrong password!").await.status(), 401);
+            assert_eq!(
+                s.sign_in_attempt(ADMIN, "wrong password!").await.status(),
+                401
+            );
         }
         sprayers.push(s);
     }
     // ...so an address that has failed on it gets no further free attempt...
-    let r = attempt(&sprayers[0], ADMIN, "wrong password!").await;
+    let r = sprayers[0].sign_in_attempt(ADMIN, "wrong password!").await;
     assert_eq!(r.status(), 429);
     assert!(retry_after(&r) >= 1);
     // ...while someone at a fresh address with the right password still gets in.
     let fresh = t.anonymous_from("127.0.0.9").await;
-    assert_eq!(attempt(&fresh, ADMIN, PASSWORD).await.status(), 303);
+    assert_eq!(fresh.sign_in_attempt(ADMIN, PASSWORD).await.status(), 303);
     // Another account from a sprayer's address is not affected by that account's alarm.
     assert_eq!(
-        attempt(&sprayers[1], "pm@northlight.test", PASSWORD)
+        sprayers[1]
+            .sign_in_attempt("pm@northlight.test", PASSWORD)
             .await
             .status(),
         303
