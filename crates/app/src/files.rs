@@ -6,7 +6,7 @@
 //! same file system, so keeping is atomic. A refused or abandoned upload's staging file is
 //! removed when it is dropped; nothing of it stays behind.
 
-use domain::attachments::{AttachmentName, AttachmentRefusal, FileType, HEAD_BYTES, MAX_BYTES};
+use domain::attachments::{Accept, AttachmentName, AttachmentRefusal, FileType, HEAD_BYTES};
 use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,11 @@ impl FileStore {
 
     /// Starts receiving a file called `name` (already checked by the caller).
     pub async fn begin_upload(&self, name: AttachmentName) -> io::Result<Upload> {
+        self.begin_upload_for(name, Accept::Message).await
+    }
+
+    /// Starts receiving a file of `accept`'s class (its size limit applies as it streams).
+    pub async fn begin_upload_for(&self, name: AttachmentName, accept: Accept) -> io::Result<Upload> {
         let dir = self.staging();
         private_dir(&dir).await?;
         let path = dir.join(format!("{}.part", domain::AttachmentId::new()));
@@ -64,6 +69,7 @@ impl FileStore {
             staged: StagedPath(Some(path)),
             file: tokio::io::BufWriter::with_capacity(64 * 1024, file),
             size: 0,
+            max_bytes: accept.max_bytes(),
             head: Vec::new(),
             hash: Sha256::new(),
         })
@@ -146,6 +152,7 @@ pub struct Upload {
     staged: StagedPath,
     file: tokio::io::BufWriter<tokio::fs::File>,
     size: u64,
+    max_bytes: u64,
     head: Vec<u8>,
     hash: Sha256,
 }
@@ -168,9 +175,10 @@ impl Upload {
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
         let len = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
         self.size = self.size.saturating_add(len);
-        if self.size > MAX_BYTES {
+        if self.size > self.max_bytes {
             return Err(UploadError::Refused(AttachmentRefusal::TooLarge {
                 size_at_least: self.size,
+                limit: self.max_bytes,
             }));
         }
         if self.head.len() < HEAD_BYTES {

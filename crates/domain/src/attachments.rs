@@ -37,6 +37,13 @@ pub enum FileType {
     Svj,
     Wav,
     Webp,
+    // Script work (requests), not accepted in messages.
+    Docx,
+    Xlsx,
+    Txt,
+    Srt,
+    Ttml,
+    Ttal,
 }
 
 impl FileType {
@@ -82,12 +89,33 @@ impl FileType {
             FileType::Svj => "svj",
             FileType::Wav => "wav",
             FileType::Webp => "webp",
+            FileType::Docx => "docx",
+            FileType::Xlsx => "xlsx",
+            FileType::Txt => "txt",
+            FileType::Srt => "srt",
+            FileType::Ttml => "ttml",
+            FileType::Ttal => "ttal",
         }
     }
 
+    /// The files of script work (requests): documents, spreadsheets, subtitles, TTAL.
+    pub const SCRIPT: [FileType; 8] = [
+        FileType::Docx,
+        FileType::Xlsx,
+        FileType::Pdf,
+        FileType::Txt,
+        FileType::Srt,
+        FileType::Ttml,
+        FileType::Csv,
+        FileType::Ttal,
+    ];
+
     pub fn from_extension(ext: &str) -> Option<FileType> {
         let ext = ext.to_ascii_lowercase();
-        FileType::ALL.into_iter().find(|t| t.extension() == ext)
+        FileType::ALL
+            .into_iter()
+            .chain(FileType::SCRIPT)
+            .find(|t| t.extension() == ext)
     }
 
     /// What the file is, in words, for refusals: "a PNG image".
@@ -110,6 +138,12 @@ impl FileType {
             FileType::Svj => "an .svj file",
             FileType::Wav => "a WAV recording",
             FileType::Webp => "a WebP image",
+            FileType::Docx => "a Word document",
+            FileType::Xlsx => "an Excel workbook",
+            FileType::Txt => "a plain text file",
+            FileType::Srt => "an SRT subtitle file",
+            FileType::Ttml => "a TTML timed-text file",
+            FileType::Ttal => "a TTAL script (JSON)",
         }
     }
 
@@ -130,6 +164,13 @@ impl FileType {
             FileType::Psd => "image/vnd.adobe.photoshop",
             FileType::Wav => "audio/wav",
             FileType::Webp => "image/webp",
+            FileType::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileType::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileType::Txt | FileType::Srt => "text/plain; charset=utf-8",
+            FileType::Ttml => "application/ttml+xml",
+            FileType::Ttal => "application/json",
             FileType::Ind | FileType::Raw | FileType::Svj => "application/octet-stream",
         }
     }
@@ -185,6 +226,13 @@ impl FileType {
             FileType::Webp => {
                 head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP"
             }
+            // Office Open XML: a ZIP whose first entries name the document's own part.
+            FileType::Docx => head.starts_with(b"PK\x03\x04") && contains(head, b"word/"),
+            FileType::Xlsx => head.starts_with(b"PK\x03\x04") && contains(head, b"xl/"),
+            FileType::Txt => is_text(head),
+            FileType::Srt => is_text(head) && contains(head, b"-->"),
+            FileType::Ttml => is_text(head) && contains(head, b"<tt"),
+            FileType::Ttal => is_text(head) && text_start(head) == Some(b'{'),
         };
         if ok {
             Ok(())
@@ -209,11 +257,44 @@ impl fmt::Display for FileType {
 
 /// The extensions accepted, for messages: ".ai .bmp … .webp".
 pub fn accepted_extensions() -> String {
-    FileType::ALL
-        .iter()
-        .map(|t| t.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
+    Accept::Message.extensions()
+}
+
+/// What an upload is for, which decides the types and the size it may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Accept {
+    /// A file attached to a message (PRODUCT.md §3): 18 types, 10 MB.
+    Message,
+    /// A reference file or a version of script work: documents and timed text, 100 MB.
+    Script,
+}
+
+/// The largest file of script work.
+pub const MAX_SCRIPT_BYTES: u64 = 100 * 1024 * 1024;
+
+impl Accept {
+    pub fn types(self) -> &'static [FileType] {
+        match self {
+            Accept::Message => &FileType::ALL,
+            Accept::Script => &FileType::SCRIPT,
+        }
+    }
+
+    pub fn max_bytes(self) -> u64 {
+        match self {
+            Accept::Message => MAX_BYTES,
+            Accept::Script => MAX_SCRIPT_BYTES,
+        }
+    }
+
+    /// ".ai .bmp … .webp".
+    pub fn extensions(self) -> String {
+        self.types()
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 const DOS_EPS: [u8; 4] = [0xC5, 0xD0, 0xD3, 0xC6];
@@ -224,6 +305,16 @@ const INDESIGN: [u8; 16] = [
 const HEIF_BRANDS: [&[u8; 4]; 8] = [
     b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
 ];
+
+fn contains(head: &[u8], needle: &[u8]) -> bool {
+    head.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The first byte of a text that is not white space or a UTF-8 byte-order mark.
+fn text_start(head: &[u8]) -> Option<u8> {
+    let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head);
+    body.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
 
 fn is_pdf(head: &[u8]) -> bool {
     // Readers accept the header anywhere in the first 1024 bytes.
@@ -334,7 +425,13 @@ pub struct AttachmentName {
 impl AttachmentName {
     pub const MAX_CHARS: usize = 200;
 
+    /// A name for a file attached to a message.
     pub fn parse(raw: &str) -> Result<Self, AttachmentRefusal> {
+        Self::parse_for(raw, Accept::Message)
+    }
+
+    /// A name for a file of `accept`'s class.
+    pub fn parse_for(raw: &str, accept: Accept) -> Result<Self, AttachmentRefusal> {
         let name = raw.trim();
         if name.is_empty() {
             return Err(AttachmentRefusal::NoName);
@@ -356,7 +453,8 @@ impl AttachmentName {
             .map(|(_, ext)| ext)
             .filter(|ext| !ext.is_empty())
             .and_then(FileType::from_extension)
-            .ok_or_else(|| AttachmentRefusal::Extension(name.to_string()))?;
+            .filter(|t| accept.types().contains(t))
+            .ok_or_else(|| AttachmentRefusal::Extension(name.to_string(), accept))?;
         Ok(Self {
             name: name.to_string(),
             file_type,
@@ -385,9 +483,10 @@ pub enum AttachmentRefusal {
     PathInName(String),
     ControlCharacters,
     NameTooLong,
-    Extension(String),
+    Extension(String, Accept),
     TooLarge {
         size_at_least: u64,
+        limit: u64,
     },
     WrongContent {
         expected: FileType,
@@ -418,16 +517,25 @@ impl fmt::Display for AttachmentRefusal {
                 "the file name is longer than {} characters; shorten it",
                 AttachmentName::MAX_CHARS
             ),
-            AttachmentRefusal::Extension(n) => write!(
+            AttachmentRefusal::Extension(n, accept) => write!(
                 f,
-                "{n:?} is not a file type the portal accepts; accepted: {}",
-                accepted_extensions()
+                "{n:?} is not a file type the portal accepts here; accepted: {}",
+                accept.extensions()
             ),
-            AttachmentRefusal::TooLarge { size_at_least } => write!(
+            AttachmentRefusal::TooLarge {
+                size_at_least,
+                limit,
+            } => write!(
                 f,
-                "the file is larger than 10 MB ({} bytes or more; at most {} bytes); share larger files as deliverables, or compress them",
+                "the file is larger than {} MB ({} bytes or more; at most {} bytes); {}",
+                limit / (1024 * 1024),
                 group(*size_at_least),
-                group(MAX_BYTES)
+                group(*limit),
+                if *limit == MAX_BYTES {
+                    "share larger files as deliverables, or compress them"
+                } else {
+                    "split it or compress it"
+                }
             ),
             AttachmentRefusal::WrongContent { expected, found } => {
                 write!(
@@ -520,7 +628,7 @@ mod tests {
         );
         for bad in ["setup.exe", "notes", "archive.png.zip", "x.", "photo.svg"] {
             let err = AttachmentName::parse(bad).unwrap_err();
-            assert!(matches!(err, AttachmentRefusal::Extension(_)), "{bad}");
+            assert!(matches!(err, AttachmentRefusal::Extension(..)), "{bad}");
             assert!(err.to_string().contains(".wav .webp"), "{err}");
         }
         assert_eq!(FileType::ALL.len(), 18);
@@ -586,7 +694,8 @@ mod tests {
     fn sizes_read_well() {
         assert_eq!(
             AttachmentRefusal::TooLarge {
-                size_at_least: MAX_BYTES + 1
+                size_at_least: MAX_BYTES + 1,
+                limit: MAX_BYTES
             }
             .to_string(),
             "the file is larger than 10 MB (10,485,761 bytes or more; at most 10,485,760 bytes); share larger files as deliverables, or compress them"
@@ -594,5 +703,47 @@ mod tests {
         assert_eq!(human_size(512), "512 bytes");
         assert_eq!(human_size(1536), "1.5 KB");
         assert_eq!(human_size(MAX_BYTES), "10.0 MB");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod script_files {
+    use super::*;
+
+    #[test]
+    fn script_files_are_checked_by_content_and_kept_out_of_messages() {
+        let ok: [(&str, &[u8]); 7] = [
+            ("a.docx", b"PK\x03\x04....[Content_Types].xml....word/document.xml"),
+            ("a.xlsx", b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml"),
+            ("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\nHola\n"),
+            ("a.ttml", b"<?xml version=\"1.0\"?>\n<tt xmlns=\"http://www.w3.org/ns/ttml\">"),
+            ("a.ttal", b"\xEF\xBB\xBF  {\"events\": []}"),
+            ("a.txt", b"DIALOGUE LIST\nMARTA: Hola."),
+            ("a.pdf", b"%PDF-1.7\n"),
+        ];
+        for (name, head) in ok {
+            let n = AttachmentName::parse_for(name, Accept::Script).unwrap();
+            assert_eq!(n.file_type().check_content(head), Ok(()), "{name}");
+        }
+        let bad: [(&str, &[u8]); 4] = [
+            ("a.docx", b"PK\x03\x04....xl/workbook.xml"),
+            ("a.srt", b"just text"),
+            ("a.ttal", b"MZ\x90\x00"),
+            ("a.docx", b"%PDF-1.7"),
+        ];
+        for (name, head) in bad {
+            let n = AttachmentName::parse_for(name, Accept::Script).unwrap();
+            assert!(n.file_type().check_content(head).is_err(), "{name}");
+        }
+        // Script types are not message attachments, and images are not script work.
+        assert!(matches!(
+            AttachmentName::parse("notes.docx"),
+            Err(AttachmentRefusal::Extension(_, Accept::Message))
+        ));
+        let e = AttachmentName::parse_for("still.png", Accept::Script).unwrap_err();
+        assert!(e.to_string().contains(".docx .xlsx .pdf"), "{e}");
+        assert_eq!(Accept::Script.max_bytes(), 100 * 1024 * 1024);
+        assert_eq!(FileType::from_extension("TTML"), Some(FileType::Ttml));
     }
 }

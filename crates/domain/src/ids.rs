@@ -89,3 +89,11 @@ id_type!(
     /// An e-mail in the outbox (its Message-ID header derives from it).
     EmailId
 );
+id_type!(
+    /// A request for script work (dialogue list, dub script, …).
+    RequestId
+);
+id_type!(
+    /// A file of a request: a reference file or one version of a step's work.
+    RequestFileId
+);

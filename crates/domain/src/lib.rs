@@ -13,6 +13,7 @@ pub mod notify;
 pub mod org;
 pub mod policy;
 pub mod project;
+pub mod requests;
 pub mod roles;
 pub mod search;
 pub mod throttle;
@@ -21,13 +22,13 @@ pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
 pub use ids::{
-    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, SeasonId, TokenId,
-    UserId,
+    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, RequestFileId, RequestId, SeasonId,
+    TokenId, UserId,
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{
-    Action, Actor, Decision, DenyReason, ProjectScope, Resource, Subject, authorize,
-    authorize_actor,
+    Action, Actor, Decision, DenyReason, ProjectScope, RequestAction, RequestFacts, Resource,
+    Subject, authorize, authorize_actor, authorize_request,
 };
 pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
 pub use roles::{Role, Roles};

@@ -11,6 +11,7 @@ use crate::channels::{ChannelKind, ChannelPrefs};
 use crate::ids::{OrgId, UserId};
 use crate::org::OrgKind;
 use crate::project::Assignment;
+use crate::requests::{RequestKind, Step};
 use crate::roles::{Role, Roles};
 use std::fmt;
 
@@ -127,6 +128,10 @@ pub enum DenyReason {
     LanguageNotEnabled,
     /// The Internal channel, for a studio user who has not enabled internal messages.
     InternalMessagesOff,
+    /// Something the partner doing the work owns (its linguists, its EDD).
+    PartnerOnly,
+    /// A step of a request assigned to someone else.
+    NotYourStep,
 }
 
 impl DenyReason {
@@ -159,6 +164,12 @@ impl DenyReason {
                 .to_string(),
             DenyReason::InternalMessagesOff => "Internal messages are off for you. Turn on \
                 \"Internal messages\" in App Settings to read and write here."
+                .to_string(),
+            DenyReason::PartnerOnly => "The partner doing this work decides this (its \
+                linguists, its estimated delivery date). Ask them in the language's channel."
+                .to_string(),
+            DenyReason::NotYourStep => "This step is assigned to someone else; only its \
+                assignee can work on it."
                 .to_string(),
         }
     }
@@ -355,6 +366,132 @@ impl fmt::Display for MessageChangeRefusal {
     }
 }
 
+/// What someone wants to do with a request for script work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestAction {
+    /// See it: in the Requests page, as a task, or (script viewers) its as-recorded script.
+    View,
+    /// Order it (studio managers).
+    Create,
+    /// Change its due dates, instructions and reference files (studio managers).
+    Manage,
+    /// Skip a dependency with a reason, add or remove dependencies (studio managers).
+    SkipDependency,
+    /// Choose who does a step: the partner for Author and Proofread, the studio for QC.
+    Assign(Step),
+    /// Start the step and submit its file (the step's assignee).
+    WorkOn(Step),
+    /// Approve or return it (QC: its assignee or a studio manager).
+    Review,
+    /// Change its estimated delivery date (the partner doing the work).
+    ChangeEdd,
+    /// Download its files.
+    Download,
+}
+
+/// The facts about one request that decide who may act on it.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFacts<'a> {
+    pub kind: RequestKind,
+    /// The partner assigned *now* to the request's (language, service); `None`: nobody is.
+    pub partner: Option<OrgId>,
+    /// Who is assigned to Author, Proofread and QC.
+    pub assignees: &'a [Option<UserId>; 3],
+    /// The subject is a script viewer of the request's project.
+    pub script_viewer: bool,
+}
+
+/// The one decision about requests. A partner sees only the requests of the (language, service)
+/// it is assigned to now; a linguist only the requests with a step assigned to them, and only
+/// while they work for the partner doing it; a script viewer only the as-recorded dub scripts
+/// of their partner. Everything else is "not found".
+pub fn authorize_request(
+    subject: Option<&Subject>,
+    action: RequestAction,
+    r: &RequestFacts<'_>,
+) -> Decision {
+    use Decision::{Allow, Deny};
+    let Some(s) = subject else {
+        return Deny(DenyReason::NotSignedIn);
+    };
+    let portal = s.has(Role::PortalUser);
+    let ours = r.partner == Some(s.org_id) && !s.is_studio();
+    let studio = s.is_studio() && portal;
+    let partner_pm = ours && portal;
+    let mine = |step: Step| {
+        r.assignees[step.index()] == Some(s.user_id)
+            && if step == Step::Qc { s.is_studio() } else { ours }
+    };
+    let viewer = r.script_viewer && ours && r.kind == RequestKind::AsRecordedDubScript;
+    let sees = studio || partner_pm || Step::ALL.into_iter().any(mine) || viewer;
+    if !sees {
+        return Deny(DenyReason::NotVisible);
+    }
+    match action {
+        RequestAction::View | RequestAction::Download => Allow,
+        RequestAction::WorkOn(step) => {
+            if mine(step) {
+                Allow
+            } else {
+                Deny(DenyReason::NotYourStep)
+            }
+        }
+        _ if !portal => Deny(DenyReason::NoPortalAccess),
+        RequestAction::Create | RequestAction::Manage | RequestAction::SkipDependency => {
+            studio_manager(s)
+        }
+        RequestAction::Assign(Step::Qc) => studio_manager(s),
+        RequestAction::Assign(_) | RequestAction::ChangeEdd => {
+            if partner_pm {
+                Allow
+            } else if studio {
+                Deny(DenyReason::PartnerOnly)
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        RequestAction::Review => {
+            if !studio {
+                Deny(DenyReason::StudioOnly)
+            } else if s.has(Role::Manager) || mine(Step::Qc) {
+                Allow
+            } else {
+                Deny(DenyReason::NotYourStep)
+            }
+        }
+    }
+}
+
+/// Whether `s` may make `member` (a user of `member_org`) a script viewer of a project whose
+/// assigned organisations are `assigned_orgs`: a partner's portal users for their own people, a
+/// studio manager for any partner's people assigned to the project.
+pub fn may_add_script_viewer(
+    s: &Subject,
+    assigned_orgs: &[OrgId],
+    member_org: OrgId,
+    member_org_kind: OrgKind,
+) -> Decision {
+    let project = authorize(Some(s), Action::ViewProject, Resource::Project { assigned_orgs });
+    if !project.is_allowed() {
+        return project;
+    }
+    if member_org_kind == OrgKind::Studio {
+        // Studio people read everything already.
+        return Decision::Deny(DenyReason::PartnerOnly);
+    }
+    if s.is_studio() {
+        if !assigned_orgs.contains(&member_org) {
+            return Decision::Deny(DenyReason::NotVisible);
+        }
+        return studio_manager(s);
+    }
+    if member_org == s.org_id {
+        Decision::Allow
+    } else {
+        Decision::Deny(DenyReason::NotVisible)
+    }
+}
+
 fn studio_manager(s: &Subject) -> Decision {
     if !s.is_studio() {
         Decision::Deny(DenyReason::StudioOnly)
@@ -455,6 +592,153 @@ mod tests {
                 languages: crate::channels::WorkLanguages::All,
             },
         }
+    }
+
+    /// Requests: every kind of person × every action × a request of A's language and one of
+    /// B's. `A`: allowed; `-`: not found; other letters name the refusal.
+    #[test]
+    fn request_policy_table() {
+        use crate::requests::{RequestKind, Step};
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let manager = subject(w.studio, OrgKind::Studio, &[PortalUser, Manager]);
+        let qc = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let other_studio = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let a_pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let a_author = subject(w.partner_a, OrgKind::Partner, &[Author]);
+        let a_idle = subject(w.partner_a, OrgKind::Partner, &[Author, Proofreader]);
+        let b_pm = subject(w.partner_b, OrgKind::Partner, &[PortalUser]);
+        let viewer = subject(w.partner_a, OrgKind::Partner, &[]);
+        let people = [
+            ("manager", &manager),
+            ("studio qc", &qc),
+            ("studio other", &other_studio),
+            ("A pm", &a_pm),
+            ("A assigned linguist", &a_author),
+            ("A unassigned linguist", &a_idle),
+            ("B pm", &b_pm),
+            ("A script viewer", &viewer),
+        ];
+        let actions = [
+            RequestAction::View,
+            RequestAction::Create,
+            RequestAction::Manage,
+            RequestAction::SkipDependency,
+            RequestAction::Assign(Step::Author),
+            RequestAction::Assign(Step::Qc),
+            RequestAction::WorkOn(Step::Author),
+            RequestAction::WorkOn(Step::Proofread),
+            RequestAction::Review,
+            RequestAction::ChangeEdd,
+            RequestAction::Download,
+        ];
+        // Rows: person; columns: the actions above, for A's request then B's request.
+        // A = allow, - = not found, S = studio only, P = partner only, Y = not your step,
+        // R = missing role, N = no portal access.
+        let expected = [
+            ("manager", "AAAAPAYYAPA", "AAAAPAYYAPA"),
+            ("studio qc", "ARRRPRYYAPA", "ARRRPRYYAPA"),
+            ("studio other", "ARRRPRYYYPA", "ARRRPRYYYPA"),
+            ("A pm", "ASSSASYYSAA", "-----------"),
+            ("A assigned linguist", "ANNNNNAYNNA", "-----------"),
+            ("A unassigned linguist", "-----------", "-----------"),
+            ("B pm", "-----------", "ASSSASYYSAA"),
+            ("A script viewer", "ANNNNNYYNNA", "-----------"),
+        ];
+        let code = |d: Decision| match d {
+            Decision::Allow => 'A',
+            Decision::Deny(DenyReason::NotVisible) => '-',
+            Decision::Deny(DenyReason::StudioOnly) => 'S',
+            Decision::Deny(DenyReason::PartnerOnly) => 'P',
+            Decision::Deny(DenyReason::NotYourStep) => 'Y',
+            Decision::Deny(DenyReason::MissingRole(_)) => 'R',
+            Decision::Deny(DenyReason::NoPortalAccess) => 'N',
+            Decision::Deny(other) => panic!("unexpected {other:?}"),
+        };
+        for (name, who) in people {
+            let row = expected.iter().find(|r| r.0 == name).unwrap();
+            for (partner, want) in [(w.partner_a, row.1), (w.partner_b, row.2)] {
+                let assignees = if partner == w.partner_a {
+                    [Some(a_author.user_id), None, Some(qc.user_id)]
+                } else {
+                    [None, None, Some(qc.user_id)]
+                };
+                let facts = RequestFacts {
+                    kind: RequestKind::AsRecordedDubScript,
+                    partner: Some(partner),
+                    assignees: &assignees,
+                    script_viewer: std::ptr::eq(who, &viewer),
+                };
+                let got: String = actions
+                    .iter()
+                    .map(|a| code(authorize_request(Some(who), *a, &facts)))
+                    .collect();
+                assert_eq!(got, want, "{name} on {}", if partner == w.partner_a { "A" } else { "B" });
+            }
+        }
+        // A script viewer reads only as-recorded scripts; other kinds are not found.
+        let assignees = [None, None, None];
+        let dl = RequestFacts {
+            kind: RequestKind::DialogueList,
+            partner: Some(w.partner_a),
+            assignees: &assignees,
+            script_viewer: true,
+        };
+        assert_eq!(
+            authorize_request(Some(&viewer), RequestAction::View, &dl),
+            Decision::Deny(DenyReason::NotVisible)
+        );
+        // Nobody is assigned to the language: no partner sees it; the studio does.
+        let orphan = RequestFacts { partner: None, ..dl };
+        assert!(!authorize_request(Some(&a_pm), RequestAction::View, &orphan).is_allowed());
+        assert!(authorize_request(Some(&manager), RequestAction::View, &orphan).is_allowed());
+        // A linguist who moved to another partner no longer sees the step they had.
+        let moved = [Some(a_author.user_id), None, None];
+        let for_b = RequestFacts {
+            kind: RequestKind::DialogueList,
+            partner: Some(w.partner_b),
+            assignees: &moved,
+            script_viewer: false,
+        };
+        assert_eq!(
+            authorize_request(Some(&a_author), RequestAction::View, &for_b),
+            Decision::Deny(DenyReason::NotVisible)
+        );
+        assert_eq!(
+            authorize_request(None, RequestAction::View, &for_b),
+            Decision::Deny(DenyReason::NotSignedIn)
+        );
+    }
+
+    #[test]
+    fn script_viewers_are_added_by_their_partner_or_a_studio_manager() {
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let orgs = [w.partner_a, w.partner_b];
+        let manager = subject(w.studio, OrgKind::Studio, &[PortalUser, Manager]);
+        let a_pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let outsider = subject(OrgId::new(), OrgKind::Partner, &[PortalUser]);
+        use Decision::*;
+        assert_eq!(may_add_script_viewer(&a_pm, &orgs, w.partner_a, OrgKind::Partner), Allow);
+        assert_eq!(
+            may_add_script_viewer(&a_pm, &orgs, w.partner_b, OrgKind::Partner),
+            Deny(DenyReason::NotVisible)
+        );
+        assert_eq!(may_add_script_viewer(&manager, &orgs, w.partner_b, OrgKind::Partner), Allow);
+        assert_eq!(
+            may_add_script_viewer(&manager, &orgs, w.studio, OrgKind::Studio),
+            Deny(DenyReason::PartnerOnly)
+        );
+        assert_eq!(
+            may_add_script_viewer(&outsider, &orgs, outsider.org_id, OrgKind::Partner),
+            Deny(DenyReason::NotVisible)
+        );
     }
 
     /// The table: every kind of user × every action × every relevant resource.

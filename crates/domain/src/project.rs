@@ -199,10 +199,16 @@ impl Project {
         }
         let mut slots = BTreeSet::new();
         for a in &self.assignments {
-            if !langs.contains(&a.language) {
+            // The dialogue list is written in the original language, by a scripting partner.
+            let original_script =
+                a.language == self.original_language && a.service == Service::Scripting;
+            if !langs.contains(&a.language) && !original_script {
                 errors.push((
                     "assignments",
-                    format!("{} is not a target language of this project", a.language),
+                    format!(
+                        "{} is not a target language of this project (only scripting may be assigned in the original language, for the dialogue list)",
+                        a.language
+                    ),
                 ));
             }
             if !slots.insert((&a.language, a.service)) {

@@ -20,6 +20,7 @@ mod mentions;
 mod orgs;
 mod outbox;
 mod projects;
+mod requests;
 mod search;
 mod sessions;
 mod throttle;

@@ -20,12 +20,17 @@ use time::OffsetDateTime;
 pub mod columns;
 pub mod outbox;
 pub mod page;
+pub mod requests;
 
 pub use outbox::{
     BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
     PendingNotification, RecipientFacts,
 };
 pub use page::{EmailKey, MessageKey, NewestKey, Page, ProjectKey};
+pub use requests::{
+    DependencyRecord, FileSlot, HistoryRecord, NewDependency, OpenRequestGroup, RequestFileRecord,
+    RequestRecord, RequestRepo, Skip,
+};
 #[cfg(feature = "contract")]
 pub mod contract;
 #[cfg(feature = "contract")]
@@ -520,6 +525,7 @@ pub trait Tx:
     + AttachmentRepo
     + NotificationRepo
     + OutboxRepo
+    + RequestRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
