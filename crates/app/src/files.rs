@@ -59,7 +59,11 @@ impl FileStore {
     }
 
     /// Starts receiving a file of `accept`'s class (its size limit applies as it streams).
-    pub async fn begin_upload_for(&self, name: AttachmentName, accept: Accept) -> io::Result<Upload> {
+    pub async fn begin_upload_for(
+        &self,
+        name: AttachmentName,
+        accept: Accept,
+    ) -> io::Result<Upload> {
         let dir = self.staging();
         private_dir(&dir).await?;
         let path = dir.join(format!("{}.part", domain::AttachmentId::new()));

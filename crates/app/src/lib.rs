@@ -15,6 +15,7 @@ pub mod live;
 pub mod mail;
 pub mod passwords;
 pub mod projects;
+pub mod requests;
 pub mod search;
 
 pub use clock::{Clock, SystemClock};

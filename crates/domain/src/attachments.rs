@@ -714,10 +714,19 @@ mod script_files {
     #[test]
     fn script_files_are_checked_by_content_and_kept_out_of_messages() {
         let ok: [(&str, &[u8]); 7] = [
-            ("a.docx", b"PK\x03\x04....[Content_Types].xml....word/document.xml"),
-            ("a.xlsx", b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml"),
+            (
+                "a.docx",
+                b"PK\x03\x04....[Content_Types].xml....word/document.xml",
+            ),
+            (
+                "a.xlsx",
+                b"PK\x03\x04....[Content_Types].xml....xl/workbook.xml",
+            ),
             ("a.srt", b"1\n00:00:01,000 --> 00:00:02,000\nHola\n"),
-            ("a.ttml", b"<?xml version=\"1.0\"?>\n<tt xmlns=\"http://www.w3.org/ns/ttml\">"),
+            (
+                "a.ttml",
+                b"<?xml version=\"1.0\"?>\n<tt xmlns=\"http://www.w3.org/ns/ttml\">",
+            ),
             ("a.ttal", b"\xEF\xBB\xBF  {\"events\": []}"),
             ("a.txt", b"DIALOGUE LIST\nMARTA: Hola."),
             ("a.pdf", b"%PDF-1.7\n"),

@@ -15,6 +15,10 @@ pub enum EventKind {
     MessageDeleted,
     /// A reader's position moved (another tab must update its badges). Only for that reader.
     ChannelRead,
+    /// A request changed (created, assigned, moved a step, dates, dependencies). Its channel is
+    /// the vendor channel of the request's language and partner (the Internal channel while no
+    /// partner is assigned), so exactly the people who may see the request hear of it.
+    RequestChanged,
 }
 
 impl EventKind {
@@ -24,6 +28,7 @@ impl EventKind {
             EventKind::MessageEdited => "message_edited",
             EventKind::MessageDeleted => "message_deleted",
             EventKind::ChannelRead => "channel_read",
+            EventKind::RequestChanged => "request_changed",
         }
     }
 }
@@ -42,6 +47,7 @@ impl FromStr for EventKind {
             EventKind::MessageEdited,
             EventKind::MessageDeleted,
             EventKind::ChannelRead,
+            EventKind::RequestChanged,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

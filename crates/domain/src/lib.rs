@@ -22,8 +22,8 @@ pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
 pub use ids::{
-    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, RequestFileId, RequestId, SeasonId,
-    TokenId, UserId,
+    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, RequestFileId,
+    RequestId, SeasonId, TokenId, UserId,
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{

@@ -420,7 +420,11 @@ pub fn authorize_request(
     let partner_pm = ours && portal;
     let mine = |step: Step| {
         r.assignees[step.index()] == Some(s.user_id)
-            && if step == Step::Qc { s.is_studio() } else { ours }
+            && if step == Step::Qc {
+                s.is_studio()
+            } else {
+                ours
+            }
     };
     let viewer = r.script_viewer && ours && r.kind == RequestKind::AsRecordedDubScript;
     let sees = studio || partner_pm || Step::ALL.into_iter().any(mine) || viewer;
@@ -471,7 +475,11 @@ pub fn may_add_script_viewer(
     member_org: OrgId,
     member_org_kind: OrgKind,
 ) -> Decision {
-    let project = authorize(Some(s), Action::ViewProject, Resource::Project { assigned_orgs });
+    let project = authorize(
+        Some(s),
+        Action::ViewProject,
+        Resource::Project { assigned_orgs },
+    );
     if !project.is_allowed() {
         return project;
     }
@@ -676,7 +684,12 @@ mod tests {
                     .iter()
                     .map(|a| code(authorize_request(Some(who), *a, &facts)))
                     .collect();
-                assert_eq!(got, want, "{name} on {}", if partner == w.partner_a { "A" } else { "B" });
+                assert_eq!(
+                    got,
+                    want,
+                    "{name} on {}",
+                    if partner == w.partner_a { "A" } else { "B" }
+                );
             }
         }
         // A script viewer reads only as-recorded scripts; other kinds are not found.
@@ -692,7 +705,10 @@ mod tests {
             Decision::Deny(DenyReason::NotVisible)
         );
         // Nobody is assigned to the language: no partner sees it; the studio does.
-        let orphan = RequestFacts { partner: None, ..dl };
+        let orphan = RequestFacts {
+            partner: None,
+            ..dl
+        };
         assert!(!authorize_request(Some(&a_pm), RequestAction::View, &orphan).is_allowed());
         assert!(authorize_request(Some(&manager), RequestAction::View, &orphan).is_allowed());
         // A linguist who moved to another partner no longer sees the step they had.
@@ -725,12 +741,18 @@ mod tests {
         let a_pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
         let outsider = subject(OrgId::new(), OrgKind::Partner, &[PortalUser]);
         use Decision::*;
-        assert_eq!(may_add_script_viewer(&a_pm, &orgs, w.partner_a, OrgKind::Partner), Allow);
+        assert_eq!(
+            may_add_script_viewer(&a_pm, &orgs, w.partner_a, OrgKind::Partner),
+            Allow
+        );
         assert_eq!(
             may_add_script_viewer(&a_pm, &orgs, w.partner_b, OrgKind::Partner),
             Deny(DenyReason::NotVisible)
         );
-        assert_eq!(may_add_script_viewer(&manager, &orgs, w.partner_b, OrgKind::Partner), Allow);
+        assert_eq!(
+            may_add_script_viewer(&manager, &orgs, w.partner_b, OrgKind::Partner),
+            Allow
+        );
         assert_eq!(
             may_add_script_viewer(&manager, &orgs, w.studio, OrgKind::Studio),
             Deny(DenyReason::PartnerOnly)

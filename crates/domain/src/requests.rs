@@ -235,9 +235,7 @@ impl FromStr for Step {
             .into_iter()
             .find(|k| k.as_str() == wanted)
             .ok_or_else(|| {
-                ValueError::new(format!(
-                    "unknown step {s:?}: use author, proofread or qc"
-                ))
+                ValueError::new(format!("unknown step {s:?}: use author, proofread or qc"))
             })
     }
 }
@@ -676,9 +674,10 @@ impl Reason {
                 Self::MAX_CHARS
             )));
         }
-        if s.chars()
-            .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || crate::values::is_bidi_control(c))
-        {
+        if s.chars().any(|c| {
+            (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                || crate::values::is_bidi_control(c)
+        }) {
             return Err(ValueError::new(
                 "a reason cannot contain control or text-direction characters; retype it as plain text",
             ));
@@ -742,10 +741,30 @@ mod tests {
     fn allowed() -> Vec<(RequestState, Transition, &'static str, RequestState)> {
         let rev = ["QcAssignee", "StudioManager"];
         let mut v = vec![
-            (Todo(Author), Transition::Start(Author), "AuthorAssignee", InProgress(Author)),
-            (InProgress(Author), Transition::Submit(Author), "AuthorAssignee", Todo(Proofread)),
-            (Todo(Proofread), Transition::Start(Proofread), "ProofreadAssignee", InProgress(Proofread)),
-            (InProgress(Proofread), Transition::Submit(Proofread), "ProofreadAssignee", Todo(Qc)),
+            (
+                Todo(Author),
+                Transition::Start(Author),
+                "AuthorAssignee",
+                InProgress(Author),
+            ),
+            (
+                InProgress(Author),
+                Transition::Submit(Author),
+                "AuthorAssignee",
+                Todo(Proofread),
+            ),
+            (
+                Todo(Proofread),
+                Transition::Start(Proofread),
+                "ProofreadAssignee",
+                InProgress(Proofread),
+            ),
+            (
+                InProgress(Proofread),
+                Transition::Submit(Proofread),
+                "ProofreadAssignee",
+                Todo(Qc),
+            ),
         ];
         for r in rev {
             v.push((Todo(Qc), Transition::Start(Qc), r, InProgress(Qc)));
@@ -783,16 +802,33 @@ mod tests {
 
     #[test]
     fn refusals_say_why() {
-        let e = apply(Todo(Author), Transition::Submit(Author), &capacity(Who::AuthorAssignee))
-            .unwrap_err();
+        let e = apply(
+            Todo(Author),
+            Transition::Submit(Author),
+            &capacity(Who::AuthorAssignee),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("Start the step first"), "{e}");
-        let e = apply(Todo(Author), Transition::Start(Author), &capacity(Who::ProofreadAssignee))
-            .unwrap_err();
+        let e = apply(
+            Todo(Author),
+            Transition::Start(Author),
+            &capacity(Who::ProofreadAssignee),
+        )
+        .unwrap_err();
         assert_eq!(e, WorkflowError::NotAssignee(Author));
-        let e = apply(Todo(Qc), Transition::Approve, &capacity(Who::AuthorAssignee)).unwrap_err();
+        let e = apply(
+            Todo(Qc),
+            Transition::Approve,
+            &capacity(Who::AuthorAssignee),
+        )
+        .unwrap_err();
         assert_eq!(e, WorkflowError::NotReviewer);
         assert_eq!(
-            apply(InProgress(Qc), Transition::Submit(Qc), &capacity(Who::QcAssignee)),
+            apply(
+                InProgress(Qc),
+                Transition::Submit(Qc),
+                &capacity(Who::QcAssignee)
+            ),
             Err(WorkflowError::NothingToSubmit)
         );
         let e = apply(Done, Transition::Approve, &capacity(Who::StudioManager)).unwrap_err();
@@ -805,13 +841,19 @@ mod tests {
             assert_eq!(RequestState::parse(s.as_str()), Some(s));
         }
         assert_eq!(InProgress(Proofread).step_status(Author), StepStatus::Done);
-        assert_eq!(InProgress(Proofread).step_status(Proofread), StepStatus::InProgress);
+        assert_eq!(
+            InProgress(Proofread).step_status(Proofread),
+            StepStatus::InProgress
+        );
         assert_eq!(InProgress(Proofread).step_status(Qc), StepStatus::Waiting);
         assert_eq!(Done.step_status(Qc), StepStatus::Done);
         for k in RequestKind::ALL {
             assert_eq!(k.as_str().parse::<RequestKind>().unwrap(), k);
         }
-        assert_eq!("PLDL".parse::<RequestKind>().unwrap(), RequestKind::PivotDialogueList);
+        assert_eq!(
+            "PLDL".parse::<RequestKind>().unwrap(),
+            RequestKind::PivotDialogueList
+        );
         assert!("subtitles".parse::<RequestKind>().is_err());
     }
 
@@ -832,12 +874,18 @@ mod tests {
         // Never ordered: blocked, never silently satisfied.
         assert_eq!(
             Readiness::of(&[dep(None, false, false)]),
-            Readiness::Blocked { waiting: 0, not_ordered: 1 }
+            Readiness::Blocked {
+                waiting: 0,
+                not_ordered: 1
+            }
         );
         // Ordered, not done: blocked.
         assert_eq!(
             Readiness::of(&[dep(Some(1), false, false), dep(None, false, false)]),
-            Readiness::Blocked { waiting: 1, not_ordered: 1 }
+            Readiness::Blocked {
+                waiting: 1,
+                not_ordered: 1
+            }
         );
         // A skip holds even when the work is ordered later and not done.
         assert!(Readiness::of(&[dep(Some(1), false, true)]).is_ready());
@@ -849,7 +897,12 @@ mod tests {
 
     #[test]
     fn cycles_are_found_through_chains_and_diamonds() {
-        let [a, b, c, d] = [RequestId::new(), RequestId::new(), RequestId::new(), RequestId::new()];
+        let [a, b, c, d] = [
+            RequestId::new(),
+            RequestId::new(),
+            RequestId::new(),
+            RequestId::new(),
+        ];
         // b→a, c→a, d→b, d→c (a diamond: d waits for b and c, which wait for a).
         let edges = vec![(b, a), (c, a), (d, b), (d, c)];
         assert!(creates_cycle(&edges, a, d), "a→d closes the diamond");
@@ -867,7 +920,10 @@ mod tests {
     fn default_dependencies_follow_the_kinds() {
         use RequestKind::*;
         assert!(DialogueList.default_dependencies(false).is_empty());
-        assert_eq!(PivotDialogueList.default_dependencies(false)[0].kind, DialogueList);
+        assert_eq!(
+            PivotDialogueList.default_dependencies(false)[0].kind,
+            DialogueList
+        );
         assert_eq!(PreRecordedDubScript.default_dependencies(false).len(), 2);
         assert_eq!(PreRecordedDubScript.default_dependencies(true).len(), 1);
         let ar = AsRecordedDubScript.default_dependencies(false);
@@ -892,6 +948,9 @@ mod tests {
         assert!(!is_at_risk(Todo(Qc), d(5), d(5)));
         assert!(Reason::parse("  ").is_err());
         assert!(Reason::parse("a\u{202e}b").is_err());
-        assert_eq!(Reason::parse(" Talent ill \n").unwrap().as_str(), "Talent ill");
+        assert_eq!(
+            Reason::parse(" Talent ill \n").unwrap().as_str(),
+            "Talent ill"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod mentions;
 mod orgs;
 mod outbox;
 mod projects;
+mod requests;
 mod search;
 mod sessions;
 mod throttle;

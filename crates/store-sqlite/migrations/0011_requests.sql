@@ -40,6 +40,7 @@ CREATE TABLE request_dependencies (
     skipped_at    INTEGER
 );
 CREATE INDEX request_dependencies_project_idx ON request_dependencies (project_id, id);
+CREATE INDEX request_dependencies_request_idx ON request_dependencies (request_id);
 CREATE INDEX request_dependencies_on_idx ON request_dependencies (on_request_id);
 
 CREATE TABLE request_files (
@@ -51,11 +52,13 @@ CREATE TABLE request_files (
     file_type   TEXT NOT NULL,
     size        INTEGER NOT NULL CHECK (size >= 0),
     sha256      TEXT NOT NULL,
-    storage_key TEXT NOT NULL UNIQUE,
+    storage_key TEXT NOT NULL,
     uploaded_by TEXT,
-    created_at  INTEGER NOT NULL,
-    UNIQUE (request_id, slot, version)
+    created_at  INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX request_files_request_slot_version_key ON request_files (request_id, slot, version);
+-- One reference file sent with a bulk order is kept once and listed on every request of it,
+-- so storage keys are shared, not unique.
 
 CREATE TABLE request_history (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

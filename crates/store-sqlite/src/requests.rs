@@ -88,8 +88,7 @@ fn file_row(row: &SqliteRow) -> StoreResult<RequestFileRecord> {
     })
 }
 
-const FILE_COLUMNS: &str =
-    "id, request_id, slot, version, name, file_type, sha256, size, storage_key, uploaded_by, created_at";
+const FILE_COLUMNS: &str = "id, request_id, slot, version, name, file_type, sha256, size, storage_key, uploaded_by, created_at";
 const DEPENDENCY_COLUMNS: &str = "id, request_id, on_kind, on_language, on_request_id, \
     skipped_by, skip_reason, skipped_at";
 
@@ -309,7 +308,10 @@ impl RequestRepo for SqliteTx {
         Ok(())
     }
 
-    async fn request_files(&mut self, request_id: RequestId) -> StoreResult<Vec<RequestFileRecord>> {
+    async fn request_files(
+        &mut self,
+        request_id: RequestId,
+    ) -> StoreResult<Vec<RequestFileRecord>> {
         let rows = sqlx::query(sql(format!(
             "SELECT {FILE_COLUMNS} FROM request_files WHERE request_id = $1 \
              ORDER BY created_at, id"
@@ -408,7 +410,9 @@ impl RequestRepo for SqliteTx {
                 .fetch_all(self.conn())
                 .await
                 .map_err(db_error)?;
-        rows.iter().map(|s| id("script_viewers.user_id", s)).collect()
+        rows.iter()
+            .map(|s| id("script_viewers.user_id", s))
+            .collect()
     }
 
     async fn script_viewer_projects(&mut self, user: UserId) -> StoreResult<Vec<ProjectId>> {

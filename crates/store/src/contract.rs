@@ -8,17 +8,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    ApiTokenRecord, ChannelUnread, Conflict, MessageSearch, SessionRecord, Store, StoreError,
-    StoreResult, Tx, UserRecord, UserWithOrg,
+    ApiTokenRecord, ChannelUnread, Conflict, DependencyRecord, FileSlot, HistoryRecord,
+    MessageSearch, NewDependency, OpenRequestGroup, RequestFileRecord, RequestRecord,
+    SessionRecord, Skip, Store, StoreError, StoreResult, Tx, UserRecord, UserWithOrg,
 };
+use domain::requests::{RequestKind, RequestState, Step};
 use domain::{
     Assignment, ChannelId, ChannelKind, ChannelPrefs, Email, Episode, EpisodeId, LanguageTag,
     Message, MessageId, MovieId, Name, OrgId, OrgKind, Organisation, Project, ProjectId,
-    ProjectKind, ProjectScope, Role, Roles, Season, SeasonId, Service, TokenId, UserId,
-    WorkLanguages,
+    ProjectKind, ProjectScope, RequestFileId, RequestId, Role, Roles, Season, SeasonId, Service,
+    TokenId, UserId, WorkLanguages,
 };
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::macros::{date, datetime};
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -2925,4 +2927,654 @@ pub async fn bell_pages_by_key(store: &dyn Store) {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// A request of `project` waiting for its author, nobody assigned, created `created` seconds
+/// after [`t0`].
+fn request_in(
+    project: &Project,
+    kind: RequestKind,
+    language: &str,
+    due: Date,
+    created: i64,
+) -> RequestRecord {
+    RequestRecord {
+        id: RequestId::new(),
+        project_id: project.id,
+        episode_id: None,
+        kind,
+        language: lang(language),
+        instructions: format!("{} in {language}", kind.label()),
+        due_date: due,
+        edd: due,
+        state: RequestState::Todo(Step::Author),
+        retakes: 0,
+        assignees: [None; 3],
+        step_due: [None; 3],
+        created_by: None,
+        created_at: at(created),
+        updated_at: at(created),
+    }
+}
+
+async fn add_request(store: &dyn Store, r: &RequestRecord) {
+    let mut tx = begin(store).await;
+    tx.insert_request(r).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+pub async fn requests_round_trip_and_update(store: &dyn Store) {
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let partner = add_org(store, "Partner A", OrgKind::Partner).await;
+    let sam = add_user(store, &studio, "sam@studio.test").await;
+    let ana = add_user(store, &partner, "ana@partner-a.test").await;
+    let ben = add_user(store, &partner, "ben@partner-a.test").await;
+    let show = series(
+        7000,
+        "Requested",
+        vec![season(
+            1,
+            vec![episode(1, 7001, None), episode(2, 7002, Some("Two"))],
+        )],
+    );
+    let show = assign(show, "es-ES", Service::Dubbing, &partner);
+    add_project(store, &show).await;
+    let other = film(7100, "Elsewhere");
+    add_project(store, &other).await;
+
+    let mut first = request_in(
+        &show,
+        RequestKind::PreRecordedDubScript,
+        "es-ES",
+        date!(2026 - 04 - 10),
+        0,
+    );
+    first.episode_id = Some(show.seasons[0].episodes[1].id);
+    first.instructions = "Adapt for lip sync: «¡Ojo!», 東京".to_string();
+    first.edd = date!(2026 - 04 - 08);
+    first.assignees = [Some(ana.id), None, Some(ben.id)];
+    first.step_due = [
+        Some(date!(2026 - 04 - 01)),
+        None,
+        Some(date!(2026 - 04 - 09)),
+    ];
+    first.created_by = Some(sam.id);
+    first.updated_at = at(5);
+    add_request(store, &first).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_request(first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(tx.get_request(RequestId::new()).await.unwrap(), None);
+    drop(tx);
+
+    // Every changeable column.
+    let mut updated = first.clone();
+    updated.instructions = "Adapt, then proofread".to_string();
+    updated.due_date = date!(2026 - 04 - 15);
+    updated.edd = date!(2026 - 04 - 12);
+    updated.state = RequestState::InProgress(Step::Proofread);
+    updated.retakes = 2;
+    updated.assignees = [Some(ana.id), Some(ben.id), None];
+    updated.step_due = [None, Some(date!(2026 - 04 - 11)), None];
+    updated.updated_at = at(90);
+    let mut tx = begin(store).await;
+    tx.update_request(&updated).await.unwrap();
+    tx.commit().await.unwrap();
+    let got = read(store)
+        .await
+        .get_request(first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, updated);
+    assert_eq!(got.step_due(Step::Author), date!(2026 - 04 - 15));
+    assert_eq!(got.step_due(Step::Proofread), date!(2026 - 04 - 11));
+    assert_eq!(got.assignee(Step::Proofread), Some(ben.id));
+    assert_eq!(got.assignee(Step::Qc), None);
+
+    // An unknown request is not created by an update.
+    let stranger = request_in(
+        &show,
+        RequestKind::DialogueList,
+        "en",
+        date!(2026 - 05 - 01),
+        0,
+    );
+    let mut tx = begin(store).await;
+    not_found(tx.update_request(&stranger).await);
+    drop(tx);
+    assert_eq!(
+        read(store).await.get_request(stranger.id).await.unwrap(),
+        None
+    );
+
+    // Created after `first` but dated before it: oldest first means by created_at.
+    let mut earlier = request_in(
+        &show,
+        RequestKind::DialogueList,
+        "en",
+        date!(2026 - 03 - 20),
+        -60,
+    );
+    earlier.assignees = [None, Some(ana.id), None];
+    add_request(store, &earlier).await;
+    // Ana holds two steps of this one.
+    let mut both = request_in(
+        &other,
+        RequestKind::AudioDescriptionScript,
+        "fr-FR",
+        date!(2026 - 06 - 01),
+        120,
+    );
+    both.assignees = [Some(ana.id), None, Some(ana.id)];
+    both.state = RequestState::Done;
+    add_request(store, &both).await;
+
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.project_requests(show.id).await.unwrap(),
+        vec![earlier.clone(), updated.clone()]
+    );
+    assert_eq!(
+        tx.project_requests(other.id).await.unwrap(),
+        vec![both.clone()]
+    );
+    assert!(
+        tx.project_requests(ProjectId::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        tx.requests_assigned_to(ana.id).await.unwrap(),
+        vec![earlier.clone(), updated.clone(), both.clone()]
+    );
+    assert_eq!(
+        tx.requests_assigned_to(ben.id).await.unwrap(),
+        vec![updated.clone()]
+    );
+    // Creating a request is not being assigned to it.
+    assert!(tx.requests_assigned_to(sam.id).await.unwrap().is_empty());
+}
+
+fn dependency_of(
+    id: i64,
+    request: &RequestRecord,
+    on_kind: RequestKind,
+    on_language: Option<&str>,
+    on_request: Option<RequestId>,
+    skip: Option<Skip>,
+) -> DependencyRecord {
+    DependencyRecord {
+        id,
+        request_id: request.id,
+        on_kind,
+        on_language: on_language.map(lang),
+        on_request,
+        skip,
+    }
+}
+
+async fn dependencies(store: &dyn Store, project: ProjectId) -> Vec<DependencyRecord> {
+    read(store)
+        .await
+        .project_dependencies(project)
+        .await
+        .unwrap()
+}
+
+pub async fn request_dependencies_link_skip_and_delete(store: &dyn Store) {
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let sam = add_user(store, &studio, "sam@studio.test").await;
+    let p = film(7200, "Dependent");
+    add_project(store, &p).await;
+    let q = film(7300, "Unrelated");
+    add_project(store, &q).await;
+    let dub = request_in(
+        &p,
+        RequestKind::PreRecordedDubScript,
+        "es-ES",
+        date!(2026 - 05 - 01),
+        0,
+    );
+    let dl = request_in(
+        &p,
+        RequestKind::DialogueList,
+        "en",
+        date!(2026 - 04 - 20),
+        10,
+    );
+    let elsewhere = request_in(
+        &q,
+        RequestKind::PivotDialogueList,
+        "en",
+        date!(2026 - 04 - 25),
+        20,
+    );
+    for r in [&dub, &dl, &elsewhere] {
+        add_request(store, r).await;
+    }
+
+    let mut tx = begin(store).await;
+    let on_dl = tx
+        .insert_dependency(&NewDependency {
+            request_id: dub.id,
+            on_kind: RequestKind::DialogueList,
+            on_language: Some(lang("en")),
+            on_request: None,
+        })
+        .await
+        .unwrap();
+    let on_pivot = tx
+        .insert_dependency(&NewDependency {
+            request_id: dub.id,
+            on_kind: RequestKind::PivotDialogueList,
+            on_language: None,
+            on_request: None,
+        })
+        .await
+        .unwrap();
+    let other = tx
+        .insert_dependency(&NewDependency {
+            request_id: elsewhere.id,
+            on_kind: RequestKind::DialogueList,
+            on_language: None,
+            on_request: None,
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(on_dl < on_pivot, "{on_dl} < {on_pivot}");
+    let unlinked_dl = dependency_of(
+        on_dl,
+        &dub,
+        RequestKind::DialogueList,
+        Some("en"),
+        None,
+        None,
+    );
+    let pivot = dependency_of(
+        on_pivot,
+        &dub,
+        RequestKind::PivotDialogueList,
+        None,
+        None,
+        None,
+    );
+    assert_eq!(
+        dependencies(store, p.id).await,
+        vec![unlinked_dl.clone(), pivot.clone()]
+    );
+    // A dependency belongs to its request's project.
+    assert_eq!(
+        dependencies(store, q.id).await,
+        vec![dependency_of(
+            other,
+            &elsewhere,
+            RequestKind::DialogueList,
+            None,
+            None,
+            None
+        )]
+    );
+    assert!(dependencies(store, ProjectId::new()).await.is_empty());
+
+    // Linked to the request that does the work.
+    let mut tx = begin(store).await;
+    tx.set_dependency_target(on_dl, Some(dl.id)).await.unwrap();
+    tx.commit().await.unwrap();
+    let linked_dl = DependencyRecord {
+        on_request: Some(dl.id),
+        ..unlinked_dl.clone()
+    };
+    assert_eq!(
+        dependencies(store, p.id).await,
+        vec![linked_dl.clone(), pivot.clone()]
+    );
+
+    // Skipped by a manager, then by the operator, then no longer skipped.
+    let by_sam = Skip {
+        by: Some(sam.id),
+        reason: "The original is English: no pivot needed".to_string(),
+        at: at(300),
+    };
+    let by_operator = Skip {
+        by: None,
+        reason: "Delivered outside the portal".to_string(),
+        at: at(301),
+    };
+    for skip in [Some(by_sam), Some(by_operator), None] {
+        let mut tx = begin(store).await;
+        tx.set_dependency_skip(on_pivot, skip.as_ref())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            dependencies(store, p.id).await,
+            vec![
+                linked_dl.clone(),
+                DependencyRecord {
+                    skip: skip.clone(),
+                    ..pivot.clone()
+                }
+            ]
+        );
+    }
+
+    // Unlinked again, then one deleted.
+    let mut tx = begin(store).await;
+    tx.set_dependency_target(on_dl, None).await.unwrap();
+    tx.delete_dependency(on_pivot).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(dependencies(store, p.id).await, vec![unlinked_dl]);
+    assert_eq!(dependencies(store, q.id).await.len(), 1);
+
+    // A dependency of no request.
+    let mut tx = begin(store).await;
+    not_found(
+        tx.insert_dependency(&NewDependency {
+            request_id: RequestId::new(),
+            on_kind: RequestKind::DialogueList,
+            on_language: None,
+            on_request: None,
+        })
+        .await,
+    );
+    drop(tx);
+}
+
+fn request_file(
+    request: &RequestRecord,
+    slot: FileSlot,
+    version: u32,
+    name: &str,
+    created: i64,
+) -> RequestFileRecord {
+    let id = RequestFileId::new();
+    RequestFileRecord {
+        id,
+        request_id: request.id,
+        slot,
+        version,
+        name: name.to_string(),
+        file_type: name
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        size: 4096 + u64::from(version),
+        sha256: "cd".repeat(32),
+        storage_key: format!("requests/{id}"),
+        uploaded_by: None,
+        created_at: at(created),
+    }
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+pub async fn request_files_history_and_script_viewers(store: &dyn Store) {
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let partner = add_org(store, "Partner A", OrgKind::Partner).await;
+    let sam = add_user(store, &studio, "sam@studio.test").await;
+    let ana = add_user(store, &partner, "ana@partner-a.test").await;
+    let ben = add_user(store, &partner, "ben@partner-a.test").await;
+    let p = film(7400, "Filed");
+    add_project(store, &p).await;
+    let q = film(7500, "Also filed");
+    add_project(store, &q).await;
+    let r = request_in(
+        &p,
+        RequestKind::PreRecordedDubScript,
+        "es-ES",
+        date!(2026 - 05 - 01),
+        0,
+    );
+    let r2 = request_in(
+        &p,
+        RequestKind::DialogueList,
+        "en",
+        date!(2026 - 04 - 01),
+        1,
+    );
+    add_request(store, &r).await;
+    add_request(store, &r2).await;
+
+    // Files: the reference is older than the author's first version although inserted after it.
+    let mut reference = request_file(&r, FileSlot::Reference, 1, "Brief.PDF", 5);
+    reference.uploaded_by = Some(sam.id);
+    let mut author_v1 = request_file(&r, FileSlot::Work(Step::Author), 1, "Guion v1.docx", 10);
+    author_v1.uploaded_by = Some(ana.id);
+    let mut tx = begin(store).await;
+    tx.insert_request_file(&author_v1).await.unwrap();
+    tx.insert_request_file(&reference).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.request_files(r.id).await.unwrap(),
+        vec![reference.clone(), author_v1.clone()]
+    );
+    assert!(tx.request_files(r2.id).await.unwrap().is_empty());
+    assert_eq!(
+        tx.get_request_file(author_v1.id).await.unwrap(),
+        Some(author_v1.clone())
+    );
+    assert_eq!(
+        tx.get_request_file(RequestFileId::new()).await.unwrap(),
+        None
+    );
+    drop(tx);
+
+    // One file per (request, slot, version).
+    let again = request_file(&r, FileSlot::Work(Step::Author), 1, "Guion v1 (2).docx", 20);
+    let mut tx = begin(store).await;
+    match tx.insert_request_file(&again).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+    // The next version, the same version in another slot or request are fine.
+    let author_v2 = request_file(&r, FileSlot::Work(Step::Author), 2, "Guion v2.docx", 30);
+    let qc_v1 = request_file(&r, FileSlot::Work(Step::Qc), 1, "QC notes.xlsx", 40);
+    let other_v1 = request_file(&r2, FileSlot::Work(Step::Author), 1, "DL.csv", 50);
+    let mut tx = begin(store).await;
+    for f in [&author_v2, &qc_v1, &other_v1] {
+        tx.insert_request_file(f).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        tx.request_files(r.id).await.unwrap(),
+        vec![reference, author_v1, author_v2, qc_v1]
+    );
+    assert_eq!(tx.request_files(r2.id).await.unwrap(), vec![other_v1]);
+    drop(tx);
+
+    // History, in the order it was written (even at the same instant).
+    let line = |actor: Option<UserId>, action: &str, detail: &str, reason: Option<&str>, s| {
+        HistoryRecord {
+            request_id: r.id,
+            actor,
+            action: action.to_string(),
+            detail: detail.to_string(),
+            reason: reason.map(str::to_string),
+            at: at(s),
+        }
+    };
+    let lines = vec![
+        line(
+            Some(sam.id),
+            "created",
+            "Dub script (pre-recorded), es-ES",
+            None,
+            0,
+        ),
+        line(
+            Some(sam.id),
+            "assigned",
+            "Author: ana@partner-a.test",
+            None,
+            1,
+        ),
+        line(
+            Some(ana.id),
+            "edd_changed",
+            "EDD 2026-12-10 → 2026-12-14",
+            Some("Waiting for the final cut"),
+            1,
+        ),
+        line(
+            None,
+            "dependency_skipped",
+            "Dialogue list (en)",
+            Some("Operator"),
+            2,
+        ),
+    ];
+    let mut tx = begin(store).await;
+    for h in &lines {
+        tx.insert_request_history(h).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(tx.request_history(r.id).await.unwrap(), lines);
+    assert!(tx.request_history(r2.id).await.unwrap().is_empty());
+    drop(tx);
+
+    // Script viewers: on, on again, off, off again.
+    let mut tx = begin(store).await;
+    tx.set_script_viewer(p.id, ana.id, true, Some(sam.id), at(60))
+        .await
+        .unwrap();
+    tx.set_script_viewer(p.id, ana.id, true, Some(sam.id), at(61))
+        .await
+        .unwrap();
+    tx.set_script_viewer(p.id, ben.id, true, None, at(62))
+        .await
+        .unwrap();
+    tx.set_script_viewer(q.id, ana.id, true, Some(sam.id), at(63))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        sorted(tx.script_viewers(p.id).await.unwrap()),
+        sorted(vec![ana.id, ben.id])
+    );
+    assert_eq!(
+        sorted(tx.script_viewer_projects(ana.id).await.unwrap()),
+        sorted(vec![p.id, q.id])
+    );
+    assert_eq!(tx.script_viewer_projects(ben.id).await.unwrap(), vec![p.id]);
+    assert!(tx.script_viewer_projects(sam.id).await.unwrap().is_empty());
+    drop(tx);
+    let mut tx = begin(store).await;
+    tx.set_script_viewer(p.id, ana.id, false, Some(sam.id), at(70))
+        .await
+        .unwrap();
+    tx.set_script_viewer(p.id, ana.id, false, Some(sam.id), at(71))
+        .await
+        .unwrap();
+    tx.set_script_viewer(p.id, sam.id, false, None, at(72))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(tx.script_viewers(p.id).await.unwrap(), vec![ben.id]);
+    assert_eq!(tx.script_viewer_projects(ana.id).await.unwrap(), vec![q.id]);
+    drop(tx);
+
+    // Followers.
+    let mut tx = begin(store).await;
+    tx.follow(sam.id, p.id, at(80)).await.unwrap();
+    tx.follow(ana.id, p.id, at(81)).await.unwrap();
+    tx.follow(ben.id, q.id, at(82)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(
+        sorted(tx.project_followers(p.id).await.unwrap()),
+        sorted(vec![sam.id, ana.id])
+    );
+    assert_eq!(tx.project_followers(q.id).await.unwrap(), vec![ben.id]);
+    assert!(
+        tx.project_followers(ProjectId::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn open_request_groups_count_open_requests(store: &dyn Store) {
+    let p1 = film(7600, "Busy");
+    let p2 = film(7700, "Quiet");
+    let p3 = film(7800, "Idle");
+    for p in [&p1, &p2, &p3] {
+        add_project(store, p).await;
+    }
+    let dub = RequestKind::PreRecordedDubScript;
+    let ad = RequestKind::AudioDescriptionScript;
+    let dl = RequestKind::DialogueList;
+    // (project, language, kind, due, done)
+    let rows: [(&Project, &str, RequestKind, Date, bool); 9] = [
+        (&p1, "es-ES", dub, date!(2026 - 06 - 10), false),
+        (&p1, "es-ES", dub, date!(2026 - 06 - 03), false),
+        // Done, and due earlier than the open ones: neither counted nor the next due date.
+        (&p1, "es-ES", dub, date!(2026 - 05 - 01), true),
+        (&p1, "es-ES", ad, date!(2026 - 07 - 01), false),
+        (&p1, "fr-FR", dub, date!(2026 - 06 - 20), false),
+        (&p1, "fr-FR", dub, date!(2026 - 06 - 02), true),
+        (&p2, "es-ES", dub, date!(2026 - 08 - 01), false),
+        (&p2, "es-ES", dub, date!(2026 - 12 - 31), false),
+        // Only done requests: no group.
+        (&p2, "en", dl, date!(2026 - 04 - 01), true),
+    ];
+    let mut tx = begin(store).await;
+    for (i, (p, language, kind, due, done)) in rows.into_iter().enumerate() {
+        let mut r = request_in(p, kind, language, due, i64::try_from(i).unwrap());
+        if done {
+            r.state = RequestState::Done;
+        }
+        tx.insert_request(&r).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let group = |p: &Project, language: &str, kind, open, next_due| OpenRequestGroup {
+        project_id: p.id,
+        language: lang(language),
+        kind,
+        open,
+        next_due,
+    };
+    let groups_of = |projects: Vec<ProjectId>| async move {
+        let mut groups = read(store)
+            .await
+            .open_request_groups(&projects)
+            .await
+            .unwrap();
+        groups.sort_by(|a, b| {
+            (a.project_id, &a.language, a.kind).cmp(&(b.project_id, &b.language, b.kind))
+        });
+        groups
+    };
+    let mut expected = vec![
+        group(&p1, "es-ES", dub, 2, date!(2026 - 06 - 03)),
+        group(&p1, "es-ES", ad, 1, date!(2026 - 07 - 01)),
+        group(&p1, "fr-FR", dub, 1, date!(2026 - 06 - 20)),
+        group(&p2, "es-ES", dub, 2, date!(2026 - 08 - 01)),
+    ];
+    expected.sort_by(|a, b| {
+        (a.project_id, &a.language, a.kind).cmp(&(b.project_id, &b.language, b.kind))
+    });
+    assert_eq!(groups_of(vec![p1.id, p2.id, p3.id]).await, expected);
+    assert_eq!(
+        groups_of(vec![p2.id]).await,
+        vec![group(&p2, "es-ES", dub, 2, date!(2026 - 08 - 01))]
+    );
+    assert!(groups_of(vec![p3.id, ProjectId::new()]).await.is_empty());
+    assert!(groups_of(Vec::new()).await.is_empty());
 }

@@ -238,3 +238,71 @@ mod tests {
         assert!(r.text.contains("E-mail settings: https://p/settings"));
     }
 }
+
+/// A task e-mail: a step of a request was assigned to someone, or became theirs to do.
+#[derive(Template)]
+#[template(path = "email/task.txt")]
+pub struct TaskText<'a> {
+    pub headline: &'a str,
+    pub project: &'a str,
+    pub what: &'a str,
+    pub step: &'a str,
+    pub due: &'a str,
+    pub note: &'a str,
+    pub link: &'a str,
+    pub tasks_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/task.html")]
+pub struct TaskHtml<'a> {
+    pub headline: &'a str,
+    pub project: &'a str,
+    pub what: &'a str,
+    pub step: &'a str,
+    pub due: &'a str,
+    pub note: &'a str,
+    pub link: &'a str,
+    pub tasks_link: &'a str,
+}
+
+/// Renders a task e-mail (subject, text, HTML); the HTML part is escaped by askama.
+#[allow(clippy::too_many_arguments)]
+pub fn render_task(
+    headline: &str,
+    project: &str,
+    what: &str,
+    step: &str,
+    due: &str,
+    note: &str,
+    link: &str,
+    tasks_link: &str,
+) -> Result<Rendered, askama::Error> {
+    let text = TaskText {
+        headline,
+        project,
+        what,
+        step,
+        due,
+        note,
+        link,
+        tasks_link,
+    }
+    .render()?;
+    let html = TaskHtml {
+        headline,
+        project,
+        what,
+        step,
+        due,
+        note,
+        link,
+        tasks_link,
+    }
+    .render()?;
+    Ok(Rendered {
+        subject: format!("[{project}] {headline}: {what}, due {due}"),
+        text,
+        html,
+    })
+}

@@ -54,4 +54,8 @@ testkit::both_backends!(store: store::contract => [
     search_pages_by_key,
     list_emails_pages_by_key,
     bell_pages_by_key,
+    requests_round_trip_and_update,
+    request_dependencies_link_skip_and_delete,
+    request_files_history_and_script_viewers,
+    open_request_groups_count_open_requests,
 ]);
