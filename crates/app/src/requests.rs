@@ -1818,19 +1818,43 @@ impl App {
         Ok(out)
     }
 
+    /// The as-recorded dub scripts a script viewer may read (their partner's languages of the
+    /// projects they were added to).
+    pub async fn my_scripts(&self, who: &Authenticated) -> AppResult<Vec<RequestRow>> {
+        if who.subject.is_studio() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.store.read().await?;
+        let mut out = Vec::new();
+        for project_id in tx.script_viewer_projects(who.user.id).await? {
+            let scope = Scope::load(&mut tx, who, project_id).await?;
+            let (rows, _, _) = self.visible_rows(&mut tx, who, &scope).await?;
+            out.extend(
+                rows.into_iter()
+                    .filter(|r| r.record.kind == RequestKind::AsRecordedDubScript),
+            );
+        }
+        Ok(out)
+    }
+
     /// For My Projects: per project, the open requests `who` may see and the next due date.
     pub async fn open_requests(
         &self,
         who: &Authenticated,
-        projects: &[(ProjectId, Vec<domain::Assignment>)],
+        ids: &[ProjectId],
     ) -> AppResult<BTreeMap<ProjectId, OpenRequests>> {
-        let ids: Vec<ProjectId> = projects.iter().map(|(p, _)| *p).collect();
-        let groups = {
+        let (groups, summaries) = {
             let mut tx = self.store.read().await?;
-            tx.open_request_groups(&ids).await?
+            let groups = tx.open_request_groups(ids).await?;
+            let summaries = if groups.is_empty() {
+                Vec::new()
+            } else {
+                tx.project_summaries(ids).await?
+            };
+            (groups, summaries)
         };
         let assignments: BTreeMap<ProjectId, &Vec<domain::Assignment>> =
-            projects.iter().map(|(p, a)| (*p, a)).collect();
+            summaries.iter().map(|p| (p.id, &p.assignments)).collect();
         let mut out: BTreeMap<ProjectId, OpenRequests> = BTreeMap::new();
         let none = [None; 3];
         for g in groups {

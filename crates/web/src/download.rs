@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use domain::attachments::Attachment;
+use domain::attachments::{Attachment, FileType};
 use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 
@@ -16,9 +16,8 @@ pub struct DownloadQuery {
 }
 
 /// `filename*` in RFC 5987 form (any character survives) plus a plain ASCII fallback.
-fn disposition(a: &Attachment, inline: bool) -> String {
-    let ascii: String = a
-        .name
+fn disposition(name: &str, inline: bool) -> String {
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || " .-_()".contains(c) {
@@ -29,7 +28,7 @@ fn disposition(a: &Attachment, inline: bool) -> String {
         })
         .collect();
     let mut encoded = String::new();
-    for b in a.name.as_bytes() {
+    for b in name.as_bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
             encoded.push(char::from(*b));
         } else {
@@ -43,17 +42,41 @@ fn disposition(a: &Attachment, inline: bool) -> String {
 }
 
 pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool) -> Response {
-    let inline = a.file_type.previews_inline() && !force_download;
+    send_file(&a.name, a.file_type, a.size, &a.sha256, file, force_download)
+}
+
+/// A file of a request (reference or a step's version), sent the same way.
+pub fn request_file_response(
+    f: &store::RequestFileRecord,
+    file: tokio::fs::File,
+    force_download: bool,
+) -> Response {
+    // Stored types are the accepted extensions; anything else is sent as bytes to save.
+    let file_type =
+        domain::attachments::FileType::from_extension(&f.file_type).unwrap_or(FileType::Txt);
+    let force = force_download || FileType::from_extension(&f.file_type).is_none();
+    send_file(&f.name, file_type, f.size, &f.sha256, file, force)
+}
+
+fn send_file(
+    name: &str,
+    file_type: FileType,
+    size: u64,
+    sha256: &str,
+    file: tokio::fs::File,
+    force_download: bool,
+) -> Response {
+    let inline = file_type.previews_inline() && !force_download;
     let headers = [
-        (header::CONTENT_TYPE, a.file_type.media_type().to_string()),
-        (header::CONTENT_LENGTH, a.size.to_string()),
-        (header::CONTENT_DISPOSITION, disposition(a, inline)),
+        (header::CONTENT_TYPE, file_type.media_type().to_string()),
+        (header::CONTENT_LENGTH, size.to_string()),
+        (header::CONTENT_DISPOSITION, disposition(name, inline)),
         (header::CACHE_CONTROL, "private, max-age=300".to_string()),
-        (header::ETAG, format!("\"{}\"", a.sha256)),
+        (header::ETAG, format!("\"{sha256}\"")),
         // Nothing in a file may run or load anything, even opened directly.
         (
             header::CONTENT_SECURITY_POLICY,
-            if a.file_type.is_image() {
+            if file_type.is_image() {
                 "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox".to_string()
             } else {
                 // Browsers show a PDF through a built-in viewer that embeds the document

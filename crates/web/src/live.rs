@@ -42,7 +42,7 @@ fn to_sse(e: &LiveEvent) -> SseEvent {
 pub struct LiveEventJson {
     pub project_id: uuid::Uuid,
     pub channel_id: uuid::Uuid,
-    /// The message concerned (absent for `channel_read`).
+    /// The message concerned (absent for `channel_read` and `request_changed`).
     pub message_id: Option<uuid::Uuid>,
     /// The message's sequence number, or for `channel_read` the new read position.
     pub seq: i64,
@@ -65,6 +65,8 @@ enum Input {
 
 /// Live updates as Server-Sent Events, for everything the caller may see change. Event names:
 /// `message_posted`, `message_edited`, `message_deleted` (in a channel the caller may read),
+/// `request_changed` (a request of the project changed; `channel_id` is the vendor channel of
+/// its language and partner, so only those who may see the request hear of it; `seq` is 0),
 /// `channel_read` (the caller's own read position moved, in another tab or device; only to that
 /// caller), and `reload` (data `{}`: this connection fell behind; refetch everything). Every
 /// event has an `id`; reconnect with `Last-Event-ID` to get what was missed. A comment is sent

@@ -26,6 +26,7 @@ for (const el of document.querySelectorAll("time[datetime]")) {
 const live = document.body.dataset.live === "1" && "EventSource" in window;
 const messages = document.getElementById("messages");
 const myProjects = document.querySelector("main");
+const requestsView = document.getElementById("requests") || document.getElementById("request-detail") || document.getElementById("requests-count");
 let pending = null;
 
 async function refresh() {
@@ -41,6 +42,32 @@ async function refresh() {
     const freshList = next.getElementById("channel-list");
     if (list && freshList) list.innerHTML = freshList.innerHTML;
     if (atBottom) window.scrollTo(0, document.body.scrollHeight);
+  } else if (requestsView) {
+    // Swap only the table (keeping ticked boxes) or the request, never a form being filled in.
+    const table = document.getElementById("requests");
+    const freshTable = next.getElementById("requests");
+    if (table && freshTable) {
+      const ticked = new Set([...table.querySelectorAll("input[name=ids]:checked")].map((i) => i.value));
+      table.innerHTML = freshTable.innerHTML;
+      for (const box of table.querySelectorAll("input[name=ids]")) box.checked = ticked.has(box.value);
+    } else if (!table && freshTable) {
+      location.reload();
+      return;
+    }
+    const count = document.getElementById("requests-count");
+    const freshCount = next.getElementById("requests-count");
+    if (count && freshCount) count.innerHTML = freshCount.innerHTML;
+    const detail = document.getElementById("request-detail");
+    const freshDetail = next.getElementById("request-detail");
+    if (detail && freshDetail) {
+      const busy = detail.contains(document.activeElement) && document.activeElement.matches("input, textarea, select");
+      const typed = [...detail.querySelectorAll("textarea, input:not([type=hidden])")].some((f) => f.value);
+      if (busy || typed) {
+        pending = setTimeout(refresh, 3000);
+        return;
+      }
+      detail.innerHTML = freshDetail.innerHTML;
+    }
   } else if (document.getElementById("my-projects") || document.querySelector("main .empty")) {
     const fresh = next.querySelector("main");
     if (fresh && myProjects) myProjects.innerHTML = fresh.innerHTML;
@@ -73,9 +100,9 @@ if (bellCount) {
   setInterval(refreshBell, 60000);
 }
 
-if (live && (messages || location.pathname === "/")) {
+if (live && (messages || requestsView || location.pathname === "/")) {
   const source = new EventSource("/events");
-  for (const kind of ["message_posted", "message_edited", "message_deleted", "channel_read", "reload"]) {
+  for (const kind of ["message_posted", "message_edited", "message_deleted", "channel_read", "request_changed", "reload"]) {
     source.addEventListener(kind, schedule);
     source.addEventListener(kind, scheduleBell);
   }

@@ -5,6 +5,7 @@ mod admin;
 mod channels;
 mod mail;
 mod projects;
+mod requests;
 mod search;
 pub mod session;
 mod settings;
@@ -76,7 +77,21 @@ pub fn router() -> Router<AppState> {
             get(session::sign_in_page).post(session::sign_in),
         )
         .route("/sign-out", post(session::sign_out))
-        .route("/tasks", get(session::tasks))
+        .route("/tasks", get(requests::tasks))
+        .route("/tasks/{id}", get(requests::show))
+        .route(
+            "/projects/{id}/requests",
+            get(requests::list).post(requests::create),
+        )
+        .route("/projects/{id}/requests.csv", get(requests::csv))
+        .route("/projects/{id}/requests/bulk", post(requests::bulk))
+        .route("/requests/{id}", get(requests::show))
+        .route("/requests/{id}/{action}", post(requests::act))
+        .route("/request-files/{id}", get(requests::file))
+        .route(
+            "/projects/{id}/members",
+            get(requests::members).post(requests::set_member),
+        )
         .route("/find", get(projects::find))
         .route("/projects/new", get(projects::new_form))
         .route("/projects", post(projects::create))

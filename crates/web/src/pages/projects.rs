@@ -29,6 +29,9 @@ pub struct MyProjectRow {
     p: ProjectRow,
     unread: u32,
     first_unread: String,
+    /// Open requests the viewer may see, and the earliest due date among them.
+    open_requests: u32,
+    next_due: String,
 }
 
 pub async fn my_projects(
@@ -38,6 +41,7 @@ pub async fn my_projects(
     let projects = state.app.my_projects(&who).await?;
     let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
     let unread = state.app.project_unread(&who, &ids).await?;
+    let open = state.app.open_requests(&who, &ids).await?;
     let rows = projects
         .into_iter()
         .map(|p| {
@@ -46,10 +50,13 @@ pub async fn my_projects(
                 Some((channel, seq)) => format!("/channels/{channel}#m{seq}"),
                 None => format!("/projects/{}/channels", p.id),
             };
+            let requests = open.get(&p.id).copied().unwrap_or_default();
             MyProjectRow {
                 p,
                 unread: count,
                 first_unread,
+                open_requests: requests.open,
+                next_due: requests.next_due.map(|d| d.to_string()).unwrap_or_default(),
             }
         })
         .collect();

@@ -158,20 +158,6 @@ pub async fn sign_out(
     resp
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "tasks.html")]
-struct TasksPage {
-    layout: Layout,
-}
-
-/// "My tasks": the one page for every signed-in user, linguists included. Empty until the
-/// requests issue assigns tasks.
-pub async fn tasks(SignedIn(_, auth): SignedIn) -> impl IntoResponse {
-    TasksPage {
-        layout: Layout::new("My tasks", &auth),
-    }
-}
-
 /// Whether the portal answers and reaches its database.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
