@@ -1737,6 +1737,99 @@ impl App {
         Ok(())
     }
 
+    /// Whether `who` may submit `step` of the request now (asked before an upload is received,
+    /// so a refused caller's file is never written).
+    pub async fn may_submit(&self, who: &Authenticated, id: RequestId, step: Step) -> AppResult<()> {
+        let mut tx = self.store.read().await?;
+        let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
+        let scope = Scope::load(&mut tx, who, r.project_id).await?;
+        scope.decide(who, RequestAction::WorkOn(step), &r).check()?;
+        Ok(())
+    }
+
+    /// Whether `who` may manage the request (add reference files).
+    pub async fn may_manage(&self, who: &Authenticated, id: RequestId) -> AppResult<()> {
+        let mut tx = self.store.read().await?;
+        let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
+        let scope = Scope::load(&mut tx, who, r.project_id).await?;
+        scope.decide(who, RequestAction::Manage, &r).check()?;
+        Ok(())
+    }
+
+    /// Adds reference files to a request (studio managers).
+    pub async fn add_reference_files(
+        &self,
+        who: &Authenticated,
+        id: RequestId,
+        mut files: Vec<Staged>,
+    ) -> AppResult<()> {
+        if files.is_empty() {
+            return Err(AppError::invalid("file", "attach at least one file"));
+        }
+        let mut tx = self.store.begin().await?;
+        let (r, scope) = self.load_for(&mut tx, who, id, RequestAction::Manage).await?;
+        let existing = tx.request_files(id).await?;
+        let mut version = u32::try_from(
+            existing.iter().filter(|f| f.slot == FileSlot::Reference).count(),
+        )
+        .unwrap_or(0);
+        let now = self.now();
+        let mut keys = Vec::new();
+        for f in &files {
+            version += 1;
+            let file_id = RequestFileId::new();
+            let key = format!("requests/{file_id}");
+            tx.insert_request_file(&RequestFileRecord {
+                id: file_id,
+                request_id: id,
+                slot: FileSlot::Reference,
+                version,
+                name: f.name.to_string(),
+                file_type: f.name.file_type().extension().to_string(),
+                size: f.size,
+                sha256: f.sha256.clone(),
+                storage_key: key.clone(),
+                uploaded_by: Some(who.user.id),
+                created_at: now,
+            })
+            .await?;
+            keys.push(key);
+        }
+        tx.insert_request_history(&HistoryRecord {
+            request_id: id,
+            actor: Some(who.user.id),
+            action: "files_added".into(),
+            detail: files.iter().map(|f| f.name.to_string()).collect::<Vec<_>>().join(", "),
+            reason: None,
+            at: now,
+        })
+        .await?;
+        let ck = scope.channel_kind(&r);
+        self.robot_and_event(&mut tx, &scope.project, &ck, None).await?;
+        let mut kept = Vec::new();
+        let mut outcome = Ok(());
+        for (f, key) in files.iter_mut().zip(&keys) {
+            if let Err(e) = self.files.keep(&mut f.staged, key).await {
+                outcome = Err(AppError::Internal(format!("keeping a reference file: {e}")));
+                break;
+            }
+            kept.push(key.clone());
+        }
+        if outcome.is_ok() {
+            outcome = tx.commit().await.map_err(AppError::from);
+        }
+        if let Err(e) = outcome {
+            for key in kept {
+                if let Err(err) = self.files.remove(&key).await {
+                    tracing::warn!(key, %err, "could not remove a reference file that was not added");
+                }
+            }
+            return Err(e);
+        }
+        self.events.kick();
+        Ok(())
+    }
+
     /// A request's file for download, if `who` may see it.
     pub async fn open_request_file(
         &self,
@@ -1942,6 +2035,28 @@ impl App {
             }
         };
         Ok(to_csv(&rows))
+    }
+
+    /// A project named at the command line by its id or its (or an episode's) movie ID.
+    pub async fn resolve_project(&self, reference: &str) -> AppResult<ProjectId> {
+        let reference = reference.trim();
+        if let Ok(id) = reference.parse::<ProjectId>() {
+            return Ok(id);
+        }
+        let movie_id = reference
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| domain::MovieId::new(n).ok())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "project",
+                    format!("{reference:?} is neither a project id nor a movie ID"),
+                )
+            })?;
+        let mut tx = self.store.read().await?;
+        tx.project_id_by_movie_id(movie_id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// The Members page: followers and script viewers, as `who` may see them.

@@ -324,3 +324,38 @@ pub async fn mail(command: MailCommand) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+#[derive(Subcommand, Debug)]
+pub enum RequestsCommand {
+    /// Print a title's requests as CSV (every request; the columns of the Requests page).
+    Export {
+        /// The title: its movie ID (or an episode's) or its project id.
+        project: String,
+        /// CSV output (the only format so far; accepted so scripts can say what they expect).
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+pub async fn requests(command: RequestsCommand) -> anyhow::Result<ExitCode> {
+    crate::config::init_tracing("warn");
+    match command {
+        RequestsCommand::Export { project, csv: _, db } => {
+            let app = db.open_app().await?;
+            let id = app.resolve_project(&project).await.map_err(describe)?;
+            let out = app
+                .requests_csv(
+                    Actor::Operator,
+                    None,
+                    id,
+                    &app::requests::RequestFilter::default(),
+                )
+                .await
+                .map_err(describe)?;
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: admin_cli::MailCommand,
     },
+    /// Script requests: export a title's requests.
+    Requests {
+        #[command(subcommand)]
+        command: admin_cli::RequestsCommand,
+    },
     /// Ask a running portal whether it and its database are healthy (exit 0 if so).
     Healthcheck(config::HealthcheckArgs),
     /// Print the OpenAPI description of the JSON API.
@@ -117,6 +122,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Org { command } => admin_cli::org(command).await,
         Command::User { command } => admin_cli::user(command).await,
         Command::Mail { command } => admin_cli::mail(command).await,
+        Command::Requests { command } => admin_cli::requests(command).await,
         Command::Healthcheck(args) => config::healthcheck(args).await,
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&web::openapi())?);

@@ -254,6 +254,9 @@ fn is_script_upload(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     matches!(
         parts.as_slice(),
-        ["", "projects", _, "requests"] | ["", "requests", _, "submit"]
+        ["", "projects", _, "requests"]
+            | ["", "requests", _, "submit"]
+            | ["", "requests", _, "files"]
+            | ["", "requests", _, "steps", _, "submit"]
     )
 }

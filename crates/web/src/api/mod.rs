@@ -12,6 +12,7 @@ pub mod extract;
 mod mail;
 pub mod page;
 mod projects;
+mod requests;
 mod tokens;
 
 pub use dto::*;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
         (name = "account", description = "The signed-in user and their API tokens"),
         (name = "projects", description = "Titles, languages, partner assignments, following"),
         (name = "communication", description = "Channels, messages, unread counts, App Settings"),
+        (name = "requests", description = "Script work: requests, their steps, files, dates and dependencies; My tasks; members and script viewers"),
         (name = "admin", description = "Organisations, users and roles, outgoing mail (studio admins)")
     )
 )]
@@ -73,6 +75,24 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get_project, projects::update_project))
         .routes(routes!(projects::follow, projects::unfollow))
         .routes(routes!(projects::partners))
+        .routes(routes!(requests::list_requests, requests::create_requests))
+        .routes(routes!(requests::requests_csv))
+        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::assign))
+        .routes(routes!(requests::start))
+        .routes(routes!(requests::submit))
+        .routes(routes!(requests::approve))
+        .routes(routes!(requests::return_request))
+        .routes(routes!(requests::change_edd))
+        .routes(routes!(requests::change_due_date))
+        .routes(routes!(requests::add_dependency))
+        .routes(routes!(requests::skip_dependency))
+        .routes(routes!(requests::remove_dependency))
+        .routes(routes!(requests::download_file))
+        .routes(routes!(requests::add_files))
+        .routes(routes!(requests::tasks))
+        .routes(routes!(requests::members))
+        .routes(routes!(requests::add_script_viewer, requests::remove_script_viewer))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::list_messages, channels::post_message))
         .routes(routes!(channels::edit_message, channels::delete_message))
