@@ -1,9 +1,15 @@
 //! Demo data: a studio, three partners, their people and three titles. Running it again adds
 //! nothing that is already there (each item is looked up by its unique name, e-mail or movie ID).
 
+use crate::AppError;
 use crate::admin::NewUserInput;
+use crate::auth::{Authenticated, Credential};
+use crate::files::Staged;
 use crate::projects::{AssignmentInput, EpisodeInput, ProjectInput, SeasonInput};
+use crate::requests::NewRequestsInput;
 use crate::{App, AppResult};
+use domain::attachments::{Accept, AttachmentName};
+use domain::requests::{Step, Transition};
 use domain::{Actor, Email, MovieId, OrgKind, Organisation};
 
 /// The password of every demo account.
@@ -21,8 +27,10 @@ pub const STUDIO: &str = "Northlight Pictures";
 pub const PARTNER_A: &str = "Iberia Voices";
 pub const PARTNER_B: &str = "Voz do Brasil Estúdios";
 pub const PARTNER_C: &str = "Kaze Dubbing Tokyo";
+/// The series whose requests show every state of the workflow.
+pub const SALT_ROADS: &str = "81000300";
 
-pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 7] = [
+pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 10] = [
     // email, display name, organisation, roles, what
     (
         "admin@northlight.test",
@@ -72,6 +80,27 @@ pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 7] = [
         PARTNER_A,
         "author",
         "linguist (author only: no portal access)",
+    ),
+    (
+        "pablo@iberiavoices.test",
+        "Pablo Ortega",
+        PARTNER_A,
+        "proofreader",
+        "linguist (proofreader: no portal access)",
+    ),
+    (
+        "dario@iberiavoices.test",
+        "Darío Vega",
+        PARTNER_A,
+        "",
+        "dub director (script viewer of Salt Roads)",
+    ),
+    (
+        "bruna@vozdobrasil.test",
+        "Bruna Costa",
+        PARTNER_B,
+        "author,proofreader",
+        "partner B linguist (no portal access)",
     ),
 ];
 
@@ -134,6 +163,304 @@ impl App {
             }
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// A demo person acting through the use cases (as if signed in).
+    async fn demo_person(&self, email: &str) -> AppResult<Option<Authenticated>> {
+        let Ok(e) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let mut tx = self.store.read().await?;
+        Ok(tx.find_user_by_email(&e).await?.map(|u| Authenticated {
+            subject: crate::auth::subject_of(&u),
+            user: u.user,
+            org: u.org,
+            via: Credential::Session {
+                token_hash: String::new(),
+                csrf_token: String::new(),
+            },
+        }))
+    }
+
+    /// A small text file of script work, received through the upload path.
+    async fn demo_file(&self, name: &str, text: &str) -> AppResult<Staged> {
+        let fail = |e: String| AppError::Internal(format!("demo file {name}: {e}"));
+        let parsed =
+            AttachmentName::parse_for(name, Accept::Script).map_err(|e| fail(e.to_string()))?;
+        let mut up = self
+            .files
+            .begin_upload_for(parsed, Accept::Script)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        up.write(text.as_bytes())
+            .await
+            .map_err(|e| fail(format!("{e:?}")))?;
+        up.finish().await.map_err(|e| fail(format!("{e:?}")))
+    }
+
+    /// Requests of Salt Roads in every state: done, in QC, in proofreading, authoring, returned
+    /// once, blocked by work in progress, blocked by work never ordered, skipped, at risk and
+    /// overdue; a script viewer on the partner's side.
+    async fn seed_requests(&self, project: &domain::Project) -> AppResult<()> {
+        let (
+            Some(pm),
+            Some(qc),
+            Some(marta),
+            Some(lucia),
+            Some(pablo),
+            Some(dario),
+            Some(joao),
+            Some(bruna),
+        ) = (
+            self.demo_person("pm@northlight.test").await?,
+            self.demo_person("qc@northlight.test").await?,
+            self.demo_person("marta@iberiavoices.test").await?,
+            self.demo_person("lucia@iberiavoices.test").await?,
+            self.demo_person("pablo@iberiavoices.test").await?,
+            self.demo_person("dario@iberiavoices.test").await?,
+            self.demo_person("joao@vozdobrasil.test").await?,
+            self.demo_person("bruna@vozdobrasil.test").await?,
+        )
+        else {
+            return Ok(());
+        };
+        let today = self.now().date();
+        let day = |n: i64| (today + time::Duration::days(n)).to_string();
+        let order =
+            |kind: &str, languages: &[&str], episodes: &str, due: i64, instructions: &str| {
+                NewRequestsInput {
+                    kind: kind.into(),
+                    languages: languages.iter().map(|l| l.to_string()).collect(),
+                    episodes: episodes.into(),
+                    due_date: day(due),
+                    edd: None,
+                    instructions: instructions.into(),
+                }
+            };
+        let reference = vec![
+            self.demo_file(
+                "Salt_Roads_S1_style_notes.txt",
+                "Salt Roads, season 1: style notes\nHonorifics: keep -nim as a title, not a name.\nThe ferry is always \"the Gull\".\n",
+            )
+            .await?,
+        ];
+        let dls = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order(
+                    "dialogue_list",
+                    &[],
+                    "S1",
+                    10,
+                    "Transcribe to the locked cut (v3). Mark songs and on-screen text.",
+                ),
+                reference,
+            )
+            .await?;
+        let pldls = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order(
+                    "pivot_dialogue_list",
+                    &["en"],
+                    "S1E1-S1E2",
+                    18,
+                    "English pivot; do not adapt for lip sync.",
+                ),
+                vec![],
+            )
+            .await?;
+        let scripts = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order(
+                    "pre_recorded_dub_script",
+                    &["es-ES", "pt-BR"],
+                    "S1E1",
+                    25,
+                    "",
+                ),
+                vec![],
+            )
+            .await?;
+        let skipped = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order("pre_recorded_dub_script", &["es-ES"], "S1E3", 30, ""),
+                vec![],
+            )
+            .await?;
+        let ad = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order(
+                    "audio_description_script",
+                    &["es-ES"],
+                    "S1E1",
+                    20,
+                    "Leave at least one second before the first description.",
+                ),
+                vec![],
+            )
+            .await?;
+        let as_recorded = self
+            .create_requests(
+                &pm,
+                project.id,
+                &order(
+                    "as_recorded_dub_script",
+                    &["es-ES", "pt-BR"],
+                    "S1E2",
+                    40,
+                    "",
+                ),
+                vec![],
+            )
+            .await?;
+        // Partner A's PM staffs the dialogue lists and the first PLDL.
+        for (ids, step, who) in [
+            (&dls, Step::Author, &lucia),
+            (&dls, Step::Proofread, &pablo),
+            (&pldls, Step::Author, &lucia),
+            (&pldls, Step::Proofread, &pablo),
+            (&ad, Step::Author, &lucia),
+        ] {
+            self.assign_step(&marta, ids, step, Some(who.user.id), None)
+                .await?;
+        }
+        self.assign_step(&pm, &dls, Step::Qc, Some(qc.user.id), None)
+            .await?;
+        self.assign_step(&pm, &pldls, Step::Qc, Some(qc.user.id), None)
+            .await?;
+        self.assign_step(
+            &joao,
+            &scripts[1..],
+            Step::Author,
+            Some(bruna.user.id),
+            None,
+        )
+        .await?;
+        let work = |name: &str| format!("{name}\n00:00:01:00 00:00:03:12 MIN-JUN: 어서 와.\n");
+        // S1E1: done. S1E2: waiting for QC. S1E3: in proofreading. S1E4: authoring, overdue.
+        for (i, id) in dls.iter().enumerate() {
+            if i < 3 {
+                self.transition(&lucia, *id, Transition::Start(Step::Author), None, None)
+                    .await?;
+                let f = self
+                    .demo_file(&format!("Salt_Roads_S1E{}_DL_v1.txt", i + 1), &work("DL"))
+                    .await?;
+                self.transition(&lucia, *id, Transition::Submit(Step::Author), None, Some(f))
+                    .await?;
+            }
+            if i < 2 {
+                self.transition(&pablo, *id, Transition::Start(Step::Proofread), None, None)
+                    .await?;
+                let f = self
+                    .demo_file(
+                        &format!("Salt_Roads_S1E{}_DL_proofread.txt", i + 1),
+                        &work("DL proofread"),
+                    )
+                    .await?;
+                self.transition(
+                    &pablo,
+                    *id,
+                    Transition::Submit(Step::Proofread),
+                    None,
+                    Some(f),
+                )
+                .await?;
+            }
+            if i == 2 {
+                self.transition(&pablo, *id, Transition::Start(Step::Proofread), None, None)
+                    .await?;
+            }
+            if i == 0 {
+                self.transition(
+                    &qc,
+                    *id,
+                    Transition::Return(Step::Author),
+                    Some("Speaker names are missing on events 12-18; please attribute them."),
+                    None,
+                )
+                .await?;
+                self.transition(&lucia, *id, Transition::Start(Step::Author), None, None)
+                    .await?;
+                let f = self
+                    .demo_file("Salt_Roads_S1E1_DL_v2.txt", &work("DL v2"))
+                    .await?;
+                self.transition(&lucia, *id, Transition::Submit(Step::Author), None, Some(f))
+                    .await?;
+                self.transition(&pablo, *id, Transition::Start(Step::Proofread), None, None)
+                    .await?;
+                let f = self
+                    .demo_file(
+                        "Salt_Roads_S1E1_DL_proofread_v2.txt",
+                        &work("DL proofread v2"),
+                    )
+                    .await?;
+                self.transition(
+                    &pablo,
+                    *id,
+                    Transition::Submit(Step::Proofread),
+                    None,
+                    Some(f),
+                )
+                .await?;
+                self.transition(&qc, *id, Transition::Approve, None, None)
+                    .await?;
+            }
+        }
+        // The PLDL of S1E1 is being written (its DL is done); S1E2's waits for its DL.
+        if let Some(first) = pldls.first() {
+            self.transition(&lucia, *first, Transition::Start(Step::Author), None, None)
+                .await?;
+        }
+        // The AD script is ready but the partner expects it late: at risk.
+        self.change_edd(
+            &marta,
+            &ad,
+            today + time::Duration::days(24),
+            "Describer booked from the 20th; we deliver four days late.",
+        )
+        .await?;
+        // The dub director reads the as-recorded scripts once approved.
+        self.set_script_viewer(&marta, project.id, dario.user.id, true)
+            .await?;
+        // A dub script adapted straight from the Korean: the PLDL will never be ordered.
+        if let Some(id) = skipped.first() {
+            let mut tx = self.store.read().await?;
+            let deps = tx.project_dependencies(project.id).await?;
+            drop(tx);
+            if let Some(d) = deps
+                .iter()
+                .find(|d| d.request_id == *id && d.on_request.is_none())
+            {
+                self.skip_dependency(
+                    &pm,
+                    *id,
+                    d.id,
+                    "Adapted directly from the Korean by a bilingual adapter; no PLDL for S1E3.",
+                )
+                .await?;
+            }
+        }
+        // The last DL is overdue: due yesterday (dates in the past cannot be typed in).
+        if let Some(last) = dls.last() {
+            let mut tx = self.store.begin().await?;
+            if let Some(mut r) = tx.get_request(*last).await? {
+                r.due_date = today - time::Duration::days(1);
+                r.edd = today + time::Duration::days(2);
+                tx.update_request(&r).await?;
+            }
+            tx.commit().await?;
+        }
+        let _ = as_recorded;
         Ok(())
     }
 
@@ -235,6 +562,30 @@ impl App {
                 ],
             },
             ProjectInput {
+                movie_id: SALT_ROADS.into(),
+                name: "Salt Roads".into(),
+                kind: "series".into(),
+                original_language: "ko".into(),
+                target_languages: vec!["en".into(), "es-ES".into(), "pt-BR".into()],
+                seasons: vec![SeasonInput {
+                    number: 1,
+                    episodes: (1..=4)
+                        .map(|n| EpisodeInput {
+                            number: n,
+                            movie_id: format!("8100030{n}"),
+                            name: None,
+                        })
+                        .collect(),
+                }],
+                assignments: vec![
+                    assign("ko", "scripting", a),
+                    assign("en", "scripting", a),
+                    assign("es-ES", "dubbing", a),
+                    assign("es-ES", "audio_description", a),
+                    assign("pt-BR", "dubbing", b),
+                ],
+            },
+            ProjectInput {
                 movie_id: "81000200".into(),
                 name: "Northern Frontier".into(),
                 kind: "film".into(),
@@ -278,6 +629,9 @@ impl App {
                 }
                 tx.commit().await?;
                 self.seed_conversations(&project).await?;
+                if t.movie_id == SALT_ROADS {
+                    self.seed_requests(&project).await?;
+                }
             }
         }
         Ok(accounts)

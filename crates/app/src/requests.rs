@@ -983,6 +983,11 @@ impl App {
             .cloned()
             .ok_or(AppError::NotFound)?;
         let visible: BTreeSet<RequestId> = rows.iter().map(|x| x.record.id).collect();
+        let task_only = !who.subject.has(Role::PortalUser);
+        let mut row = row;
+        if task_only {
+            only_own_steps(&mut row, who.user.id);
+        }
         let mut people_ids: Vec<UserId> = Vec::new();
         let history = tx.request_history(id).await?;
         people_ids.extend(history.iter().filter_map(|h| h.actor));
@@ -995,7 +1000,6 @@ impl App {
         let files = tx.request_files(id).await?;
         people_ids.extend(files.iter().filter_map(|f| f.uploaded_by));
         let people = names_of(&mut tx, &people_ids).await?;
-        let task_only = !who.subject.has(Role::PortalUser);
         let dependencies = my_deps
             .iter()
             .map(|d| DependencyView {
@@ -1739,7 +1743,12 @@ impl App {
 
     /// Whether `who` may submit `step` of the request now (asked before an upload is received,
     /// so a refused caller's file is never written).
-    pub async fn may_submit(&self, who: &Authenticated, id: RequestId, step: Step) -> AppResult<()> {
+    pub async fn may_submit(
+        &self,
+        who: &Authenticated,
+        id: RequestId,
+        step: Step,
+    ) -> AppResult<()> {
         let mut tx = self.store.read().await?;
         let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
         let scope = Scope::load(&mut tx, who, r.project_id).await?;
@@ -1767,10 +1776,15 @@ impl App {
             return Err(AppError::invalid("file", "attach at least one file"));
         }
         let mut tx = self.store.begin().await?;
-        let (r, scope) = self.load_for(&mut tx, who, id, RequestAction::Manage).await?;
+        let (r, scope) = self
+            .load_for(&mut tx, who, id, RequestAction::Manage)
+            .await?;
         let existing = tx.request_files(id).await?;
         let mut version = u32::try_from(
-            existing.iter().filter(|f| f.slot == FileSlot::Reference).count(),
+            existing
+                .iter()
+                .filter(|f| f.slot == FileSlot::Reference)
+                .count(),
         )
         .unwrap_or(0);
         let now = self.now();
@@ -1799,13 +1813,18 @@ impl App {
             request_id: id,
             actor: Some(who.user.id),
             action: "files_added".into(),
-            detail: files.iter().map(|f| f.name.to_string()).collect::<Vec<_>>().join(", "),
+            detail: files
+                .iter()
+                .map(|f| f.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             reason: None,
             at: now,
         })
         .await?;
         let ck = scope.channel_kind(&r);
-        self.robot_and_event(&mut tx, &scope.project, &ck, None).await?;
+        self.robot_and_event(&mut tx, &scope.project, &ck, None)
+            .await?;
         let mut kept = Vec::new();
         let mut outcome = Ok(());
         for (f, key) in files.iter_mut().zip(&keys) {
@@ -1886,7 +1905,10 @@ impl App {
             )
             .await?;
             let orgs = self.org_names(&mut tx, &scope.project).await?;
-            let row = self.row(who, scope, &r, &deps, &states, &people, &orgs);
+            let mut row = self.row(who, scope, &r, &deps, &states, &people, &orgs);
+            if !who.subject.has(Role::PortalUser) {
+                only_own_steps(&mut row, who.user.id);
+            }
             for step in Step::ALL {
                 if r.assignee(step) == Some(who.user.id)
                     && scope.may(who, RequestAction::WorkOn(step), &r)
@@ -2198,6 +2220,17 @@ fn file_visible(
         };
     }
     script_viewer && r.state.is_done() && f.slot != FileSlot::Reference
+}
+
+/// What a person without portal access (a linguist, a script viewer) sees of the steps: their
+/// own only, never who does the others.
+fn only_own_steps(row: &mut RequestRow, me: UserId) {
+    for step in Step::ALL {
+        if row.record.assignee(step) != Some(me) {
+            row.record.assignees[step.index()] = None;
+            row.assignees[step.index()] = None;
+        }
+    }
 }
 
 fn request_event(channel: &Channel) -> NewEvent {

@@ -342,7 +342,11 @@ pub enum RequestsCommand {
 pub async fn requests(command: RequestsCommand) -> anyhow::Result<ExitCode> {
     crate::config::init_tracing("warn");
     match command {
-        RequestsCommand::Export { project, csv: _, db } => {
+        RequestsCommand::Export {
+            project,
+            csv: _,
+            db,
+        } => {
             let app = db.open_app().await?;
             let id = app.resolve_project(&project).await.map_err(describe)?;
             let out = app

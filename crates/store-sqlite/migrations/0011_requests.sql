@@ -21,7 +21,7 @@ CREATE TABLE requests (
     created_by     TEXT,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
-);
+) STRICT;
 CREATE INDEX requests_project_idx ON requests (project_id, created_at);
 CREATE INDEX requests_open_idx ON requests (project_id, language, kind, due_date) WHERE state <> 'done';
 CREATE INDEX requests_author_idx ON requests (author_id) WHERE author_id IS NOT NULL;
@@ -38,7 +38,7 @@ CREATE TABLE request_dependencies (
     skipped_by    TEXT,
     skip_reason   TEXT,
     skipped_at    INTEGER
-);
+) STRICT;
 CREATE INDEX request_dependencies_project_idx ON request_dependencies (project_id, id);
 CREATE INDEX request_dependencies_request_idx ON request_dependencies (request_id);
 CREATE INDEX request_dependencies_on_idx ON request_dependencies (on_request_id);
@@ -55,7 +55,7 @@ CREATE TABLE request_files (
     storage_key TEXT NOT NULL,
     uploaded_by TEXT,
     created_at  INTEGER NOT NULL
-);
+) STRICT;
 CREATE UNIQUE INDEX request_files_request_slot_version_key ON request_files (request_id, slot, version);
 -- One reference file sent with a bulk order is kept once and listed on every request of it,
 -- so storage keys are shared, not unique.
@@ -68,7 +68,7 @@ CREATE TABLE request_history (
     detail     TEXT NOT NULL,
     reason     TEXT,
     created_at INTEGER NOT NULL
-);
+) STRICT;
 CREATE INDEX request_history_request_idx ON request_history (request_id, id);
 
 CREATE TABLE script_viewers (
@@ -77,5 +77,5 @@ CREATE TABLE script_viewers (
     added_by   TEXT,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (project_id, user_id)
-);
+) STRICT;
 CREATE INDEX script_viewers_user_idx ON script_viewers (user_id);

@@ -42,7 +42,14 @@ fn disposition(name: &str, inline: bool) -> String {
 }
 
 pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool) -> Response {
-    send_file(&a.name, a.file_type, a.size, &a.sha256, file, force_download)
+    send_file(
+        &a.name,
+        a.file_type,
+        a.size,
+        &a.sha256,
+        file,
+        force_download,
+    )
 }
 
 /// A file of a request (reference or a step's version), sent the same way.

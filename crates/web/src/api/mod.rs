@@ -92,7 +92,10 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::add_files))
         .routes(routes!(requests::tasks))
         .routes(routes!(requests::members))
-        .routes(routes!(requests::add_script_viewer, requests::remove_script_viewer))
+        .routes(routes!(
+            requests::add_script_viewer,
+            requests::remove_script_viewer
+        ))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::list_messages, channels::post_message))
         .routes(routes!(channels::edit_message, channels::delete_message))

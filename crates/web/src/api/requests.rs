@@ -482,7 +482,11 @@ pub async fn get_request(
     Ok(Json((&state.app.view_request(&who, id).await?).into()))
 }
 
-async fn detail(state: &AppState, who: &app::auth::Authenticated, id: RequestId) -> Result<Json<RequestDetailJson>, ApiError> {
+async fn detail(
+    state: &AppState,
+    who: &app::auth::Authenticated,
+    id: RequestId,
+) -> Result<Json<RequestDetailJson>, ApiError> {
     Ok(Json((&state.app.view_request(who, id).await?).into()))
 }
 
@@ -765,7 +769,10 @@ pub async fn skip_dependency(
 ) -> Result<Json<RequestDetailJson>, ApiError> {
     let id: RequestId = parse_id(&id)?;
     let dep: i64 = parse_id(&dep)?;
-    state.app.skip_dependency(&who, id, dep, &body.reason).await?;
+    state
+        .app
+        .skip_dependency(&who, id, dep, &body.reason)
+        .await?;
     detail(&state, &who, id).await
 }
 
@@ -839,11 +846,17 @@ pub async fn add_files(
     }
     let app = state.app.clone();
     let who_for_check = who.clone();
-    let form = read_form(&state.app, req, Accept::Script, MAX_REFERENCE_FILES, move || {
-        let app = app.clone();
-        let who = who_for_check.clone();
-        async move { app.may_manage(&who, id).await }
-    })
+    let form = read_form(
+        &state.app,
+        req,
+        Accept::Script,
+        MAX_REFERENCE_FILES,
+        move || {
+            let app = app.clone();
+            let who = who_for_check.clone();
+            async move { app.may_manage(&who, id).await }
+        },
+    )
     .await?;
     state.app.add_reference_files(&who, id, form.files).await?;
     Ok(detail(&state, &who, id).await?.into_response())
@@ -884,7 +897,13 @@ pub async fn tasks(
     ApiSignedIn(who): ApiSignedIn,
 ) -> Result<Json<Vec<TaskJson>>, ApiError> {
     Ok(Json(
-        state.app.my_tasks(&who).await?.iter().map(Into::into).collect(),
+        state
+            .app
+            .my_tasks(&who)
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
     ))
 }
 
@@ -959,4 +978,3 @@ pub async fn remove_script_viewer(
     state.app.set_script_viewer(&who, id, user, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

@@ -21,8 +21,8 @@ use axum_extra::extract::Form;
 use domain::attachments::Accept;
 use domain::requests::{RequestKind, Step, Transition};
 use domain::{Actor, ProjectId, RequestFileId, RequestId, UserId};
-use store::FileSlot;
 use serde::Deserialize;
+use store::FileSlot;
 
 /// The order form as typed (kept so a refused form comes back as it was).
 #[derive(Clone, Debug, Default)]
@@ -149,7 +149,10 @@ async fn render_requests(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let page = state.app.project_requests(who, id, &filter.filter()).await?;
+    let page = state
+        .app
+        .project_requests(who, id, &filter.filter())
+        .await?;
     let layout =
         Layout::new(format!("Requests · {}", page.project.name), auth).with_flash(filter.flash());
     let open_order = !errors.is_empty();
@@ -264,8 +267,14 @@ pub async fn create(
         edd: Some(order.edd.clone()),
         instructions: order.instructions.clone(),
     };
-    match state.app.create_requests(&who, id, &input, form.files).await {
-        Ok(_) => Ok(Redirect::to(&format!("/projects/{id}/requests?saved=created")).into_response()),
+    match state
+        .app
+        .create_requests(&who, id, &input, form.files)
+        .await
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/projects/{id}/requests?saved=created")).into_response())
+        }
         Err(AppError::Invalid(errors) | AppError::Conflict(errors)) => {
             render_requests(
                 &state,
@@ -360,7 +369,10 @@ async fn bulk_action(
                 .await?;
             Ok("due")
         }
-        _ => Err(AppError::invalid("action", "choose what to do with the ticked requests")),
+        _ => Err(AppError::invalid(
+            "action",
+            "choose what to do with the ticked requests",
+        )),
     }
 }
 
@@ -429,10 +441,17 @@ async fn render_detail(
         .into_iter()
         .map(|s| StepView {
             step: s,
-            assignee: d.row.assignees[s.index()].clone().unwrap_or_else(|| "—".into()),
+            assignee: d.row.assignees[s.index()]
+                .clone()
+                .unwrap_or_else(|| "—".into()),
             status: r.state.step_status(s).label(),
             due: r.step_due(s).to_string(),
-            candidates: d.candidates.iter().filter(|c| c.step == s).cloned().collect(),
+            candidates: d
+                .candidates
+                .iter()
+                .filter(|c| c.step == s)
+                .cloned()
+                .collect(),
             may_assign: if s == Step::Qc {
                 d.row.can.assign_qc
             } else {
@@ -508,12 +527,12 @@ pub async fn act(
 
 fn message_of(e: &AppError) -> String {
     match e.field_errors() {
-        Some(f) => f
-            .0
-            .iter()
-            .map(|(_, m)| m.clone())
-            .collect::<Vec<_>>()
-            .join(" "),
+        Some(f) => {
+            f.0.iter()
+                .map(|(_, m)| m.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         None => e.to_string(),
     }
 }
@@ -546,7 +565,8 @@ async fn run_action(
             Ok("submitted")
         }
         "approve" => {
-            app.transition(who, id, Transition::Approve, None, None).await?;
+            app.transition(who, id, Transition::Approve, None, None)
+                .await?;
             Ok("approved")
         }
         "return" => {
@@ -693,7 +713,12 @@ pub async fn set_member(
     let id: ProjectId = parse_id(&id)?;
     let user: Result<UserId, _> = form.user.parse();
     let outcome = match user {
-        Ok(u) => state.app.set_script_viewer(&who, id, u, form.on == "1").await,
+        Ok(u) => {
+            state
+                .app
+                .set_script_viewer(&who, id, u, form.on == "1")
+                .await
+        }
         Err(_) => Err(AppError::invalid("user", "choose a person from the list")),
     };
     match outcome {
