@@ -28,7 +28,7 @@ pub const PARTNER_A: &str = "Iberia Voices";
 pub const PARTNER_B: &str = "Voz do Brasil Estúdios";
 pub const PARTNER_C: &str = "Kaze Dubbing Tokyo";
 /// The series whose requests show every state of the workflow.
-pub const SALT_ROADS: &str = "81000300";
+pub const FERRY_TO_JEJU: &str = "81000300";
 
 pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 10] = [
     // email, display name, organisation, roles, what
@@ -93,7 +93,7 @@ pub const ACCOUNTS: [(&str, &str, &str, &str, &str); 10] = [
         "Darío Vega",
         PARTNER_A,
         "",
-        "dub director (script viewer of Salt Roads)",
+        "dub director (script viewer of Ferry to Jeju)",
     ),
     (
         "bruna@vozdobrasil.test",
@@ -199,7 +199,7 @@ impl App {
         up.finish().await.map_err(|e| fail(format!("{e:?}")))
     }
 
-    /// Requests of Salt Roads in every state: done, in QC, in proofreading, authoring, returned
+    /// Requests of Ferry to Jeju in every state: done, in QC, in proofreading, authoring, returned
     /// once, blocked by work in progress, blocked by work never ordered, skipped, at risk and
     /// overdue; a script viewer on the partner's side.
     async fn seed_requests(&self, project: &domain::Project) -> AppResult<()> {
@@ -240,8 +240,8 @@ impl App {
             };
         let reference = vec![
             self.demo_file(
-                "Salt_Roads_S1_style_notes.txt",
-                "Salt Roads, season 1: style notes\nHonorifics: keep -nim as a title, not a name.\nThe ferry is always \"the Gull\".\n",
+                "Ferry_to_Jeju_S1_style_notes.txt",
+                "Ferry to Jeju, season 1: style notes\nHonorifics: keep -nim as a title, not a name.\nThe ferry is always \"the Gull\".\n",
             )
             .await?,
         ];
@@ -353,7 +353,10 @@ impl App {
                 self.transition(&lucia, *id, Transition::Start(Step::Author), None, None)
                     .await?;
                 let f = self
-                    .demo_file(&format!("Salt_Roads_S1E{}_DL_v1.txt", i + 1), &work("DL"))
+                    .demo_file(
+                        &format!("Ferry_to_Jeju_S1E{}_DL_v1.txt", i + 1),
+                        &work("DL"),
+                    )
                     .await?;
                 self.transition(&lucia, *id, Transition::Submit(Step::Author), None, Some(f))
                     .await?;
@@ -363,7 +366,7 @@ impl App {
                     .await?;
                 let f = self
                     .demo_file(
-                        &format!("Salt_Roads_S1E{}_DL_proofread.txt", i + 1),
+                        &format!("Ferry_to_Jeju_S1E{}_DL_proofread.txt", i + 1),
                         &work("DL proofread"),
                     )
                     .await?;
@@ -392,7 +395,7 @@ impl App {
                 self.transition(&lucia, *id, Transition::Start(Step::Author), None, None)
                     .await?;
                 let f = self
-                    .demo_file("Salt_Roads_S1E1_DL_v2.txt", &work("DL v2"))
+                    .demo_file("Ferry_to_Jeju_S1E1_DL_v2.txt", &work("DL v2"))
                     .await?;
                 self.transition(&lucia, *id, Transition::Submit(Step::Author), None, Some(f))
                     .await?;
@@ -400,7 +403,7 @@ impl App {
                     .await?;
                 let f = self
                     .demo_file(
-                        "Salt_Roads_S1E1_DL_proofread_v2.txt",
+                        "Ferry_to_Jeju_S1E1_DL_proofread_v2.txt",
                         &work("DL proofread v2"),
                     )
                     .await?;
@@ -464,8 +467,38 @@ impl App {
         Ok(())
     }
 
-    /// Seeds the demo data and returns the sign-in accounts.
+    /// Seeds the demo data, with Ferry to Jeju' requests in every state, and returns the sign-in
+    /// accounts.
     pub async fn seed_demo(&self) -> AppResult<Vec<DemoAccount>> {
+        let accounts = self.seed_demo_base().await?;
+        self.seed_demo_requests().await?;
+        Ok(accounts)
+    }
+
+    /// The requests of Ferry to Jeju (once: nothing is added when it has requests already).
+    pub async fn seed_demo_requests(&self) -> AppResult<()> {
+        let project = {
+            let mut tx = self.store.read().await?;
+            let Ok(m) = MovieId::parse(FERRY_TO_JEJU) else {
+                return Ok(());
+            };
+            let Some(id) = tx.project_id_by_movie_id(m).await? else {
+                return Ok(());
+            };
+            if !tx.project_requests(id).await?.is_empty() {
+                return Ok(());
+            }
+            tx.get_project(id).await?
+        };
+        match project {
+            Some(p) => self.seed_requests(&p).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The demo's organisations, people, titles and conversations, without requests (tests
+    /// start from this and order what they need).
+    pub async fn seed_demo_base(&self) -> AppResult<Vec<DemoAccount>> {
         let op = Actor::Operator;
         let mut orgs: Vec<Organisation> = self.list_orgs(op).await?;
         for (name, kind) in [
@@ -562,8 +595,8 @@ impl App {
                 ],
             },
             ProjectInput {
-                movie_id: SALT_ROADS.into(),
-                name: "Salt Roads".into(),
+                movie_id: FERRY_TO_JEJU.into(),
+                name: "Ferry to Jeju".into(),
                 kind: "series".into(),
                 original_language: "ko".into(),
                 target_languages: vec!["en".into(), "es-ES".into(), "pt-BR".into()],
@@ -629,9 +662,6 @@ impl App {
                 }
                 tx.commit().await?;
                 self.seed_conversations(&project).await?;
-                if t.movie_id == SALT_ROADS {
-                    self.seed_requests(&project).await?;
-                }
             }
         }
         Ok(accounts)

@@ -519,7 +519,11 @@ impl fmt::Display for AttachmentRefusal {
             ),
             AttachmentRefusal::Extension(n, accept) => write!(
                 f,
-                "{n:?} is not a file type the portal accepts here; accepted: {}",
+                "{n:?} is not a file type the portal accepts{}; accepted: {}",
+                match accept {
+                    Accept::Message => "",
+                    Accept::Script => " for script work",
+                },
                 accept.extensions()
             ),
             AttachmentRefusal::TooLarge {

@@ -329,6 +329,44 @@ pub struct RequestListParams {
     cursor: Option<String>,
 }
 
+/// The filters of a title's requests (the CSV has no pages).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestFilterParams {
+    kind: Option<RequestKindJson>,
+    /// A language tag.
+    #[param(max_length = 35)]
+    language: Option<String>,
+    /// `S1E2`.
+    #[param(max_length = 20)]
+    episode: Option<String>,
+    /// The current step (`author`, `proofread`, `qc`) or `done`.
+    #[param(pattern = "^(author|proofread|qc|done)$")]
+    step: Option<String>,
+    /// `ready` or `blocked`.
+    #[param(pattern = "^(ready|blocked)$")]
+    readiness: Option<String>,
+    /// An assignee's user id, `me`, or `none` (the current step has nobody).
+    #[param(max_length = 36)]
+    assignee: Option<String>,
+    /// Only overdue requests.
+    overdue: Option<bool>,
+}
+
+impl RequestFilterParams {
+    fn filter(&self) -> RequestFilter {
+        RequestFilter {
+            kind: self.kind.map(|k| RequestKind::from(k).as_str().to_string()),
+            language: self.language.clone(),
+            episode: self.episode.clone(),
+            step: self.step.clone(),
+            readiness: self.readiness.clone(),
+            assignee: self.assignee.clone(),
+            overdue: self.overdue,
+        }
+    }
+}
+
 impl RequestListParams {
     fn filter(&self) -> RequestFilter {
         RequestFilter {
@@ -449,14 +487,14 @@ pub async fn create_requests(
 /// The CSV of a title's requests, with the same filters as the list.
 #[utoipa::path(
     get, path = "/api/v1/projects/{id}/requests.csv", tag = "requests",
-    params(("id" = uuid::Uuid, Path, description = "Project id"), RequestListParams),
+    params(("id" = uuid::Uuid, Path, description = "Project id"), RequestFilterParams),
     responses((status = 200, description = "CSV with a header line", content_type = "text/csv"))
 )]
 pub async fn requests_csv(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<RequestListParams>,
+    ApiQuery(p): ApiQuery<RequestFilterParams>,
 ) -> Result<Response, ApiError> {
     let id: ProjectId = parse_id(&id)?;
     let body = state

@@ -46,7 +46,16 @@ fn operations(doc: &Value) -> Vec<Op> {
                 _ => continue,
             };
             // Path ids that exist nowhere: every answer is then about the request itself.
-            let concrete = path.replace("{id}", "0190a0b0-0000-7000-8000-000000000000");
+            // Other path parameters get a well-formed value (an enum's first, an integer).
+            let concrete = path
+                .replace("{id}", "0190a0b0-0000-7000-8000-000000000000")
+                .replace("{user}", "0190a0b0-0000-7000-8000-000000000001")
+                .replace("{step}", "author")
+                .replace("{dependency}", "1");
+            assert!(
+                !concrete.contains('{'),
+                "a path parameter to fill in: {concrete}"
+            );
             out.push(Op {
                 method,
                 path: concrete,
@@ -160,8 +169,34 @@ pub async fn every_operation_answers_in_the_contract(db: TestDb) {
             assert_eq!(body["error"]["code"], "not_signed_in", "{}", op.path);
         }
 
-        // 2. A bad body: an array (422), not JSON (400), another media type (415).
-        if has_body {
+        // 2. A bad body: an array (422), not JSON (400), another media type (415). A route
+        //    that takes only files (`multipart/form-data`) refuses any of them with 415.
+        let takes_json = op.doc["requestBody"]["content"]
+            .get("application/json")
+            .is_some();
+        if has_body && !takes_json {
+            for (ct, b, expected) in [
+                ("application/json", "[\"x\"]".to_string(), &[415][..]),
+                ("text/plain", "{}".to_string(), &[415][..]),
+                // Announced as larger than any non-file body: refused before it is read.
+                (
+                    "application/json",
+                    format!("{{\"x\": \"{}\"}}", "a".repeat(1024 * 1024 + 10)),
+                    &[413, 415][..],
+                ),
+            ] {
+                let (status, body, _) =
+                    send(op.method.clone(), &url, Some(&token), Some(ct), Some(&b)).await;
+                check_error(
+                    op,
+                    &format!("a {ct} body to a files-only route"),
+                    status,
+                    &body,
+                    expected,
+                );
+            }
+        }
+        if has_body && takes_json {
             for (ct, b, expected) in [
                 ("application/json", "[\"x\"]", 422),
                 ("application/json", "{\"unclosed", 400),

@@ -700,10 +700,10 @@ pub async fn demo_data_is_idempotent(db: TestDb) {
             .len(),
     );
     assert_eq!(before, after);
-    assert_eq!(before, (4, 7));
+    assert_eq!(before, (4, 10));
     let pm = t.sign_in("pm@northlight.test").await;
     let (_, all) = pm.api(Method::GET, "/api/v1/projects", None).await;
-    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
 }
 
 testkit::both_backends!(db: super => [

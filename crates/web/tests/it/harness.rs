@@ -47,7 +47,7 @@ impl TestApp {
         let app = configure(
             App::new(db.store.clone()).with_files(app::files::FileStore::new(files.path())),
         );
-        app.seed_demo().await.expect("demo data");
+        app.seed_demo_base().await.expect("demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
