@@ -150,10 +150,13 @@ where
                 let name = AttachmentName::parse_for(&raw_name, accept)
                     .map_err(|r| refused(&raw_name, r))?;
                 if out.files.len() == max_files {
-                    return Err(refused(
-                        &raw_name,
-                        format!("send at most {max_files} file(s) at once"),
-                    ));
+                    return Err(match accept {
+                        Accept::Message => refused(&raw_name, AttachmentRefusal::TooMany),
+                        Accept::Script => refused(
+                            &raw_name,
+                            format!("send at most {max_files} file(s) at once"),
+                        ),
+                    });
                 }
                 let shown = name.to_string();
                 let mut upload = app
