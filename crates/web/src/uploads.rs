@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::ChannelId;
-use domain::attachments::{Accept, AttachmentName, MAX_BYTES, MAX_PER_MESSAGE, MAX_SCRIPT_BYTES};
+use domain::attachments::{
+    Accept, AttachmentName, AttachmentRefusal, MAX_BYTES, MAX_PER_MESSAGE, MAX_SCRIPT_BYTES,
+};
 
 /// Requests other than file uploads carry at most this much.
 pub const BODY_LIMIT: usize = 1024 * 1024;
