@@ -1756,6 +1756,39 @@ impl App {
         Ok(())
     }
 
+    /// Whether `who` may submit some step of the request (a form that does not say which).
+    pub async fn may_submit_any(&self, who: &Authenticated, id: RequestId) -> AppResult<()> {
+        for step in [Step::Author, Step::Proofread] {
+            if self.may_submit(who, id, step).await.is_ok() {
+                return Ok(());
+            }
+        }
+        self.may_submit(who, id, Step::Author).await
+    }
+
+    /// Whether `who` may order requests on the project (asked before reference files arrive).
+    pub async fn may_order(&self, who: &Authenticated, project_id: ProjectId) -> AppResult<()> {
+        let mut tx = self.store.read().await?;
+        let project = tx
+            .get_project(project_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        crate::projects::may_view(who, &project)?;
+        let none = [None; 3];
+        authorize_request(
+            Some(&who.subject),
+            RequestAction::Create,
+            &RequestFacts {
+                kind: RequestKind::DialogueList,
+                partner: None,
+                assignees: &none,
+                script_viewer: false,
+            },
+        )
+        .check()?;
+        Ok(())
+    }
+
     /// Whether `who` may manage the request (add reference files).
     pub async fn may_manage(&self, who: &Authenticated, id: RequestId) -> AppResult<()> {
         let mut tx = self.store.read().await?;

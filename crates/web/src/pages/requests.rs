@@ -220,17 +220,20 @@ pub async fn csv(
         .into_response())
 }
 
-/// Reads a form that may be multipart (with files) or URL-encoded.
-async fn read_any_form(
+/// Reads a form that may be multipart (with files) or URL-encoded; `may_upload` is asked
+/// before the first byte of a file is written.
+async fn read_any_form<F, Fut>(
     state: &AppState,
     req: Request,
     max_files: usize,
-) -> Result<ReceivedForm, AppError> {
+    may_upload: F,
+) -> Result<ReceivedForm, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
     if is_multipart(req.headers()) {
-        read_form(&state.app, req, Accept::Script, max_files, || async {
-            Ok(())
-        })
-        .await
+        read_form(&state.app, req, Accept::Script, max_files, may_upload).await
     } else {
         let Form(fields): Form<Vec<(String, String)>> = Form::from_request(req, &())
             .await
@@ -250,7 +253,10 @@ pub async fn create(
     req: Request,
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(&id)?;
-    let form = read_any_form(&state, req, MAX_REFERENCE_FILES).await?;
+    let form = read_any_form(&state, req, MAX_REFERENCE_FILES, || {
+        state.app.may_order(&who, id)
+    })
+    .await?;
     let order = OrderForm {
         kind: form.field("kind").unwrap_or_default().to_string(),
         languages: form.all("languages"),
@@ -308,7 +314,7 @@ pub async fn bulk(
     req: Request,
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(&id)?;
-    let form = read_any_form(&state, req, 0).await?;
+    let form = read_any_form(&state, req, 0, || async { Ok(()) }).await?;
     let ids = ids_of(&form);
     let action = form.field("action").unwrap_or_default().to_string();
     let outcome = bulk_action(&state, &who, &form, &action, &ids).await;
@@ -507,7 +513,25 @@ pub async fn act(
     req: Request,
 ) -> Result<Response, PageError> {
     let id: RequestId = parse_id(&id)?;
-    let form = match read_any_form(&state, req, 1).await {
+    // Only a step's assignee sends a file (submit); nothing else takes one.
+    let step: Option<Step> = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("step=")))
+        .and_then(|s| s.parse().ok());
+    let (app, who2) = (state.app.clone(), who.clone());
+    let submit = action == "submit";
+    let check = move || {
+        let (app, who2) = (app.clone(), who2.clone());
+        async move {
+            match (submit, step) {
+                (true, Some(s)) => app.may_submit(&who2, id, s).await,
+                (true, None) => app.may_submit_any(&who2, id).await,
+                (false, _) => Err(AppError::invalid("file", "this form takes no file")),
+            }
+        }
+    };
+    let form = match read_any_form(&state, req, 1, check).await {
         Ok(f) => f,
         Err(e @ (AppError::Invalid(_) | AppError::TooLarge(_))) => {
             let text = message_of(&e);

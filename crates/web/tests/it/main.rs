@@ -16,5 +16,6 @@ mod live;
 mod mentions;
 mod openapi;
 mod policy_table;
+mod requests;
 mod search;
 mod security;
