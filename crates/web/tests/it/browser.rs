@@ -385,4 +385,296 @@ pub async fn badges_and_messages_update_live(db: TestDb) {
     }
 }
 
-testkit::both_backends!(db: super => [pm_creates_partner_follows, badges_and_messages_update_live]);
+/// Sets a form field's value the way a date picker would (typing into a date input depends on
+/// the browser's locale).
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Orders requests from the Requests page's form.
+async fn order(c: &Client, kind: &str, language: Option<&str>, episodes: &str, due: &str) {
+    click(c, "details.order summary").await;
+    c.find(Locator::Id("kind"))
+        .await
+        .unwrap()
+        .select_by_value(kind)
+        .await
+        .unwrap();
+    if let Some(l) = language {
+        click(c, &format!("input[name=languages][value='{l}']")).await;
+    }
+    let episodes_field = c.find(Locator::Id("episodes")).await.unwrap();
+    episodes_field.clear().await.unwrap();
+    episodes_field.send_keys(episodes).await.unwrap();
+    set_value(c, "due_date", due).await;
+    click(c, "#order-form button[type=submit]").await;
+    wait_for_text(c, ".flash", "Requests created").await;
+}
+
+/// The id of the Requests page's row whose link reads `label`.
+async fn row_id(c: &Client, label: &str) -> String {
+    for a in c.find_all(Locator::Css("#requests a")).await.unwrap() {
+        if a.text().await.unwrap() == label {
+            let href = a.attr("href").await.unwrap().unwrap();
+            return href.trim_start_matches("/requests/").to_string();
+        }
+    }
+    panic!("no request {label:?} on the page");
+}
+
+/// Issue 11 end to end in a real browser: the PM orders a DL and a PLDL that depends on it;
+/// partner A's PM staffs the DL; the linguist, who has no portal access, opens her task from
+/// the e-mailed link, uploads and submits; the proofreader submits; QC returns it once and then
+/// approves; the PLDL turns ready on the PM's open Requests page without a reload; partner B
+/// sees none of it.
+pub async fn a_script_request_from_order_to_approval(db: TestDb) {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let t = TestApp::spawn(db).await;
+    let ferry = {
+        let pm = t.sign_in("pm@northlight.test").await;
+        let (_, found) = pm
+            .api(reqwest::Method::GET, "/api/v1/projects?q=Ferry", None)
+            .await;
+        found["items"][0]["id"].as_str().unwrap().to_string()
+    };
+    let requests_page = t.url(&format!("/projects/{ferry}/requests"));
+    let due = (t.app.now().date() + time::Duration::days(10)).to_string();
+    let profiles: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+
+    let pm = browser(&driver, &profiles[0]).await;
+    sign_in(&pm, &t, "pm@northlight.test").await;
+    pm.goto(&requests_page).await.unwrap();
+    order(&pm, "dialogue_list", None, "S1E1", &due).await;
+    order(&pm, "pivot_dialogue_list", Some("en"), "S1E1", &due).await;
+    let dl = row_id(&pm, "DL · S1E1").await;
+    let pldl = row_id(&pm, "PLDL · S1E1").await;
+    wait_for_text(
+        &pm,
+        &format!("tr[data-request='{pldl}']"),
+        "blocked: waiting for 1",
+    )
+    .await;
+
+    // Partner A's PM staffs the DL from its page.
+    let marta = browser(&driver, &profiles[1]).await;
+    sign_in(&marta, &t, "marta@iberiavoices.test").await;
+    marta
+        .goto(&t.url(&format!("/requests/{dl}")))
+        .await
+        .unwrap();
+    let lucia_id = t.user_id("lucia@iberiavoices.test").to_string();
+    let pablo_id = t.user_id("pablo@iberiavoices.test").to_string();
+    for (step, user) in [("author", &lucia_id), ("proofread", &pablo_id)] {
+        marta
+            .find(Locator::Css(&format!(
+                "select[aria-label='Who does {}']",
+                if step == "author" {
+                    "Author"
+                } else {
+                    "Proofread"
+                }
+            )))
+            .await
+            .unwrap()
+            .select_by_value(&format!("{step}:{user}"))
+            .await
+            .unwrap();
+        let forms = marta.find_all(Locator::Css("form.assign")).await.unwrap();
+        let form = if step == "author" {
+            &forms[0]
+        } else {
+            &forms[1]
+        };
+        form.find(Locator::Css("button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&marta, ".flash", "Saved").await;
+    }
+    // The studio's QC reviewer is assigned through the API.
+    let qc_id = t.user_id("qc@northlight.test").to_string();
+    let pm_api = t.sign_in("pm@northlight.test").await;
+    let (status, _) = pm_api
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/requests/{dl}/steps/qc/assignee"),
+            Some(serde_json::json!({"user_id": qc_id})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Lucía follows the link in her e-mail.
+    let outbox = t
+        .app
+        .outbox(domain::Actor::Operator, None, None, 100)
+        .await
+        .unwrap();
+    let mail = outbox
+        .emails
+        .iter()
+        .find(|e| e.to_address == "lucia@iberiavoices.test")
+        .expect("the task e-mail");
+    let link = mail
+        .body_text
+        .lines()
+        .find_map(|l| l.strip_prefix("Open your task: "))
+        .unwrap()
+        .to_string();
+    assert!(link.ends_with(&format!("/tasks/{dl}")), "{link}");
+    let lucia = browser(&driver, &profiles[2]).await;
+    sign_in(&lucia, &t, "lucia@iberiavoices.test").await;
+    // The link carries the configured public address; this test server has its own port.
+    let path = &link[link.find("/tasks/").unwrap()..];
+    lucia.goto(&t.url(path)).await.unwrap();
+    click(&lucia, "form[action$='/start'] button").await;
+    wait_for_text(&lucia, ".flash", "Step started").await;
+    let work = profiles[2].path().join("Ferry_S1E1_DL.txt");
+    std::fs::write(&work, "00:00:01:00 00:00:02:10 MIN-JUN: Annyeong.\n").unwrap();
+    lucia
+        .find(Locator::Id("work-file"))
+        .await
+        .unwrap()
+        .send_keys(work.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&lucia, "form[action$='/submit'] button").await;
+    wait_for_text(&lucia, ".flash", "Submitted").await;
+    assert!(body_text(&lucia).await.contains("Ferry_S1E1_DL.txt"));
+
+    // The proofreader submits; QC returns once, the work comes back, QC approves.
+    let app = &t.app;
+    let person = async |email: &str| {
+        let s = app
+            .sign_in(email, crate::harness::PASSWORD, "127.0.0.1")
+            .await
+            .unwrap();
+        app.authenticate_session(&s.secret).await.unwrap().unwrap()
+    };
+    let (pablo, quentin, lucia_api) = (
+        person("pablo@iberiavoices.test").await,
+        person("qc@northlight.test").await,
+        person("lucia@iberiavoices.test").await,
+    );
+    let dl_id: domain::RequestId = dl.parse().unwrap();
+    let file = async |name: &str| {
+        let mut up = app
+            .files
+            .begin_upload_for(
+                domain::attachments::AttachmentName::parse_for(
+                    name,
+                    domain::attachments::Accept::Script,
+                )
+                .unwrap(),
+                domain::attachments::Accept::Script,
+            )
+            .await
+            .unwrap();
+        up.write(b"proofread\n").await.ok().unwrap();
+        up.finish().await.ok().unwrap()
+    };
+    use domain::requests::{Step, Transition};
+    let proofread = async || {
+        app.transition(
+            &pablo,
+            dl_id,
+            Transition::Start(Step::Proofread),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        app.transition(
+            &pablo,
+            dl_id,
+            Transition::Submit(Step::Proofread),
+            None,
+            Some(file("proof.txt").await),
+        )
+        .await
+        .unwrap();
+    };
+    proofread().await;
+    app.transition(
+        &quentin,
+        dl_id,
+        Transition::Return(Step::Author),
+        Some("Attribute the speakers of events 3-5."),
+        None,
+    )
+    .await
+    .unwrap();
+    app.transition(
+        &lucia_api,
+        dl_id,
+        Transition::Start(Step::Author),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    app.transition(
+        &lucia_api,
+        dl_id,
+        Transition::Submit(Step::Author),
+        None,
+        Some(file("v2.txt").await),
+    )
+    .await
+    .unwrap();
+    proofread().await;
+    // The PM's Requests page is open; the approval turns the PLDL ready without a reload.
+    pm.goto(&requests_page).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.transition(&quentin, dl_id, Transition::Approve, None, None)
+        .await
+        .unwrap();
+    wait_for_text(&pm, &format!("tr[data-request='{pldl}']"), "ready").await;
+    wait_for_text(&pm, &format!("tr[data-request='{dl}']"), "Done").await;
+    let row = pm
+        .find(Locator::Css(&format!("tr[data-request='{dl}']")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("↺1"), "one retake is counted: {row}");
+
+    // Partner B's session sees none of it.
+    let joao = browser(&driver, &profiles[3]).await;
+    sign_in(&joao, &t, "joao@vozdobrasil.test").await;
+    joao.goto(&requests_page).await.unwrap();
+    let seen = body_text(&joao).await;
+    assert!(seen.contains("No requests yet"), "{seen}");
+    for forbidden in ["DL", "PLDL", "Lucía", "Pablo"] {
+        assert!(!seen.contains(forbidden), "partner B sees {forbidden:?}");
+    }
+    joao.goto(&t.url(&format!("/requests/{dl}"))).await.unwrap();
+    assert!(body_text(&joao).await.contains("Not found"));
+    for c in [pm, marta, lucia, joao] {
+        let _ = c.close().await;
+    }
+}
+
+testkit::both_backends!(db: super => [
+    pm_creates_partner_follows,
+    badges_and_messages_update_live,
+    a_script_request_from_order_to_approval,
+]);
