@@ -4,10 +4,13 @@
 //! users and 1,000,000 messages and writes a manifest next to it; `loadgen run` drives a running
 //! `locportal serve` on that database through the JSON API and SSE with a Mattermost-shaped mix
 //! and prints p50/p95/p99/max and errors per action. See docs/PERFORMANCE.md ("Communication")
-//! for the commands and the figures measured on the reference machine.
+//! for the commands and the figures measured on the reference machine. `loadgen mail` and
+//! `loadgen requests` are self-contained benchmarks (issues 4 and 11) that seed a fresh database
+//! and measure in one process.
 
 mod mail;
 mod manifest;
+mod requests;
 mod run;
 mod seed;
 mod sse;
@@ -38,6 +41,8 @@ enum Command {
     Run(run::RunArgs),
     /// E-mail benchmark: commit of a broadcast to N followers, planning and SMTP delivery.
     Mail(mail::MailArgs),
+    /// Requests benchmark: the Requests page, a bulk EDD change and My Projects, over HTTP.
+    Requests(requests::RequestsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             Command::Seed(args) => seed::seed(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Mail(args) => mail::mail(args).await,
+            Command::Requests(args) => requests::requests(args).await,
         }
     })
 }

@@ -233,7 +233,11 @@ fn order(kind: RequestKind, episodes: &str, due: Date) -> NewRequestsInput {
 }
 
 /// Marks requests done directly in the store (the workflow itself is not what is measured).
-async fn mark_done(store: &dyn Store, ids: &[RequestId], now: OffsetDateTime) -> anyhow::Result<()> {
+async fn mark_done(
+    store: &dyn Store,
+    ids: &[RequestId],
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     for id in ids {
         let mut r = tx
@@ -721,7 +725,10 @@ pub async fn requests(args: RequestsArgs) -> anyhow::Result<()> {
             .context("changing the EDD in bulk")?;
         let took = started.elapsed();
         if usize::try_from(changed)? != ids.len() {
-            bail!("the bulk change changed {changed} of {} requests", ids.len());
+            bail!(
+                "the bulk change changed {changed} of {} requests",
+                ids.len()
+            );
         }
         edd.record(took);
     }
@@ -788,6 +795,8 @@ pub async fn requests(args: RequestsArgs) -> anyhow::Result<()> {
     );
     println!("| seeding | {seeded_secs:.1} s |");
 
+    // Close the client's kept-alive connections so the server stops at once.
+    drop(client);
     let _ = stop.send(());
     server
         .await

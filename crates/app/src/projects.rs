@@ -571,6 +571,20 @@ fn rows_for(
         .collect()
 }
 
+/// "Not found" unless `who` may see the project (a partner only while assigned to it).
+pub(crate) fn may_view(who: &Authenticated, project: &Project) -> AppResult<()> {
+    let orgs: Vec<OrgId> = project.assigned_orgs().into_iter().collect();
+    authorize(
+        Some(&who.subject),
+        Action::ViewProject,
+        Resource::Project {
+            assigned_orgs: &orgs,
+        },
+    )
+    .check()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,18 +601,4 @@ mod tests {
         assert!(parse_episode_lines("E1 81000001").is_err());
         assert!(parse_episode_lines("S1E1").is_err());
     }
-}
-
-/// "Not found" unless `who` may see the project (a partner only while assigned to it).
-pub(crate) fn may_view(who: &Authenticated, project: &Project) -> AppResult<()> {
-    let orgs: Vec<OrgId> = project.assigned_orgs().into_iter().collect();
-    authorize(
-        Some(&who.subject),
-        Action::ViewProject,
-        Resource::Project {
-            assigned_orgs: &orgs,
-        },
-    )
-    .check()?;
-    Ok(())
 }

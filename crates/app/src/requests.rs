@@ -433,6 +433,7 @@ impl App {
         self.now().date()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn row(
         &self,
         who: &Authenticated,
@@ -1503,9 +1504,8 @@ impl App {
         let mut changed = 0;
         for id in ids {
             let r = tx.get_request(*id).await?.ok_or(AppError::NotFound)?;
-            if !scopes.contains_key(&r.project_id) {
-                let s = Scope::load(&mut tx, who, r.project_id).await?;
-                scopes.insert(r.project_id, s);
+            if let std::collections::btree_map::Entry::Vacant(e) = scopes.entry(r.project_id) {
+                e.insert(Scope::load(&mut tx, who, r.project_id).await?);
             }
             let Some(scope) = scopes.get(&r.project_id) else {
                 return Err(AppError::NotFound);
@@ -1813,17 +1813,14 @@ impl App {
             .load_for(&mut tx, who, id, RequestAction::Manage)
             .await?;
         let existing = tx.request_files(id).await?;
-        let mut version = u32::try_from(
-            existing
-                .iter()
-                .filter(|f| f.slot == FileSlot::Reference)
-                .count(),
-        )
-        .unwrap_or(0);
+        let before = existing
+            .iter()
+            .filter(|f| f.slot == FileSlot::Reference)
+            .count();
         let now = self.now();
         let mut keys = Vec::new();
-        for f in &files {
-            version += 1;
+        for (i, f) in files.iter().enumerate() {
+            let version = u32::try_from(before + i + 1).unwrap_or(u32::MAX);
             let file_id = RequestFileId::new();
             let key = format!("requests/{file_id}");
             tx.insert_request_file(&RequestFileRecord {
@@ -1915,9 +1912,8 @@ impl App {
         let mut scopes: BTreeMap<ProjectId, Scope> = BTreeMap::new();
         let mut out = Vec::new();
         for r in mine {
-            if !scopes.contains_key(&r.project_id) {
-                let s = Scope::load(&mut tx, who, r.project_id).await?;
-                scopes.insert(r.project_id, s);
+            if let std::collections::btree_map::Entry::Vacant(e) = scopes.entry(r.project_id) {
+                e.insert(Scope::load(&mut tx, who, r.project_id).await?);
             }
             let Some(scope) = scopes.get(&r.project_id) else {
                 continue;

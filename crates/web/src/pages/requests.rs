@@ -202,7 +202,7 @@ pub async fn csv(
     Path(id): Path<String>,
     Query(filter): Query<FilterView>,
 ) -> Result<Response, PageError> {
-    let id: ProjectId = parse_id(&id.trim_end_matches(".csv").to_string())?;
+    let id: ProjectId = parse_id(id.trim_end_matches(".csv"))?;
     let body = state
         .app
         .requests_csv(Actor::User(&who.subject), Some(&who), id, &filter.filter())
