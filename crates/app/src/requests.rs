@@ -2195,10 +2195,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         crate::projects::may_view(who, &project)?;
-        let member = tx
-            .get_user(user)
-            .await?
-            .ok_or_else(|| AppError::invalid("user", "no such person"))?;
+        let member = tx.get_user(user).await?.ok_or(AppError::NotFound)?;
         let orgs: Vec<OrgId> = project.assigned_orgs().into_iter().collect();
         match domain::policy::may_add_script_viewer(
             &who.subject,
@@ -2207,13 +2204,6 @@ impl App {
             member.org.kind,
         ) {
             domain::Decision::Allow => {}
-            // Someone the viewer may not know of is "no such person", not "not found".
-            domain::Decision::Deny(r) if r.hides_existence() => {
-                return Err(AppError::invalid(
-                    "user",
-                    "no such person in your organisation",
-                ));
-            }
             domain::Decision::Deny(r) => return Err(AppError::Denied(r)),
         }
         tx.set_script_viewer(project_id, user, on, Some(who.user.id), self.now())

@@ -305,19 +305,16 @@ super::page::page_of!(RequestPageJson, RequestJson, "requests");
 pub struct RequestListParams {
     kind: Option<RequestKindJson>,
     /// A language tag.
-    #[param(max_length = 35)]
     language: Option<String>,
     /// `S1E2`.
-    #[param(max_length = 20)]
     episode: Option<String>,
     /// The current step (`author`, `proofread`, `qc`) or `done`.
-    #[param(pattern = "^(author|proofread|qc|done)$")]
+    #[param(pattern = "^(author|proofread|qc|done)?$")]
     step: Option<String>,
     /// `ready` or `blocked`.
-    #[param(pattern = "^(ready|blocked)$")]
+    #[param(pattern = "^(ready|blocked)?$")]
     readiness: Option<String>,
     /// An assignee's user id, `me`, or `none` (the current step has nobody).
-    #[param(max_length = 36)]
     assignee: Option<String>,
     /// Only overdue requests.
     overdue: Option<bool>,
@@ -335,22 +332,35 @@ pub struct RequestListParams {
 pub struct RequestFilterParams {
     kind: Option<RequestKindJson>,
     /// A language tag.
-    #[param(max_length = 35)]
     language: Option<String>,
     /// `S1E2`.
-    #[param(max_length = 20)]
     episode: Option<String>,
     /// The current step (`author`, `proofread`, `qc`) or `done`.
-    #[param(pattern = "^(author|proofread|qc|done)$")]
+    #[param(pattern = "^(author|proofread|qc|done)?$")]
     step: Option<String>,
     /// `ready` or `blocked`.
-    #[param(pattern = "^(ready|blocked)$")]
+    #[param(pattern = "^(ready|blocked)?$")]
     readiness: Option<String>,
     /// An assignee's user id, `me`, or `none` (the current step has nobody).
-    #[param(max_length = 36)]
     assignee: Option<String>,
     /// Only overdue requests.
     overdue: Option<bool>,
+}
+
+/// A closed-set query value: empty, or one of `allowed`; anything else is 422 naming it.
+fn one_of(name: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value.as_deref() {
+        Some(v) if !v.is_empty() && !allowed.contains(&v) => Err(ApiError(AppError::invalid(
+            name,
+            format!("use one of {}", allowed.join(", ")),
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_filter(step: &Option<String>, readiness: &Option<String>) -> Result<(), ApiError> {
+    one_of("step", step, &["author", "proofread", "qc", "done"])?;
+    one_of("readiness", readiness, &["ready", "blocked"])
 }
 
 impl RequestFilterParams {
@@ -394,6 +404,7 @@ pub async fn list_requests(
     ApiQuery(p): ApiQuery<RequestListParams>,
 ) -> Result<Json<RequestPageJson>, ApiError> {
     let id: ProjectId = parse_id(&id)?;
+    check_filter(&p.step, &p.readiness)?;
     let (limit, after) = page::read::<(i64, uuid::Uuid)>("requests", p.limit, p.cursor.as_deref())?;
     let page = state.app.project_requests(&who, id, &p.filter()).await?;
     let (rows, next) = page::in_memory(
@@ -431,8 +442,12 @@ pub struct NewRequestsJson {
     /// The partner's estimated delivery date; the due date when absent.
     #[schema(format = Date)]
     pub edd: Option<String>,
+    /// Optional; no control characters other than tabs and line breaks.
     #[serde(default)]
-    #[schema(max_length = 20000)]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub instructions: String,
 }
 
@@ -497,6 +512,7 @@ pub async fn requests_csv(
     ApiQuery(p): ApiQuery<RequestFilterParams>,
 ) -> Result<Response, ApiError> {
     let id: ProjectId = parse_id(&id)?;
+    check_filter(&p.step, &p.readiness)?;
     let body = state
         .app
         .requests_csv(Actor::User(&who.subject), Some(&who), id, &p.filter())
@@ -535,7 +551,7 @@ pub struct AssignJson {
     /// with the `author` / `proofreader` role; QC: a studio user with portal access.
     pub user_id: Option<uuid::Uuid>,
     /// The step's own due date (optional).
-    #[schema(format = Date)]
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub due_date: Option<String>,
 }
 
@@ -661,8 +677,13 @@ pub async fn approve(
 pub struct ReturnJson {
     /// `author` or `proofread`.
     pub to: StepJson,
-    /// Why (shown to the partner).
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Why (shown to the partner): at least one character that is not a space, no control or
+    /// text-direction characters other than tabs and line breaks.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: String,
 }
 
@@ -700,7 +721,12 @@ pub struct EddJson {
     pub ids: Vec<uuid::Uuid>,
     #[schema(format = Date)]
     pub edd: String,
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Why (kept in each request's history and told to the studio).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: String,
 }
 
@@ -714,7 +740,7 @@ pub struct ChangedJson {
 /// keeps each change and the robot tells the studio in the language's channel.
 #[utoipa::path(
     post, path = "/api/v1/requests/edd", tag = "requests", request_body = EddJson,
-    responses((status = 200, description = "Changed", body = ChangedJson), (status = 409, description = "A request is done", body = ApiErrorBody))
+    responses((status = 200, description = "Changed", body = ChangedJson), (status = 404, description = "A request does not exist or is not visible to the caller (nothing is changed)", body = ApiErrorBody), (status = 409, description = "A request is done", body = ApiErrorBody))
 )]
 pub async fn change_edd(
     State(state): State<AppState>,
@@ -734,16 +760,19 @@ pub struct DueJson {
     pub ids: Vec<uuid::Uuid>,
     #[schema(format = Date)]
     pub due_date: String,
-    /// Optional.
+    /// Optional; no control or text-direction characters other than tabs and line breaks.
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: String,
 }
 
 /// Changes the due date of requests (studio managers).
 #[utoipa::path(
     post, path = "/api/v1/requests/due-date", tag = "requests", request_body = DueJson,
-    responses((status = 200, description = "Changed", body = ChangedJson))
+    responses((status = 200, description = "Changed", body = ChangedJson), (status = 404, description = "A request does not exist or is not visible to the caller (nothing is changed)", body = ApiErrorBody))
 )]
 pub async fn change_due_date(
     State(state): State<AppState>,
@@ -789,7 +818,12 @@ pub async fn add_dependency(
 /// Why a dependency can be skipped.
 #[derive(Deserialize, ToSchema)]
 pub struct SkipJson {
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Why the work is not needed (kept and shown with the skip).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: String,
 }
 
