@@ -507,6 +507,18 @@ impl App {
             .into_iter()
             .map(|p| (p.id, p.assignments))
             .collect();
+        unread_in(&mut tx, who, &assignments).await
+    }
+}
+
+/// Unread counts and first unread messages of these projects (with their assignments), for
+/// `who`, inside the caller's read transaction.
+pub(crate) async fn unread_in(
+    tx: &mut Box<dyn Tx>,
+    who: &Authenticated,
+    assignments: &BTreeMap<ProjectId, Vec<Assignment>>,
+) -> AppResult<BTreeMap<ProjectId, (u32, Option<(ChannelId, i64)>)>> {
+    {
         let ids: Vec<ProjectId> = assignments.keys().copied().collect();
         let mut channels: Vec<Channel> = tx
             .list_channels_of(&ids)
@@ -541,6 +553,9 @@ impl App {
         }
         Ok(out)
     }
+}
+
+impl App {
 
     /// Opens a channel: its latest messages (or those before `before`), and marks it read.
     pub async fn open_channel(

@@ -541,7 +541,7 @@ impl App {
 
 /// Turns store rows into what this subject may see, re-checking each row against the policy
 /// (the store already filtered by scope; this is the second lock on the door).
-fn rows_for(
+pub(crate) fn rows_for(
     subject: &Subject,
     found: Vec<ProjectSummary>,
     followed: &BTreeSet<ProjectId>,

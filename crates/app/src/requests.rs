@@ -191,6 +191,16 @@ pub struct OpenRequests {
     pub next_due: Option<Date>,
 }
 
+/// A row of My Projects with everything it shows.
+#[derive(Clone, Debug)]
+pub struct MyProject {
+    pub row: crate::projects::ProjectRow,
+    pub unread: u32,
+    /// The channel and sequence number of the first unread message.
+    pub first_unread: Option<(domain::ChannelId, i64)>,
+    pub open: OpenRequests,
+}
+
 /// The Members page of a project.
 #[derive(Clone, Debug)]
 pub struct MembersPage {
@@ -1987,42 +1997,48 @@ impl App {
         who: &Authenticated,
         ids: &[ProjectId],
     ) -> AppResult<BTreeMap<ProjectId, OpenRequests>> {
-        let (groups, summaries) = {
-            let mut tx = self.store.read().await?;
-            let groups = tx.open_request_groups(ids).await?;
-            let summaries = if groups.is_empty() {
-                Vec::new()
-            } else {
-                tx.project_summaries(ids).await?
-            };
-            (groups, summaries)
-        };
-        let assignments: BTreeMap<ProjectId, &Vec<domain::Assignment>> =
-            summaries.iter().map(|p| (p.id, &p.assignments)).collect();
-        let mut out: BTreeMap<ProjectId, OpenRequests> = BTreeMap::new();
-        let none = [None; 3];
-        for g in groups {
-            let Some(a) = assignments.get(&g.project_id) else {
-                continue;
-            };
-            let partner = a
-                .iter()
-                .find(|x| x.language == g.language && x.service == g.kind.service())
-                .map(|x| x.org_id);
-            let facts = RequestFacts {
-                kind: g.kind,
-                partner,
-                assignees: &none,
-                script_viewer: false,
-            };
-            if !authorize_request(Some(&who.subject), RequestAction::View, &facts).is_allowed() {
-                continue;
-            }
-            let e = out.entry(g.project_id).or_default();
-            e.open += g.open;
-            e.next_due = Some(e.next_due.map_or(g.next_due, |d| d.min(g.next_due)));
+        let mut tx = self.store.read().await?;
+        let groups = tx.open_request_groups(ids).await?;
+        if groups.is_empty() {
+            return Ok(BTreeMap::new());
         }
-        Ok(out)
+        let assignments: BTreeMap<ProjectId, Vec<domain::Assignment>> = tx
+            .project_summaries(ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.assignments))
+            .collect();
+        Ok(open_in(who, groups, &assignments))
+    }
+
+    /// My Projects in one read: the followed titles the viewer may see, each with its unread
+    /// count, its first unread message, its open requests and their next due date.
+    pub async fn my_projects_overview(&self, who: &Authenticated) -> AppResult<Vec<MyProject>> {
+        crate::auth::require(who, domain::Action::UsePortal)?;
+        let scope = domain::ProjectScope::for_subject(&who.subject);
+        let mut tx = self.store.read().await?;
+        let followed = tx.followed_projects(who.user.id, scope).await?;
+        let assignments: BTreeMap<ProjectId, Vec<domain::Assignment>> = followed
+            .iter()
+            .map(|p| (p.id, p.assignments.clone()))
+            .collect();
+        let ids: Vec<ProjectId> = assignments.keys().copied().collect();
+        let unread = crate::channels::unread_in(&mut tx, who, &assignments).await?;
+        let groups = tx.open_request_groups(&ids).await?;
+        let open = open_in(who, groups, &assignments);
+        let idset: BTreeSet<ProjectId> = ids.iter().copied().collect();
+        Ok(crate::projects::rows_for(&who.subject, followed, &idset)
+            .into_iter()
+            .map(|row| {
+                let (unread, first_unread) = unread.get(&row.id).cloned().unwrap_or((0, None));
+                MyProject {
+                    open: open.get(&row.id).copied().unwrap_or_default(),
+                    unread,
+                    first_unread,
+                    row,
+                }
+            })
+            .collect())
     }
 
     /// The project's requests as CSV (what the Requests page shows, with its filter), for a
@@ -2211,6 +2227,38 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Open requests per project that `who` may see, from the (project, language, kind) groups.
+fn open_in(
+    who: &Authenticated,
+    groups: Vec<store::OpenRequestGroup>,
+    assignments: &BTreeMap<ProjectId, Vec<domain::Assignment>>,
+) -> BTreeMap<ProjectId, OpenRequests> {
+    let mut out: BTreeMap<ProjectId, OpenRequests> = BTreeMap::new();
+    let none = [None; 3];
+    for g in groups {
+        let Some(a) = assignments.get(&g.project_id) else {
+            continue;
+        };
+        let partner = a
+            .iter()
+            .find(|x| x.language == g.language && x.service == g.kind.service())
+            .map(|x| x.org_id);
+        let facts = RequestFacts {
+            kind: g.kind,
+            partner,
+            assignees: &none,
+            script_viewer: false,
+        };
+        if !authorize_request(Some(&who.subject), RequestAction::View, &facts).is_allowed() {
+            continue;
+        }
+        let e = out.entry(g.project_id).or_default();
+        e.open += g.open;
+        e.next_due = Some(e.next_due.map_or(g.next_due, |d| d.min(g.next_due)));
+    }
+    out
 }
 
 /// Which files of a request a viewer may see: everyone who sees the request sees them all,

@@ -38,25 +38,22 @@ pub async fn my_projects(
     State(state): State<AppState>,
     PortalUser(who, auth): PortalUser,
 ) -> Result<impl IntoResponse, PageError> {
-    let projects = state.app.my_projects(&who).await?;
-    let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
-    let unread = state.app.project_unread(&who, &ids).await?;
-    let open = state.app.open_requests(&who, &ids).await?;
-    let rows = projects
+    let rows = state
+        .app
+        .my_projects_overview(&who)
+        .await?
         .into_iter()
-        .map(|p| {
-            let (count, first) = unread.get(&p.id).cloned().unwrap_or((0, None));
-            let first_unread = match first {
+        .map(|m| {
+            let first_unread = match m.first_unread {
                 Some((channel, seq)) => format!("/channels/{channel}#m{seq}"),
-                None => format!("/projects/{}/channels", p.id),
+                None => format!("/projects/{}/channels", m.row.id),
             };
-            let requests = open.get(&p.id).copied().unwrap_or_default();
             MyProjectRow {
-                p,
-                unread: count,
+                p: m.row,
+                unread: m.unread,
                 first_unread,
-                open_requests: requests.open,
-                next_due: requests.next_due.map(|d| d.to_string()).unwrap_or_default(),
+                open_requests: m.open.open,
+                next_due: m.open.next_due.map(|d| d.to_string()).unwrap_or_default(),
             }
         })
         .collect();
