@@ -556,7 +556,6 @@ pub(crate) async fn unread_in(
 }
 
 impl App {
-
     /// Opens a channel: its latest messages (or those before `before`), and marks it read.
     pub async fn open_channel(
         &self,

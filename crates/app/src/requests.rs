@@ -11,6 +11,7 @@ use crate::auth::Authenticated;
 use crate::files::Staged;
 use crate::{App, AppError, AppResult, FieldErrors};
 use domain::events::{EventKind, NewEvent};
+use domain::notify::{RequestHappening, task_recipient};
 use domain::policy::{RequestAction, RequestFacts, authorize_request};
 use domain::requests::{
     Capacity, DependencyFacts, DependencyStatus, Readiness, Reason, RequestKind, RequestState,
@@ -351,6 +352,16 @@ impl Scope {
                 script_viewer: self.script_viewer,
             },
         )
+    }
+
+    /// The facts the request policy needs about `r`.
+    fn facts<'a>(&self, r: &'a RequestRecord) -> RequestFacts<'a> {
+        RequestFacts {
+            kind: r.kind,
+            partner: self.partner(r),
+            assignees: &r.assignees,
+            script_viewer: false,
+        }
     }
 
     fn may(&self, who: &Authenticated, action: RequestAction, r: &RequestRecord) -> bool {
@@ -1146,6 +1157,13 @@ impl App {
             .await?;
             if let Some(u) = &assignee_user
                 && before != assignee
+                && task_recipient(
+                    RequestHappening::Assigned(step),
+                    who.user.id,
+                    Some(&crate::auth::subject_of(u)),
+                    &scope.facts(&r),
+                )
+                .is_some()
             {
                 mails.push((
                     u.clone(),
@@ -1368,10 +1386,21 @@ impl App {
         };
         // Tell whoever's turn it is now.
         let mut mailed = false;
+        let happening = |step| match transition {
+            Transition::Return(_) => RequestHappening::Returned(step),
+            _ => RequestHappening::StepReady(step),
+        };
         if let RequestState::Todo(step) = next
             && let Some(u) = r.assignee(step)
-            && u != who.user.id
             && let Some(user) = tx.get_user(u).await?
+            && !user.user.disabled
+            && task_recipient(
+                happening(step),
+                who.user.id,
+                Some(&crate::auth::subject_of(&user)),
+                &scope.facts(&r),
+            )
+            .is_some()
         {
             let (headline, note) = match (&reason, step) {
                 (Some(why), _) => (

@@ -4,8 +4,11 @@
 
 use crate::channels::ChannelKind;
 use crate::ids::UserId;
-use crate::policy::{Action, Resource, Subject, authorize};
+use crate::policy::{
+    Action, RequestAction, RequestFacts, Resource, Subject, authorize, authorize_request,
+};
 use crate::project::Assignment;
+use crate::requests::Step;
 
 /// Why someone is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,6 +96,68 @@ pub fn recipients(
     }
     out.sort();
     out
+}
+
+/// Something that happened to a request that may give someone work to do. Together with the
+/// robot's message in the language's vendor channel (which reaches that channel's followers by
+/// the rules above, so the partner's followers on that language and the studio's followers),
+/// these are the rules of requests:
+///
+/// | happening | who gets a task e-mail |
+/// |---|---|
+/// | a step is assigned | the new assignee |
+/// | a step becomes the current one (the step before was submitted) | that step's assignee (QC: the studio reviewer) |
+/// | QC returns the work to a step | that step's assignee, with the reason |
+/// | ordered, approved, EDD changed | nobody by e-mail of their own: the robot tells the channel |
+///
+/// Never the person who caused it, never someone who may no longer work on that step (a
+/// linguist who left the partner, a disabled account's caller checks), and never a script
+/// viewer (they have no step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestHappening {
+    Assigned(Step),
+    StepReady(Step),
+    Returned(Step),
+    Ordered,
+    Approved,
+    EddChanged,
+}
+
+/// Why someone gets a task e-mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskReason {
+    Assigned,
+    YourTurn,
+    Returned,
+}
+
+/// Who gets a task e-mail about `happening` on a request, if anyone: the assignee of the step
+/// concerned (`assignee`, with their access facts), judged by the request policy.
+pub fn task_recipient(
+    happening: RequestHappening,
+    actor: UserId,
+    assignee: Option<&Subject>,
+    request: &RequestFacts<'_>,
+) -> Option<(UserId, TaskReason)> {
+    let (step, reason) = match happening {
+        RequestHappening::Assigned(s) => (s, TaskReason::Assigned),
+        RequestHappening::StepReady(s) => (s, TaskReason::YourTurn),
+        RequestHappening::Returned(s) => (s, TaskReason::Returned),
+        RequestHappening::Ordered | RequestHappening::Approved | RequestHappening::EddChanged => {
+            return None;
+        }
+    };
+    let who = assignee?;
+    if who.user_id == actor || request.assignees[step.index()] != Some(who.user_id) {
+        return None;
+    }
+    let action = match step {
+        Step::Qc => RequestAction::Review,
+        s => RequestAction::WorkOn(s),
+    };
+    authorize_request(Some(who), action, request)
+        .is_allowed()
+        .then_some((who.user_id, reason))
 }
 
 #[cfg(test)]
@@ -226,6 +291,113 @@ mod tests {
         for (rule, author, kind, mentioned, want) in table {
             let got = recipients(author, &kind, &assignments, &everyone(&mentioned));
             assert_eq!(got, ids(&want), "{rule}");
+        }
+    }
+
+    /// The task e-mail rules of requests, as a table.
+    #[test]
+    fn task_recipient_table() {
+        use crate::requests::RequestKind;
+        use RequestHappening::*;
+        let studio = OrgId::new();
+        let a = OrgId::new();
+        let b = OrgId::new();
+        let pm = person(
+            studio,
+            OrgKind::Studio,
+            &[Role::PortalUser, Role::Manager],
+            true,
+        );
+        let qc = person(studio, OrgKind::Studio, &[Role::PortalUser], true);
+        let a_pm = person(a, OrgKind::Partner, &[Role::PortalUser], false);
+        let author = person(a, OrgKind::Partner, &[Role::Author], false);
+        let proofreader = person(a, OrgKind::Partner, &[Role::Proofreader], false);
+        let moved = person(b, OrgKind::Partner, &[Role::Author], false);
+        let assignees = [
+            Some(author.user_id),
+            Some(proofreader.user_id),
+            Some(qc.user_id),
+        ];
+        let facts = RequestFacts {
+            kind: RequestKind::DialogueList,
+            partner: Some(a),
+            assignees: &assignees,
+            script_viewer: false,
+        };
+        let moved_assignees = [Some(moved.user_id), None, None];
+        let moved_facts = RequestFacts {
+            assignees: &moved_assignees,
+            ..facts
+        };
+        let cases: [(
+            RequestHappening,
+            &Subject,
+            Option<&Subject>,
+            &RequestFacts,
+            Option<TaskReason>,
+        ); 12] = [
+            (
+                Assigned(Step::Author),
+                &a_pm,
+                Some(&author),
+                &facts,
+                Some(TaskReason::Assigned),
+            ),
+            (
+                Assigned(Step::Qc),
+                &pm,
+                Some(&qc),
+                &facts,
+                Some(TaskReason::Assigned),
+            ),
+            // Assigning oneself, or the one who acts: no e-mail.
+            (Assigned(Step::Author), &author, Some(&author), &facts, None),
+            (
+                StepReady(Step::Proofread),
+                &author,
+                Some(&proofreader),
+                &facts,
+                Some(TaskReason::YourTurn),
+            ),
+            (
+                StepReady(Step::Qc),
+                &proofreader,
+                Some(&qc),
+                &facts,
+                Some(TaskReason::YourTurn),
+            ),
+            (
+                Returned(Step::Author),
+                &qc,
+                Some(&author),
+                &facts,
+                Some(TaskReason::Returned),
+            ),
+            // Nobody on the step: nobody to tell.
+            (StepReady(Step::Proofread), &author, None, &facts, None),
+            // Someone who is not the step's assignee is never told.
+            (
+                StepReady(Step::Proofread),
+                &author,
+                Some(&a_pm),
+                &facts,
+                None,
+            ),
+            // A linguist who now works for another partner is not told of this partner's work.
+            (
+                Assigned(Step::Author),
+                &a_pm,
+                Some(&moved),
+                &moved_facts,
+                None,
+            ),
+            (Ordered, &pm, Some(&author), &facts, None),
+            (Approved, &qc, Some(&author), &facts, None),
+            (EddChanged, &a_pm, Some(&author), &facts, None),
+        ];
+        for (i, (h, actor, assignee, f, want)) in cases.iter().enumerate() {
+            let got = task_recipient(*h, actor.user_id, *assignee, f).map(|(_, r)| r);
+            assert_eq!(got, *want, "case {i}: {h:?}");
         }
     }
 }
