@@ -415,6 +415,12 @@ impl RequestTemplate {
     fn human_size(&self, n: &u64) -> String {
         domain::attachments::human_size(*n)
     }
+
+    /// RFC 3339, which the page script turns into the viewer's local time.
+    fn ts(&self, t: &time::OffsetDateTime) -> String {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
 }
 
 /// One step as the request page shows it.
