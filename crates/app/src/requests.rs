@@ -1652,22 +1652,48 @@ impl App {
             }),
         )
         .await?;
+        let detail = format!(
+            "{}{} skipped",
+            d.on_kind.label(),
+            d.on_language
+                .as_ref()
+                .map_or(String::new(), |l| format!(" ({l})"))
+        );
+        self.record_quietly(
+            tx,
+            who,
+            &r,
+            &scope,
+            "dependency_skipped",
+            detail,
+            Some(reason.as_str().to_string()),
+        )
+        .await
+    }
+
+    /// Ends a change that the channel hears of without words from the robot: a history line,
+    /// the live event, the commit.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_quietly(
+        &self,
+        mut tx: Box<dyn Tx>,
+        who: &Authenticated,
+        r: &RequestRecord,
+        scope: &Scope,
+        action: &str,
+        detail: String,
+        reason: Option<String>,
+    ) -> AppResult<()> {
         tx.insert_request_history(&HistoryRecord {
-            request_id: request,
+            request_id: r.id,
             actor: Some(who.user.id),
-            action: "dependency_skipped".into(),
-            detail: format!(
-                "{}{} skipped",
-                d.on_kind.label(),
-                d.on_language
-                    .as_ref()
-                    .map_or(String::new(), |l| format!(" ({l})"))
-            ),
-            reason: Some(reason.as_str().to_string()),
-            at: now,
+            action: action.into(),
+            detail,
+            reason,
+            at: self.now(),
         })
         .await?;
-        let ck = scope.channel_kind(&r);
+        let ck = scope.channel_kind(r);
         self.robot_and_event(&mut tx, &scope.project, &ck, None)
             .await?;
         tx.commit().await?;
@@ -1723,27 +1749,14 @@ impl App {
             on_request: Some(on),
         })
         .await?;
-        let now = self.now();
-        tx.insert_request_history(&HistoryRecord {
-            request_id: request,
-            actor: Some(who.user.id),
-            action: "dependency_added".into(),
-            detail: format!(
-                "waits for {} ({}) {}",
-                target.kind.label(),
-                target.language,
-                scope.episode(&target)
-            ),
-            reason: None,
-            at: now,
-        })
-        .await?;
-        let ck = scope.channel_kind(&r);
-        self.robot_and_event(&mut tx, &scope.project, &ck, None)
-            .await?;
-        tx.commit().await?;
-        self.events.kick();
-        Ok(())
+        let detail = format!(
+            "waits for {} ({}) {}",
+            target.kind.label(),
+            target.language,
+            scope.episode(&target)
+        );
+        self.record_quietly(tx, who, &r, &scope, "dependency_added", detail, None)
+            .await
     }
 
     /// Removes a dependency (studio managers).
@@ -1763,21 +1776,9 @@ impl App {
             .find(|d| d.id == dependency && d.request_id == request)
             .ok_or(AppError::NotFound)?;
         tx.delete_dependency(d.id).await?;
-        tx.insert_request_history(&HistoryRecord {
-            request_id: request,
-            actor: Some(who.user.id),
-            action: "dependency_removed".into(),
-            detail: format!("no longer waits for {}", d.on_kind.label()),
-            reason: None,
-            at: self.now(),
-        })
-        .await?;
-        let ck = scope.channel_kind(&r);
-        self.robot_and_event(&mut tx, &scope.project, &ck, None)
-            .await?;
-        tx.commit().await?;
-        self.events.kick();
-        Ok(())
+        let detail = format!("no longer waits for {}", d.on_kind.label());
+        self.record_quietly(tx, who, &r, &scope, "dependency_removed", detail, None)
+            .await
     }
 
     /// Whether `who` may submit `step` of the request now (asked before an upload is received,
