@@ -434,6 +434,12 @@ async fn names_of(
         .collect())
 }
 
+/// Whether `viewer` may know of `u`: the studio knows everyone; a partner its own people and the
+/// studio's, never another partner's (not even a previous partner on the same language).
+fn knows(viewer: &Authenticated, u: &UserWithOrg) -> bool {
+    viewer.subject.is_studio() || u.org.id == viewer.org.id || u.org.kind == OrgKind::Studio
+}
+
 /// A person's name as the viewer may see it: a partner never sees another partner's people.
 fn person(viewer: &Authenticated, u: Option<&UserWithOrg>) -> String {
     match u {
@@ -480,14 +486,23 @@ impl App {
         let submit = step
             .filter(|s| *s != Step::Qc && r.state == RequestState::InProgress(*s) && may_work(*s));
         let review = scope.may(who, RequestAction::Review, r) && cap.reviews();
+        // Assignees the viewer may not know of (a previous partner's linguists, after the
+        // language changed hands) are not shown at all, neither name nor id.
+        let known = |u: &UserId| people.get(u).is_some_and(|p| knows(who, p));
+        let mut record = r.clone();
+        for a in record.assignees.iter_mut() {
+            if a.is_some_and(|u| !known(&u)) {
+                *a = None;
+            }
+        }
         RequestRow {
-            record: r.clone(),
+            assignees: Step::ALL.map(|s| record.assignee(s).map(|u| person(who, people.get(&u)))),
+            record,
             project_name: scope.project.name.to_string(),
             episode: scope.episode(r),
             partner: partner
                 .filter(|p| who.subject.is_studio() || *p == who.org.id)
                 .and_then(|p| orgs.get(&p).cloned()),
-            assignees: Step::ALL.map(|s| r.assignee(s).map(|u| person(who, people.get(&u)))),
             readiness,
             overdue: is_overdue(r.state, r.due_date, today),
             at_risk: is_at_risk(r.state, r.due_date, r.edd),
@@ -672,6 +687,7 @@ impl App {
         reference: Vec<Staged>,
     ) -> AppResult<Vec<RequestId>> {
         let mut tx = self.store.begin().await?;
+        tx.lock_project_requests(project_id).await?;
         let scope = Scope::load(&mut tx, who, project_id).await?;
         crate::projects::may_view(who, &scope.project)?;
         let probe_assignees = [None; 3];
@@ -903,7 +919,9 @@ impl App {
         let mut kept_keys = Vec::new();
         let mut reference = reference;
         let mut outcome: AppResult<()> = Ok(());
-        for (i, f) in reference.iter_mut().enumerate() {
+        // Every row first (an error leaves nothing kept), then the files.
+        let mut keys = Vec::with_capacity(reference.len());
+        for (i, f) in reference.iter().enumerate() {
             let key = format!("requests/{}", RequestFileId::new());
             for r in &created {
                 tx.insert_request_file(&RequestFileRecord {
@@ -921,6 +939,9 @@ impl App {
                 })
                 .await?;
             }
+            keys.push(key);
+        }
+        for (f, key) in reference.iter_mut().zip(keys) {
             if let Err(e) = self.files.keep(&mut f.staged, &key).await {
                 outcome = Err(AppError::Internal(format!("keeping a reference file: {e}")));
                 break;
@@ -1040,16 +1061,26 @@ impl App {
             })
             .collect();
         // A linguist sees the reference files and the work handed to them; a script viewer
-        // only the approved as-recorded script.
+        // only the approved as-recorded script; nobody a previous partner's files.
+        let latest = latest_proofread(&files);
         let files = files
             .into_iter()
-            .filter(|f| file_visible(who, &r, f, task_only, scope.script_viewer))
+            .filter(|f| {
+                let uploader = f.uploaded_by.and_then(|u| people.get(&u));
+                file_visible(who, &r, f, task_only, scope.script_viewer, uploader, latest)
+            })
             .collect();
         let history = if task_only {
             Vec::new()
         } else {
             history
                 .into_iter()
+                // Lines written by people the viewer may not know of (a previous partner's) are
+                // theirs: left out.
+                .filter(|h| {
+                    h.actor
+                        .is_none_or(|u| people.get(&u).is_some_and(|p| knows(who, p)))
+                })
                 .map(|h| HistoryLine {
                     who: h
                         .actor
@@ -1091,6 +1122,13 @@ impl App {
         id: RequestId,
         action: RequestAction,
     ) -> AppResult<(RequestRecord, Scope)> {
+        let project = tx
+            .get_request(id)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .project_id;
+        tx.lock_project_requests(project).await?;
+        // Read again under the lock: what is decided on is what is written over.
         let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
         let scope = Scope::load(tx, who, r.project_id).await?;
         scope.decide(who, action, &r).check()?;
@@ -1107,23 +1145,24 @@ impl App {
         assignee: Option<UserId>,
         due: Option<Date>,
     ) -> AppResult<u32> {
-        if ids.is_empty() {
-            return Err(AppError::invalid("requests", "choose at least one request"));
-        }
+        let ids = distinct(ids)?;
         let mut tx = self.store.begin().await?;
+        // Looked up now, judged only once the caller may assign (so nothing about a person is
+        // told to someone who may not assign at all).
         let assignee_user = match assignee {
-            Some(u) => Some(tx.get_user(u).await?.ok_or_else(|| {
-                AppError::invalid("assignee", "no such person; pick one from the list")
-            })?),
+            Some(u) => tx.get_user(u).await?,
             None => None,
         };
         let now = self.now();
         let mut mails = Vec::new();
         let mut touched: BTreeMap<String, (Project, ChannelKind)> = BTreeMap::new();
-        for id in ids {
+        for id in &ids {
             let (mut r, scope) = self
                 .load_for(&mut tx, who, *id, RequestAction::Assign(step))
                 .await?;
+            if assignee.is_some() && assignee_user.is_none() {
+                return Err(AppError::invalid("assignee", "pick a person from the list"));
+            }
             if r.state.is_done() {
                 return Err(AppError::conflict(
                     "requests",
@@ -1525,27 +1564,31 @@ impl App {
         date: Date,
         reason: Option<Reason>,
     ) -> AppResult<u32> {
-        if ids.is_empty() {
-            return Err(AppError::invalid("requests", "choose at least one request"));
-        }
-        if ids.len() > MAX_BULK {
+        let ids = distinct(ids)?;
+        let edd = action == RequestAction::ChangeEdd;
+        if date < self.today() {
             return Err(AppError::invalid(
-                "requests",
-                format!("at most {MAX_BULK} requests at once"),
+                if edd { "edd" } else { "due_date" },
+                format!("{date} is in the past; choose today or later"),
             ));
         }
-        let edd = action == RequestAction::ChangeEdd;
         let mut tx = self.store.begin().await?;
         let now = self.now();
         let mut scopes: BTreeMap<ProjectId, Scope> = BTreeMap::new();
         let mut by_channel: BTreeMap<(ProjectId, String), (ChannelKind, Vec<String>)> =
             BTreeMap::new();
         let mut changed = 0;
-        for id in ids {
-            let r = tx.get_request(*id).await?.ok_or(AppError::NotFound)?;
-            if let std::collections::btree_map::Entry::Vacant(e) = scopes.entry(r.project_id) {
-                e.insert(Scope::load(&mut tx, who, r.project_id).await?);
+        for id in &ids {
+            let project = tx
+                .get_request(*id)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .project_id;
+            if let std::collections::btree_map::Entry::Vacant(e) = scopes.entry(project) {
+                tx.lock_project_requests(project).await?;
+                e.insert(Scope::load(&mut tx, who, project).await?);
             }
+            let r = tx.get_request(*id).await?.ok_or(AppError::NotFound)?;
             let Some(scope) = scopes.get(&r.project_id) else {
                 return Err(AppError::NotFound);
             };
@@ -1934,7 +1977,20 @@ impl App {
         let scope = Scope::load(&mut tx, who, r.project_id).await?;
         scope.decide(who, RequestAction::Download, &r).check()?;
         let task_only = !who.subject.has(Role::PortalUser);
-        if !file_visible(who, &r, &f, task_only, scope.script_viewer) {
+        let latest = latest_proofread(&tx.request_files(r.id).await?);
+        let uploader = match f.uploaded_by {
+            Some(u) => tx.get_user(u).await?,
+            None => None,
+        };
+        if !file_visible(
+            who,
+            &r,
+            &f,
+            task_only,
+            scope.script_viewer,
+            uploader.as_ref(),
+            latest,
+        ) {
             return Err(AppError::NotFound);
         }
         drop(tx);
@@ -2301,9 +2357,14 @@ fn file_visible(
     f: &RequestFileRecord,
     task_only: bool,
     script_viewer: bool,
+    uploader: Option<&UserWithOrg>,
+    latest_proofread: Option<u32>,
 ) -> bool {
-    let studio_or_pm = who.subject.has(Role::PortalUser);
-    if studio_or_pm {
+    // A file from someone the viewer may not know of is a previous partner's work.
+    if uploader.is_some_and(|u| !knows(who, u)) {
+        return false;
+    }
+    if who.subject.has(Role::PortalUser) {
         return true;
     }
     let mine: Vec<Step> = Step::ALL
@@ -2316,7 +2377,35 @@ fn file_visible(
             FileSlot::Work(s) => mine.iter().any(|m| s <= *m),
         };
     }
-    script_viewer && r.state.is_done() && f.slot != FileSlot::Reference
+    script_viewer
+        && r.state.is_done()
+        && f.slot == FileSlot::Work(Step::Proofread)
+        && Some(f.version) == latest_proofread
+}
+
+/// The newest Proofread version: the script as approved.
+fn latest_proofread(files: &[RequestFileRecord]) -> Option<u32> {
+    files
+        .iter()
+        .filter(|f| f.slot == FileSlot::Work(Step::Proofread))
+        .map(|f| f.version)
+        .max()
+}
+
+/// The ids of a bulk action, each once, at most [`MAX_BULK`].
+fn distinct(ids: &[RequestId]) -> AppResult<Vec<RequestId>> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("requests", "choose at least one request"));
+    }
+    let mut seen = BTreeSet::new();
+    let out: Vec<RequestId> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
+    if out.len() > MAX_BULK {
+        return Err(AppError::invalid(
+            "requests",
+            format!("at most {MAX_BULK} requests at once"),
+        ));
+    }
+    Ok(out)
 }
 
 /// What a person without portal access (a linguist, a script viewer) sees of the steps: their
@@ -2343,6 +2432,20 @@ fn request_event(channel: &Channel) -> NewEvent {
 
 fn check_assignee(scope: &Scope, r: &RequestRecord, step: Step, u: &UserWithOrg) -> AppResult<()> {
     let name = u.user.display_name.to_string();
+    let theirs = match step.linguist_role() {
+        Some(_) => Some(u.org.id) == scope.partner(r),
+        None => u.org.kind == OrgKind::Studio,
+    };
+    // Someone outside the organisation that does the step is not named.
+    if !theirs {
+        return Err(AppError::invalid(
+            "assignee",
+            match step.linguist_role() {
+                Some(_) => "pick one of your own organisation's linguists",
+                None => "QC is done by a studio user with portal access",
+            },
+        ));
+    }
     if u.user.disabled {
         return Err(AppError::invalid(
             "assignee",
@@ -2472,7 +2575,7 @@ fn describe_batch(kind: RequestKind, episodes: &[String]) -> String {
 /// Quotes a CSV field when it needs it; a leading `=`, `+`, `-` or `@` is prefixed with `'` so
 /// a spreadsheet does not run it as a formula.
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -2531,6 +2634,7 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
     }
 
     #[test]

@@ -329,13 +329,14 @@ mod tests {
             assignees: &moved_assignees,
             ..facts
         };
-        let cases: [(
+        type Case<'a> = (
             RequestHappening,
-            &Subject,
-            Option<&Subject>,
-            &RequestFacts,
+            &'a Subject,
+            Option<&'a Subject>,
+            &'a RequestFacts<'a>,
             Option<TaskReason>,
-        ); 12] = [
+        );
+        let cases: [Case; 12] = [
             (
                 Assigned(Step::Author),
                 &a_pm,

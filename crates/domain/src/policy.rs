@@ -427,12 +427,13 @@ pub fn authorize_request(
     let ours = r.partner == Some(s.org_id) && !s.is_studio();
     let studio = s.is_studio() && portal;
     let partner_pm = ours && portal;
+    // A step is one's own while one is its assignee, works for the partner doing it (the studio
+    // for QC) and still holds the step's linguist role.
     let mine = |step: Step| {
         r.assignees[step.index()] == Some(s.user_id)
-            && if step == Step::Qc {
-                s.is_studio()
-            } else {
-                ours
+            && match step.linguist_role() {
+                None => s.is_studio(),
+                Some(role) => ours && s.has(role),
             }
     };
     let viewer = r.script_viewer && ours && r.kind == RequestKind::AsRecordedDubScript;
@@ -721,6 +722,28 @@ mod tests {
         };
         assert!(!authorize_request(Some(&a_pm), RequestAction::View, &orphan).is_allowed());
         assert!(authorize_request(Some(&manager), RequestAction::View, &orphan).is_allowed());
+        // A linguist whose author role was taken away no longer works on the step.
+        let mut demoted = a_author.clone();
+        demoted.roles = Roles::of(&[]);
+        let as_author = [Some(a_author.user_id), None, None];
+        let theirs = RequestFacts {
+            kind: RequestKind::DialogueList,
+            partner: Some(w.partner_a),
+            assignees: &as_author,
+            script_viewer: false,
+        };
+        assert!(
+            authorize_request(
+                Some(&a_author),
+                RequestAction::WorkOn(Step::Author),
+                &theirs
+            )
+            .is_allowed()
+        );
+        assert_eq!(
+            authorize_request(Some(&demoted), RequestAction::View, &theirs),
+            Decision::Deny(DenyReason::NotVisible)
+        );
         // A linguist who moved to another partner no longer sees the step they had.
         let moved = [Some(a_author.user_id), None, None];
         let for_b = RequestFacts {

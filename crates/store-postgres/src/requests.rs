@@ -103,6 +103,15 @@ fn int(column: &str, n: u32) -> StoreResult<i32> {
 
 #[async_trait]
 impl RequestRepo for PgTx {
+    async fn lock_project_requests(&mut self, project: ProjectId) -> StoreResult<()> {
+        sqlx::query("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE")
+            .bind(project.as_uuid())
+            .execute(self.conn())
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn insert_request(&mut self, r: &RequestRecord) -> StoreResult<()> {
         sqlx::query(sql(format!(
             "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \

@@ -103,6 +103,11 @@ fn opt_text(id: Option<impl std::fmt::Display>) -> Option<String> {
 
 #[async_trait]
 impl RequestRepo for SqliteTx {
+    async fn lock_project_requests(&mut self, _project: ProjectId) -> StoreResult<()> {
+        // Write transactions start with BEGIN IMMEDIATE on the one writer connection.
+        Ok(())
+    }
+
     async fn insert_request(&mut self, r: &RequestRecord) -> StoreResult<()> {
         sqlx::query(sql(format!(
             "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \

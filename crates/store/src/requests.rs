@@ -150,6 +150,12 @@ pub struct OpenRequestGroup {
 
 #[async_trait]
 pub trait RequestRepo: Send {
+    /// Holds every other writer of this project's requests until this transaction ends, so a
+    /// use case reads a request's state, decides and writes without another change slipping in
+    /// between (two reviewers approving and returning at once, two identical orders). Call it
+    /// in a write transaction before reading what is decided on. PostgreSQL locks the project
+    /// row; SQLite's writers are serialised already.
+    async fn lock_project_requests(&mut self, project: ProjectId) -> StoreResult<()>;
     async fn insert_request(&mut self, r: &RequestRecord) -> StoreResult<()>;
     /// Writes every changeable column (state, retakes, assignees, dates, instructions, updated_at).
     async fn update_request(&mut self, r: &RequestRecord) -> StoreResult<()>;

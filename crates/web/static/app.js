@@ -12,13 +12,16 @@ document.addEventListener("submit", (event) => {
 const fmt = new Intl.DateTimeFormat(undefined, {
   weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
 });
-for (const el of document.querySelectorAll("time[datetime]")) {
-  const d = new Date(el.getAttribute("datetime"));
-  if (!Number.isNaN(d.getTime())) {
-    el.title = d.toString();
-    el.textContent = fmt.format(d);
+function localTimes(root) {
+  for (const el of root.querySelectorAll("time[datetime]")) {
+    const d = new Date(el.getAttribute("datetime"));
+    if (!Number.isNaN(d.getTime())) {
+      el.title = d.toString();
+      el.textContent = fmt.format(d);
+    }
   }
 }
+localTimes(document);
 
 // Live updates: the server sends event ids over SSE (only for channels this user may read);
 // the page then refetches itself and swaps in the parts that changed. Fetching a channel page
@@ -51,7 +54,10 @@ async function refresh() {
       table.innerHTML = freshTable.innerHTML;
       for (const box of table.querySelectorAll("input[name=ids]")) box.checked = ticked.has(box.value);
     } else if (!table && freshTable) {
-      location.reload();
+      // The first request of the title appeared: reload, unless the order form is being used.
+      const order = document.getElementById("order-form");
+      const typing = order && [...order.querySelectorAll("textarea, input:not([type=hidden]):not([type=checkbox])")].some((f) => f.value);
+      if (!typing) location.reload();
       return;
     }
     const count = document.getElementById("requests-count");
@@ -67,6 +73,7 @@ async function refresh() {
         return;
       }
       detail.innerHTML = freshDetail.innerHTML;
+      localTimes(detail);
     }
   } else if (document.getElementById("my-projects") || document.querySelector("main .empty")) {
     const fresh = next.querySelector("main");

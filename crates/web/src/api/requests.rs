@@ -202,7 +202,8 @@ impl From<&RequestRow> for RequestJson {
 /// A dependency of a request.
 #[derive(Serialize, ToSchema)]
 pub struct DependencyJson {
-    pub id: i64,
+    /// For skipping or removing it (given to studio managers only).
+    pub id: Option<i64>,
     pub kind: RequestKindJson,
     pub language: Option<String>,
     /// `done`, `skipped`, `waiting` or `not ordered`.
@@ -213,10 +214,10 @@ pub struct DependencyJson {
     pub skip_reason: Option<String>,
 }
 
-impl From<&DependencyView> for DependencyJson {
-    fn from(d: &DependencyView) -> Self {
+impl DependencyJson {
+    fn of(d: &DependencyView, may_skip: bool) -> Self {
         Self {
-            id: d.id,
+            id: may_skip.then_some(d.id),
             kind: d.kind.into(),
             language: d.language.as_ref().map(|l| l.to_string()),
             status: d.status.label().into(),
@@ -277,7 +278,11 @@ impl From<&RequestDetail> for RequestDetailJson {
     fn from(d: &RequestDetail) -> Self {
         Self {
             request: (&d.row).into(),
-            dependencies: d.dependencies.iter().map(Into::into).collect(),
+            dependencies: d
+                .dependencies
+                .iter()
+                .map(|x| DependencyJson::of(x, d.row.can.skip))
+                .collect(),
             files: d
                 .files
                 .iter()

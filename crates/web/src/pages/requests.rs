@@ -315,7 +315,19 @@ pub async fn bulk(
 ) -> Result<Response, PageError> {
     let id: ProjectId = parse_id(&id)?;
     let form = read_any_form(&state, req, 0, || async { Ok(()) }).await?;
-    let ids = ids_of(&form);
+    // Only this title's requests, as its page lists them for this viewer.
+    let listed: std::collections::BTreeSet<RequestId> = state
+        .app
+        .project_requests(&who, id, &RequestFilter::default())
+        .await?
+        .rows
+        .iter()
+        .map(|r| r.record.id)
+        .collect();
+    let ids: Vec<RequestId> = ids_of(&form)
+        .into_iter()
+        .filter(|r| listed.contains(r))
+        .collect();
     let action = form.field("action").unwrap_or_default().to_string();
     let outcome = bulk_action(&state, &who, &form, &action, &ids).await;
     match outcome {

@@ -53,47 +53,51 @@ fn order(app: &App, kind: &str, languages: &[&str], episodes: &str) -> NewReques
     }
 }
 
-/// A series with `episodes` episodes: ko original; en scripting, es-ES dubbing and scripting by
-/// partner A; pt-BR dubbing by partner B; a script viewer of A's.
-async fn table_series(t: &TestApp, episodes: u32) -> ProjectId {
+/// A series with `episodes` episodes: ko original; en scripting and ko scripting by partner A;
+/// es-ES dubbing by `es_partner`; pt-BR dubbing by partner B.
+async fn series_input(t: &TestApp, episodes: u32, es_partner: &str) -> app::projects::ProjectInput {
     let app = &t.app;
     let a = org(app, app::demo::PARTNER_A).await;
     let b = org(app, app::demo::PARTNER_B).await;
+    let es = org(app, es_partner).await;
     let assign = |language: &str, service: &str, org_id| app::projects::AssignmentInput {
         language: language.into(),
         service: service.into(),
         org_id,
     };
-    let p = app
-        .create_project(
-            Actor::Operator,
-            &app::projects::ProjectInput {
-                movie_id: "84000000".into(),
-                name: "Table Series".into(),
-                kind: "series".into(),
-                original_language: "ko".into(),
-                target_languages: vec!["en".into(), "es-ES".into(), "pt-BR".into()],
-                seasons: vec![app::projects::SeasonInput {
-                    number: 1,
-                    episodes: (1..=episodes)
-                        .map(|n| app::projects::EpisodeInput {
-                            number: n,
-                            movie_id: format!("{}", 84_000_000 + n),
-                            name: None,
-                        })
-                        .collect(),
-                }],
-                assignments: vec![
-                    assign("ko", "scripting", a),
-                    assign("en", "scripting", a),
-                    assign("es-ES", "dubbing", a),
-                    assign("pt-BR", "dubbing", b),
-                ],
-            },
-        )
+    app::projects::ProjectInput {
+        movie_id: "84000000".into(),
+        name: "Table Series".into(),
+        kind: "series".into(),
+        original_language: "ko".into(),
+        target_languages: vec!["en".into(), "es-ES".into(), "pt-BR".into()],
+        seasons: vec![app::projects::SeasonInput {
+            number: 1,
+            episodes: (1..=episodes)
+                .map(|n| app::projects::EpisodeInput {
+                    number: n,
+                    movie_id: format!("{}", 84_000_000 + n),
+                    name: None,
+                })
+                .collect(),
+        }],
+        assignments: vec![
+            assign("ko", "scripting", a),
+            assign("en", "scripting", a),
+            assign("es-ES", "dubbing", es),
+            assign("pt-BR", "dubbing", b),
+        ],
+    }
+}
+
+/// The series of [`series_input`] with es-ES dubbing by partner A; a script viewer of A's.
+async fn table_series(t: &TestApp, episodes: u32) -> ProjectId {
+    let input = series_input(t, episodes, app::demo::PARTNER_A).await;
+    t.app
+        .create_project(Actor::Operator, &input)
         .await
-        .unwrap();
-    p.id
+        .unwrap()
+        .id
 }
 
 async fn org(app: &App, name: &str) -> domain::OrgId {
@@ -760,6 +764,178 @@ pub async fn workflow_over_http(db: TestDb) {
     assert!(text.contains("Estimated delivery moved to"), "{text}");
 }
 
+/// When a language changes hands, its requests go to the new partner, with nothing of the
+/// previous partner's: no linguist's name or id, no file, no history line, no reason.
+pub async fn a_handover_shows_nothing_of_the_previous_partner(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let app = &t.app;
+    let project = table_series(&t, 2).await;
+    let pm = who(app, "pm@northlight.test").await;
+    let marta = who(app, "marta@iberiavoices.test").await;
+    let lucia = who(app, "lucia@iberiavoices.test").await;
+    let r = app
+        .create_requests(
+            &pm,
+            project,
+            &order(app, "pre_recorded_dub_script", &["es-ES"], "S1E1"),
+            vec![],
+        )
+        .await
+        .unwrap()[0];
+    let d = app.view_request(&pm, r).await.unwrap().dependencies;
+    for dep in d {
+        app.skip_dependency(&pm, r, dep.id, "adapted from the Korean")
+            .await
+            .unwrap();
+    }
+    app.assign_step(&marta, &[r], Step::Author, Some(lucia.user.id), None)
+        .await
+        .unwrap();
+    app.transition(&lucia, r, Transition::Start(Step::Author), None, None)
+        .await
+        .unwrap();
+    let mut up = app
+        .files
+        .begin_upload_for(
+            AttachmentName::parse_for("Iberia_secret_draft.txt", Accept::Script).unwrap(),
+            Accept::Script,
+        )
+        .await
+        .unwrap();
+    up.write(b"draft\n").await.ok().unwrap();
+    let draft = up.finish().await.ok().unwrap();
+    app.transition(
+        &lucia,
+        r,
+        Transition::Submit(Step::Author),
+        None,
+        Some(draft),
+    )
+    .await
+    .unwrap();
+    app.change_edd(
+        &marta,
+        &[r],
+        app.now().date() + time::Duration::days(30),
+        "Iberia is short of adapters",
+    )
+    .await
+    .unwrap();
+    // es-ES dubbing goes to partner B.
+    let input = series_input(&t, 2, app::demo::PARTNER_B).await;
+    app.update_project(Actor::Operator, project, &input)
+        .await
+        .unwrap();
+    let joao = t.sign_in("joao@vozdobrasil.test").await;
+    let (status, d) = joao
+        .api(Method::GET, &format!("/api/v1/requests/{r}"), None)
+        .await;
+    assert_eq!(status, 200, "the request is B's now: {d}");
+    let (_, page) = joao.get(&format!("/requests/{r}")).await;
+    let (_, list) = joao.get(&format!("/projects/{project}/requests")).await;
+    let (_, csv) = joao.get(&format!("/projects/{project}/requests.csv")).await;
+    let seen = format!("{d}{page}{list}{csv}");
+    assert!(
+        seen.contains("Pre-recorded") || seen.contains("pre_recorded"),
+        "{seen}"
+    );
+    for forbidden in [
+        "Lucía",
+        "Marta",
+        "Iberia",
+        "secret_draft",
+        "short of adapters",
+        "someone at another organisation",
+        t.user_id("lucia@iberiavoices.test"),
+    ] {
+        assert!(!seen.contains(forbidden), "partner B sees {forbidden:?}");
+    }
+    // And Lucía no longer reaches her old task.
+    let lucia_s = t.sign_in("lucia@iberiavoices.test").await;
+    assert_eq!(
+        lucia_s
+            .api(Method::GET, &format!("/api/v1/requests/{r}"), None)
+            .await
+            .0,
+        404
+    );
+    // The studio still sees everything.
+    let pm_s = t.sign_in("pm@northlight.test").await;
+    let (_, d) = pm_s
+        .api(Method::GET, &format!("/api/v1/requests/{r}"), None)
+        .await;
+    assert!(d.to_string().contains("Iberia_secret_draft.txt"));
+}
+
+/// Two reviewers deciding at once: one approval happens, the other is refused (PostgreSQL locks
+/// the title's requests; SQLite has one writer).
+pub async fn concurrent_decisions_do_not_both_happen(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let app = &t.app;
+    let project = table_series(&t, 1).await;
+    let pm = who(app, "pm@northlight.test").await;
+    let qc = who(app, "qc@northlight.test").await;
+    let marta = who(app, "marta@iberiavoices.test").await;
+    let lucia = who(app, "lucia@iberiavoices.test").await;
+    let pablo = who(app, "pablo@iberiavoices.test").await;
+    let r = app
+        .create_requests(
+            &pm,
+            project,
+            &order(app, "dialogue_list", &[], "S1E1"),
+            vec![],
+        )
+        .await
+        .unwrap()[0];
+    app.assign_step(&marta, &[r], Step::Author, Some(lucia.user.id), None)
+        .await
+        .unwrap();
+    app.assign_step(&marta, &[r], Step::Proofread, Some(pablo.user.id), None)
+        .await
+        .unwrap();
+    app.assign_step(&pm, &[r], Step::Qc, Some(qc.user.id), None)
+        .await
+        .unwrap();
+    app.transition(&lucia, r, Transition::Start(Step::Author), None, None)
+        .await
+        .unwrap();
+    app.transition(
+        &lucia,
+        r,
+        Transition::Submit(Step::Author),
+        None,
+        Some(script(app, "a.txt").await),
+    )
+    .await
+    .unwrap();
+    app.transition(&pablo, r, Transition::Start(Step::Proofread), None, None)
+        .await
+        .unwrap();
+    app.transition(
+        &pablo,
+        r,
+        Transition::Submit(Step::Proofread),
+        None,
+        Some(script(app, "p.txt").await),
+    )
+    .await
+    .unwrap();
+    // Both reviewers approve at the same moment: the second finds it done.
+    let (first, second) = tokio::join!(
+        app.transition(&qc, r, Transition::Approve, None, None),
+        app.transition(&pm, r, Transition::Approve, None, None),
+    );
+    assert!(
+        first.is_ok() != second.is_ok(),
+        "exactly one: {first:?} / {second:?}"
+    );
+    let refused = first.err().or(second.err()).unwrap();
+    assert!(format!("{refused:?}").contains("It is done"), "{refused:?}");
+    let d = app.view_request(&pm, r).await.unwrap();
+    let approvals = d.history.iter().filter(|h| h.action == "approved").count();
+    assert_eq!(approvals, 1);
+}
+
 /// Submits the author step from the request page: a multipart form whose first field is the
 /// CSRF token, as the browser sends it.
 async fn submit_page(s: &Session, request: &str, name: &str, bytes: &[u8]) -> reqwest::StatusCode {
@@ -978,4 +1154,6 @@ testkit::both_backends!(db: super => [
     readiness_cases,
     workflow_over_http,
     requests_leak_crawl,
+    a_handover_shows_nothing_of_the_previous_partner,
+    concurrent_decisions_do_not_both_happen,
 ]);
