@@ -2005,32 +2005,40 @@ impl App {
     pub async fn my_tasks(&self, who: &Authenticated) -> AppResult<Vec<TaskRow>> {
         let mut tx = self.store.read().await?;
         let mine = tx.requests_assigned_to(who.user.id).await?;
-        let mut scopes: BTreeMap<ProjectId, Scope> = BTreeMap::new();
+        let everyone: Vec<UserId> = mine
+            .iter()
+            .flat_map(|r| r.assignees.iter().flatten().copied())
+            .collect();
+        let people = names_of(&mut tx, &everyone).await?;
+        // What each title's rows need, read once per title.
+        type TitleFacts = (
+            Scope,
+            Vec<DependencyRecord>,
+            BTreeMap<RequestId, RequestState>,
+            BTreeMap<OrgId, String>,
+        );
+        let mut titles: BTreeMap<ProjectId, TitleFacts> = BTreeMap::new();
         let mut out = Vec::new();
         for r in mine {
-            if let std::collections::btree_map::Entry::Vacant(e) = scopes.entry(r.project_id) {
-                e.insert(Scope::load(&mut tx, who, r.project_id).await?);
+            if let std::collections::btree_map::Entry::Vacant(e) = titles.entry(r.project_id) {
+                let scope = Scope::load(&mut tx, who, r.project_id).await?;
+                let deps = tx.project_dependencies(r.project_id).await?;
+                let states = tx
+                    .project_requests(r.project_id)
+                    .await?
+                    .iter()
+                    .map(|x| (x.id, x.state))
+                    .collect();
+                let orgs = self.org_names(&mut tx, &scope.project).await?;
+                e.insert((scope, deps, states, orgs));
             }
-            let Some(scope) = scopes.get(&r.project_id) else {
+            let Some((scope, deps, states, orgs)) = titles.get(&r.project_id) else {
                 continue;
             };
             if !scope.may(who, RequestAction::View, &r) {
                 continue;
             }
-            let deps = tx.project_dependencies(r.project_id).await?;
-            let states: BTreeMap<RequestId, RequestState> = tx
-                .project_requests(r.project_id)
-                .await?
-                .iter()
-                .map(|x| (x.id, x.state))
-                .collect();
-            let people = names_of(
-                &mut tx,
-                &r.assignees.iter().flatten().copied().collect::<Vec<_>>(),
-            )
-            .await?;
-            let orgs = self.org_names(&mut tx, &scope.project).await?;
-            let mut row = self.row(who, scope, &r, &deps, &states, &people, &orgs);
+            let mut row = self.row(who, scope, &r, deps, states, &people, orgs);
             if !who.subject.has(Role::PortalUser) {
                 only_own_steps(&mut row, who.user.id);
             }
