@@ -62,6 +62,41 @@ pub struct RequestFilter {
     /// An assignee's user id, or `me`, or `none`.
     pub assignee: Option<String>,
     pub overdue: Option<bool>,
+    /// `due`, `edd`, `request`, `language` or `status` (ascending; `-` in front: descending).
+    /// Default: the order requests were made in.
+    #[serde(default)]
+    pub sort: Option<String>,
+}
+
+/// The sort keys of the Requests table.
+pub const SORT_KEYS: [&str; 5] = ["request", "language", "status", "due", "edd"];
+
+/// The state's place in the workflow, for sorting by status.
+fn state_rank(s: RequestState) -> usize {
+    RequestState::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// Sorts rows by `key` (see [`RequestFilter::sort`]); ties keep the order requests were made in.
+fn sort_rows(rows: &mut [RequestRow], key: &str) {
+    let (desc, key) = match key.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, key),
+    };
+    match key {
+        "due" => rows.sort_by_key(|r| r.record.due_date),
+        "edd" => rows.sort_by_key(|r| r.record.edd),
+        "language" => {
+            rows.sort_by(|a, b| a.record.language.as_str().cmp(b.record.language.as_str()))
+        }
+        "status" => rows.sort_by_key(|r| state_rank(r.record.state)),
+        "request" => {
+            rows.sort_by(|a, b| (a.record.kind, &a.episode).cmp(&(b.record.kind, &b.episode)))
+        }
+        _ => return,
+    }
+    if desc {
+        rows.reverse();
+    }
 }
 
 /// A dependency as a viewer sees it.
@@ -2520,7 +2555,8 @@ fn apply_filter(who: &Authenticated, rows: Vec<RequestRow>, f: &RequestFilter) -
     let step = some(&f.step);
     let readiness = some(&f.readiness);
     let assignee = some(&f.assignee);
-    rows.into_iter()
+    let mut rows = rows
+        .into_iter()
         .filter(|r| kind.is_none_or(|k| r.record.kind == k))
         .filter(|r| {
             language
@@ -2555,7 +2591,11 @@ fn apply_filter(who: &Authenticated, rows: Vec<RequestRow>, f: &RequestFilter) -
                 .is_ok_and(|u| r.record.assignees.contains(&Some(u))),
         })
         .filter(|r| f.overdue != Some(true) || r.overdue)
-        .collect()
+        .collect::<Vec<_>>();
+    if let Some(k) = f.sort.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        sort_rows(&mut rows, k);
+    }
+    rows
 }
 
 fn describe_batch(kind: RequestKind, episodes: &[String]) -> String {

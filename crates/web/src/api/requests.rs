@@ -378,6 +378,7 @@ impl RequestFilterParams {
             readiness: self.readiness.clone(),
             assignee: self.assignee.clone(),
             overdue: self.overdue,
+            sort: None,
         }
     }
 }
@@ -392,6 +393,7 @@ impl RequestListParams {
             readiness: self.readiness.clone(),
             assignee: self.assignee.clone(),
             overdue: self.overdue,
+            sort: None,
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct FilterView {
     #[serde(default)]
     overdue: String,
     #[serde(default)]
+    sort: String,
+    #[serde(default)]
     saved: String,
 }
 
@@ -87,10 +89,46 @@ impl FilterView {
             readiness: opt(&self.readiness),
             assignee: opt(&self.assignee),
             overdue: (!self.overdue.is_empty()).then_some(true),
+            sort: opt(&self.sort),
+        }
+    }
+
+    /// The link of a column header: sorts by `key`, or the other way round when it already does.
+    fn sort_link(&self, key: &str) -> String {
+        let next = if self.sort == key {
+            format!("-{key}")
+        } else {
+            key.to_string()
+        };
+        let base = self.query_without_sort();
+        if base.is_empty() {
+            format!("?sort={next}")
+        } else {
+            format!("?{base}&sort={next}")
+        }
+    }
+
+    /// `aria-sort` of a column header.
+    fn aria_sort(&self, key: &str) -> &'static str {
+        if self.sort == key {
+            "ascending"
+        } else if self.sort.strip_prefix('-') == Some(key) {
+            "descending"
+        } else {
+            "none"
         }
     }
 
     fn query(&self) -> String {
+        let base = self.query_without_sort();
+        match (base.is_empty(), self.sort.is_empty()) {
+            (_, true) => base,
+            (true, false) => format!("sort={}", urlencode(&self.sort)),
+            (false, false) => format!("{base}&sort={}", urlencode(&self.sort)),
+        }
+    }
+
+    fn query_without_sort(&self) -> String {
         let pairs = [
             ("kind", &self.kind),
             ("language", &self.language),

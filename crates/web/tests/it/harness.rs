@@ -67,6 +67,7 @@ impl TestApp {
                 ("The Lighthouse Keeper", 81000001),
                 ("Harbour Lights", 81000100),
                 ("Northern Frontier", 81000200),
+                ("Ferry to Jeju", 81000300),
             ] {
                 let id = tx
                     .project_id_by_movie_id(domain::MovieId::new(movie_id).unwrap())

@@ -97,6 +97,45 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
             }
         }
     }
+    // Requests: every title's table, CSV and members, and every request the studio lists.
+    for id in t.titles.values() {
+        for path in [
+            format!("/projects/{id}/requests"),
+            format!("/projects/{id}/requests.csv"),
+            format!("/projects/{id}/members"),
+        ] {
+            seen.push_str(&s.get(&path).await.1);
+        }
+        for path in [
+            format!("/api/v1/projects/{id}/requests?limit=200"),
+            format!("/api/v1/projects/{id}/members"),
+        ] {
+            seen.push_str(&s.api(Method::GET, &path, None).await.1.to_string());
+        }
+    }
+    for r in all_requests(t).await {
+        seen.push_str(&s.get(&format!("/requests/{r}")).await.1);
+        let (_, d) = s
+            .api(Method::GET, &format!("/api/v1/requests/{r}"), None)
+            .await;
+        seen.push_str(&d.to_string());
+        for f in d["files"].as_array().cloned().unwrap_or_default() {
+            let resp = s
+                .client
+                .get(s.url(f["url"].as_str().unwrap_or_default()))
+                .send()
+                .await
+                .unwrap();
+            seen.push_str(&format!("{:?}", resp.headers()));
+        }
+    }
+    seen.push_str(&s.get("/tasks").await.1);
+    seen.push_str(
+        &s.api(Method::GET, "/api/v1/tasks", None)
+            .await
+            .1
+            .to_string(),
+    );
     for q in ["has:attachment", "casting", "team", "schedule", "file"] {
         seen.push_str(&s.get(&format!("/search?q={q}")).await.1);
         seen.push_str(
@@ -107,6 +146,25 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
         );
     }
     seen
+}
+
+/// Every request of every title, as the studio lists them.
+async fn all_requests(t: &TestApp) -> Vec<String> {
+    let pm = t.sign_in("pm@northlight.test").await;
+    let mut out = Vec::new();
+    for id in t.titles.values() {
+        let (_, list) = pm
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/requests?limit=200"),
+                None,
+            )
+            .await;
+        for r in list["items"].as_array().cloned().unwrap_or_default() {
+            out.push(r["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
 }
 
 /// What surrounds the first `needle` in `haystack`, to show where a leak is.
@@ -168,6 +226,7 @@ async fn studio_talks_everywhere(t: &TestApp) {
 
 pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     let t = TestApp::spawn(db).await;
+    t.app.seed_demo_requests().await.unwrap();
     studio_talks_everywhere(&t).await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     // A follows everything it can see so My Projects is full.
@@ -183,8 +242,10 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
             && seen.contains("Notes for the es-ES team only")
             && seen.contains("Broadcast: the final mix")
             && seen.contains("es-ES casting.pdf")
-            && seen.contains("broadcast schedule.pdf"),
-        "A sees its own titles, messages and files"
+            && seen.contains("broadcast schedule.pdf")
+            && seen.contains("Lucía Gómez")
+            && seen.contains("Ferry_to_Jeju_S1E1_DL_v2.txt"),
+        "A sees its own titles, messages, files and requests"
     );
     assert!(seen.contains(app::demo::PARTNER_A));
     for forbidden in [
@@ -200,6 +261,8 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         "Haruka",
         "pt-BR",
         "\"ja\"",
+        "Bruna",
+        "bruna@",
         ">ja<",
         "Japanese",
         "Portuguese",
@@ -218,6 +281,7 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
 
 pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let t = TestApp::spawn(db).await;
+    t.app.seed_demo_requests().await.unwrap();
     studio_talks_everywhere(&t).await;
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
@@ -235,6 +299,9 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
         "marta@",
         "Marta",
         "internal schedule",
+        "Ferry",
+        "Lucía",
+        "Bruna",
     ] {
         assert!(
             !seen.contains(forbidden),

@@ -735,6 +735,20 @@ pub async fn workflow_over_http(db: TestDb) {
     assert_eq!(status, 200);
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.contains("dialogue_list,S1E2,ko"), "{csv}");
+    // Sorted by a column, either way round.
+    let (_, csv) = pm
+        .get(&format!("/projects/{project}/requests.csv?sort=-request"))
+        .await;
+    let episodes: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(episodes, ["S1E3", "S1E2", "S1E1"], "{csv}");
+    let (_, page) = pm
+        .get(&format!("/projects/{project}/requests?sort=request"))
+        .await;
+    assert!(page.contains("aria-sort=\"ascending\"") && page.contains("sort=-request"));
     // My Projects shows the open requests and the next due date for a follower.
     pm.api(
         Method::PUT,
