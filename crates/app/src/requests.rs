@@ -2035,8 +2035,8 @@ impl App {
         Ok((f, file))
     }
 
-    /// My tasks: every step assigned to `who` on requests they may still see, the current ones
-    /// first, by due date.
+    /// My tasks: every step assigned to `who` on requests they may still see: the current ones
+    /// first, then those to come, then the finished ones, each by due date.
     pub async fn my_tasks(&self, who: &Authenticated) -> AppResult<Vec<TaskRow>> {
         let mut tx = self.store.read().await?;
         let mine = tx.requests_assigned_to(who.user.id).await?;
@@ -2091,9 +2091,20 @@ impl App {
                 }
             }
         }
+        // Current steps first, then the ones still to come, then the finished ones; each by
+        // due date.
+        let rank = |t: &TaskRow| {
+            if t.current {
+                0
+            } else if t.row.record.state.step_status(t.step) == domain::requests::StepStatus::Done {
+                2
+            } else {
+                1
+            }
+        };
         out.sort_by(|a, b| {
-            (!a.current, a.due, a.row.record.created_at).cmp(&(
-                !b.current,
+            (rank(a), a.due, a.row.record.created_at).cmp(&(
+                rank(b),
                 b.due,
                 b.row.record.created_at,
             ))

@@ -1103,6 +1103,30 @@ pub async fn requests_leak_crawl(db: TestDb) {
         .map(|x| x["request"]["id"].as_str().unwrap().to_string())
         .collect();
     assert!(!mine.is_empty());
+    // Current steps first, finished ones last.
+    let ranks: Vec<u8> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let status = x["request"]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["step"] == x["step"])
+                .unwrap()["status"]
+                .clone();
+            if x["current"] == true {
+                0
+            } else if status == "done" {
+                2
+            } else {
+                1
+            }
+        })
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert!(ranks.contains(&0) && ranks.contains(&2), "{ranks:?}");
     let seen = crawl(&t, &lucia, &projects, &requests).await;
     // The proofreader's versions come after her step: she never gets them.
     for forbidden in [
