@@ -30,6 +30,17 @@ impl DatabaseArgs {
     }
 }
 
+/// `locportal demo`: the database, and where the demo's files go (the same place `serve` keeps
+/// files, so the portal finds them).
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Where attached files and the files of requests are kept (as for `serve`).
+    #[arg(long, env = "LOCPORTAL_FILES_DIR", default_value = app::DEFAULT_FILES_DIR)]
+    pub files_dir: std::path::PathBuf,
+}
+
 /// Opens a store by URL scheme. Unknown schemes are refused loudly rather than guessed.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let shown = redact(url);

@@ -31,7 +31,7 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Add the demo organisations, accounts and titles (idempotent) and print the accounts.
-    Demo(DatabaseArgs),
+    Demo(config::DemoArgs),
     /// Manage organisations.
     Org {
         #[command(subcommand)]
@@ -112,9 +112,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(db) => {
+        Command::Demo(args) => {
             config::init_tracing("warn");
-            let app = db.open_app().await?;
+            let app = args
+                .db
+                .open_app()
+                .await?
+                .with_files(app::files::FileStore::new(&args.files_dir));
             let accounts = app.seed_demo().await.map_err(admin_cli::describe)?;
             config::print_demo_accounts(&accounts);
             Ok(ExitCode::SUCCESS)

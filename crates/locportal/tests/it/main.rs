@@ -12,10 +12,18 @@ use testkit::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_locportal");
 
+/// Where the commands keep files and e-mails: a temporary directory, never the source tree.
+fn data_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env("LOCPORTAL_DATABASE_URL", &db.url)
+        .env("LOCPORTAL_FILES_DIR", data_dir().join("files"))
+        .env("LOCPORTAL_MAIL_DIR", data_dir().join("mail"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -333,6 +341,11 @@ async fn mail_commands(db: TestDb) {
 /// `locportal requests export`: a title's requests as CSV, by movie ID or project id.
 async fn requests_export(db: TestDb) {
     ok(&db, &["demo"], None);
+    // The demo's request files go where `serve` keeps files (LOCPORTAL_FILES_DIR).
+    let kept = std::fs::read_dir(data_dir().join("files").join("requests"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(kept > 0, "the demo's files are under --files-dir");
     let out = ok(&db, &["requests", "export", "81000300", "--csv"], None);
     let mut lines = out.lines();
     assert!(
