@@ -18,8 +18,8 @@ use domain::requests::{
     Step, Transition, apply, creates_cycle, is_at_risk, is_overdue, parse_instructions,
 };
 use domain::{
-    Actor, Channel, ChannelKind, EpisodeId, LanguageTag, OrgId, OrgKind, Project, ProjectId,
-    RequestFileId, RequestId, Role, UserId,
+    Actor, Channel, ChannelKind, EpisodeId, LanguageTag, OrgId, Project, ProjectId, RequestFileId,
+    RequestId, Role, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use store::{
@@ -469,23 +469,17 @@ async fn names_of(
         .collect())
 }
 
-/// Whether `viewer` may know of `u`: the studio knows everyone; a partner its own people and the
-/// studio's, never another partner's (not even a previous partner on the same language).
+/// Whether `viewer` may know of `u` ([`domain::policy::knows_org`]): never another partner's
+/// people, not even a previous partner's on the same language.
 fn knows(viewer: &Authenticated, u: &UserWithOrg) -> bool {
-    viewer.subject.is_studio() || u.org.id == viewer.org.id || u.org.kind == OrgKind::Studio
+    domain::policy::knows_org(&viewer.subject, u.org.id, u.org.kind)
 }
 
 /// A person's name as the viewer may see it: a partner never sees another partner's people.
 fn person(viewer: &Authenticated, u: Option<&UserWithOrg>) -> String {
     match u {
         None => "someone".into(),
-        Some(u)
-            if viewer.subject.is_studio()
-                || u.org.id == viewer.org.id
-                || u.org.kind == OrgKind::Studio =>
-        {
-            u.user.display_name.to_string()
-        }
+        Some(u) if knows(viewer, u) => u.user.display_name.to_string(),
         Some(_) => "someone at another organisation".into(),
     }
 }
@@ -536,7 +530,7 @@ impl App {
             project_name: scope.project.name.to_string(),
             episode: scope.episode(r),
             partner: partner
-                .filter(|p| who.subject.is_studio() || *p == who.org.id)
+                .filter(|p| domain::policy::knows_org(&who.subject, *p, domain::OrgKind::Partner))
                 .and_then(|p| orgs.get(&p).cloned()),
             readiness,
             overdue: is_overdue(r.state, r.due_date, today),
@@ -1102,7 +1096,7 @@ impl App {
             .into_iter()
             .filter(|f| {
                 let uploader = f.uploaded_by.and_then(|u| people.get(&u));
-                file_visible(who, &r, f, task_only, scope.script_viewer, uploader, latest)
+                file_visible(who, &scope, &r, f, uploader, latest)
             })
             .collect();
         let history = if task_only {
@@ -2011,21 +2005,12 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let scope = Scope::load(&mut tx, who, r.project_id).await?;
         scope.decide(who, RequestAction::Download, &r).check()?;
-        let task_only = !who.subject.has(Role::PortalUser);
         let latest = latest_proofread(&tx.request_files(r.id).await?);
         let uploader = match f.uploaded_by {
             Some(u) => tx.get_user(u).await?,
             None => None,
         };
-        if !file_visible(
-            who,
-            &r,
-            &f,
-            task_only,
-            scope.script_viewer,
-            uploader.as_ref(),
-            latest,
-        ) {
+        if !file_visible(who, &scope, &r, &f, uploader.as_ref(), latest) {
             return Err(AppError::NotFound);
         }
         drop(tx);
@@ -2286,9 +2271,7 @@ impl App {
         let orgs: Vec<OrgId> = project.assigned_orgs().into_iter().collect();
         let mut members: Vec<Member> = people
             .values()
-            .filter(|u| {
-                who.subject.is_studio() || u.org.id == who.org.id || u.org.kind == OrgKind::Studio
-            })
+            .filter(|u| knows(who, u))
             .map(|u| {
                 let script_viewer = viewers.contains(&u.user.id);
                 Member {
@@ -2401,40 +2384,34 @@ fn open_in(
     out
 }
 
-/// Which files of a request a viewer may see: everyone who sees the request sees them all,
-/// except a script viewer (the approved as-recorded script only, i.e. the last Proofread
-/// version of a done request) and a linguist (the reference files, and the versions of the
-/// steps up to their own).
+/// Whether `who`, who may download the request's files, sees `f`
+/// ([`domain::policy::may_see_request_file`]).
 fn file_visible(
     who: &Authenticated,
+    scope: &Scope,
     r: &RequestRecord,
     f: &RequestFileRecord,
-    task_only: bool,
-    script_viewer: bool,
     uploader: Option<&UserWithOrg>,
     latest_proofread: Option<u32>,
 ) -> bool {
-    // A file from someone the viewer may not know of is a previous partner's work.
-    if uploader.is_some_and(|u| !knows(who, u)) {
-        return false;
-    }
-    if who.subject.has(Role::PortalUser) {
-        return true;
-    }
-    let mine: Vec<Step> = Step::ALL
-        .into_iter()
-        .filter(|s| r.assignee(*s) == Some(who.user.id))
-        .collect();
-    if task_only && !mine.is_empty() {
-        return match f.slot {
-            FileSlot::Reference => true,
-            FileSlot::Work(s) => mine.iter().any(|m| s <= *m),
-        };
-    }
-    script_viewer
-        && r.state.is_done()
-        && f.slot == FileSlot::Work(Step::Proofread)
-        && Some(f.version) == latest_proofread
+    let facts = RequestFacts {
+        script_viewer: scope.script_viewer,
+        ..scope.facts(r)
+    };
+    domain::policy::may_see_request_file(
+        &who.subject,
+        &facts,
+        &domain::RequestFileFacts {
+            work_of: match f.slot {
+                FileSlot::Reference => None,
+                FileSlot::Work(step) => Some(step),
+            },
+            version: f.version,
+            latest_proofread,
+            uploaded_by: uploader.map(|u| (u.org.id, u.org.kind)),
+            request_done: r.state.is_done(),
+        },
+    )
 }
 
 /// The newest Proofread version: the script as approved.
@@ -2485,54 +2462,18 @@ fn request_event(channel: &Channel) -> NewEvent {
 }
 
 fn check_assignee(scope: &Scope, r: &RequestRecord, step: Step, u: &UserWithOrg) -> AppResult<()> {
-    let name = u.user.display_name.to_string();
-    let theirs = match step.linguist_role() {
-        Some(_) => Some(u.org.id) == scope.partner(r),
-        None => u.org.kind == OrgKind::Studio,
-    };
-    // Someone outside the organisation that does the step is not named.
-    if !theirs {
-        return Err(AppError::invalid(
-            "assignee",
-            match step.linguist_role() {
-                Some(_) => "pick one of your own organisation's linguists",
-                None => "QC is done by a studio user with portal access",
-            },
-        ));
-    }
-    if u.user.disabled {
-        return Err(AppError::invalid(
-            "assignee",
-            format!("{name}'s account is disabled"),
-        ));
-    }
-    match step.linguist_role() {
-        Some(role) => {
-            if Some(u.org.id) != scope.partner(r) {
-                return Err(AppError::invalid(
-                    "assignee",
-                    "pick one of your own organisation's linguists",
-                ));
-            }
-            if !u.user.roles.contains(role) {
-                return Err(AppError::invalid(
-                    "assignee",
-                    format!(
-                        "{name} does not have the {role} role; an administrator of your organisation can add it"
-                    ),
-                ));
-            }
-        }
-        None => {
-            if u.org.kind != OrgKind::Studio || !u.user.roles.contains(Role::PortalUser) {
-                return Err(AppError::invalid(
-                    "assignee",
-                    "QC is done by a studio user with portal access",
-                ));
-            }
-        }
-    }
-    Ok(())
+    domain::requests::check_assignee(
+        step,
+        scope.partner(r),
+        &domain::requests::AssigneeFacts {
+            name: u.user.display_name.as_str(),
+            org_id: u.org.id,
+            org_kind: u.org.kind,
+            roles: u.user.roles,
+            disabled: u.user.disabled,
+        },
+    )
+    .map_err(|e| AppError::invalid("assignee", e))
 }
 
 fn languages_for(who: &Authenticated, project: &Project) -> Vec<LanguageTag> {

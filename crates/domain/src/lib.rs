@@ -27,8 +27,8 @@ pub use ids::{
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{
-    Action, Actor, Decision, DenyReason, ProjectScope, RequestAction, RequestFacts, Resource,
-    Subject, authorize, authorize_actor, authorize_request,
+    Action, Actor, Decision, DenyReason, ProjectScope, RequestAction, RequestFacts,
+    RequestFileFacts, Resource, Subject, authorize, authorize_actor, authorize_request,
 };
 pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
 pub use roles::{Role, Roles};

@@ -230,7 +230,7 @@ pub fn authorize(subject: Option<&Subject>, action: Action, resource: Resource<'
             }
         }
         (Action::ViewOrganisation, Resource::Organisation { id, kind }) => {
-            if s.is_studio() || id == s.org_id || kind == OrgKind::Studio {
+            if knows_org(s, id, kind) {
                 Allow
             } else {
                 Deny(DenyReason::NotVisible)
@@ -474,6 +474,55 @@ pub fn authorize_request(
             }
         }
     }
+}
+
+/// Whether `s` may know of an organisation and its people: the studio knows everyone; a partner
+/// (portal access or not) its own organisation and the studio, never another partner.
+pub fn knows_org(s: &Subject, id: OrgId, kind: OrgKind) -> bool {
+    s.is_studio() || id == s.org_id || kind == OrgKind::Studio
+}
+
+/// What decides whether someone who may download a request's files sees one of them.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestFileFacts {
+    /// The step whose version it is; `None`: a reference file.
+    pub work_of: Option<Step>,
+    pub version: u32,
+    /// The newest Proofread version of the request (the script as approved).
+    pub latest_proofread: Option<u32>,
+    /// The organisation of whoever uploaded it (`None`: the operator).
+    pub uploaded_by: Option<(OrgId, OrgKind)>,
+    pub request_done: bool,
+}
+
+/// Which files of a request `s` sees, once [`authorize_request`] let them download at all:
+/// never one uploaded by someone they may not know of (a previous partner's work); every other
+/// one with portal access; a linguist the reference files and the versions of the steps up to
+/// theirs; a script viewer only the approved script (the newest Proofread version of a done
+/// request).
+pub fn may_see_request_file(s: &Subject, r: &RequestFacts<'_>, f: &RequestFileFacts) -> bool {
+    if let Some((id, kind)) = f.uploaded_by
+        && !knows_org(s, id, kind)
+    {
+        return false;
+    }
+    if s.has(Role::PortalUser) {
+        return true;
+    }
+    let mine: Vec<Step> = Step::ALL
+        .into_iter()
+        .filter(|step| r.assignees[step.index()] == Some(s.user_id))
+        .collect();
+    if !mine.is_empty() {
+        return match f.work_of {
+            None => true,
+            Some(step) => mine.iter().any(|m| step <= *m),
+        };
+    }
+    r.script_viewer
+        && f.request_done
+        && f.work_of == Some(Step::Proofread)
+        && Some(f.version) == f.latest_proofread
 }
 
 /// Whether `s` may make `member` (a user of `member_org`) a script viewer of a project whose
@@ -760,6 +809,76 @@ mod tests {
             authorize_request(None, RequestAction::View, &for_b),
             Decision::Deny(DenyReason::NotSignedIn)
         );
+    }
+
+    #[test]
+    fn request_files_table() {
+        use crate::requests::{RequestKind, Step};
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let studio = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let author = subject(w.partner_a, OrgKind::Partner, &[Author]);
+        let viewer = subject(w.partner_a, OrgKind::Partner, &[]);
+        let assignees = [Some(author.user_id), None, None];
+        let facts = |script_viewer| RequestFacts {
+            kind: RequestKind::AsRecordedDubScript,
+            partner: Some(w.partner_a),
+            assignees: &assignees,
+            script_viewer,
+        };
+        let file = |work_of, version, by: OrgId, kind, done| RequestFileFacts {
+            work_of,
+            version,
+            latest_proofread: Some(2),
+            uploaded_by: Some((by, kind)),
+            request_done: done,
+        };
+        let reference = file(None, 1, w.studio, OrgKind::Studio, false);
+        let draft = file(Some(Step::Author), 1, w.partner_a, OrgKind::Partner, true);
+        let proof_v1 = file(
+            Some(Step::Proofread),
+            1,
+            w.partner_a,
+            OrgKind::Partner,
+            true,
+        );
+        let proof_v2 = file(
+            Some(Step::Proofread),
+            2,
+            w.partner_a,
+            OrgKind::Partner,
+            true,
+        );
+        let proof_open = file(
+            Some(Step::Proofread),
+            2,
+            w.partner_a,
+            OrgKind::Partner,
+            false,
+        );
+        let old_partner = file(Some(Step::Author), 1, w.partner_b, OrgKind::Partner, true);
+        let cases = [
+            (&pm, false, &reference, true),
+            (&pm, false, &proof_v1, true),
+            (&pm, false, &old_partner, false),
+            (&studio, false, &old_partner, true),
+            (&author, false, &reference, true),
+            (&author, false, &draft, true),
+            (&author, false, &proof_v2, false),
+            (&viewer, true, &reference, false),
+            (&viewer, true, &draft, false),
+            (&viewer, true, &proof_v1, false),
+            (&viewer, true, &proof_v2, true),
+            (&viewer, true, &proof_open, false),
+            (&viewer, false, &proof_v2, false),
+        ];
+        for (i, (who, sv, f, want)) in cases.iter().enumerate() {
+            assert_eq!(may_see_request_file(who, &facts(*sv), f), *want, "case {i}");
+        }
     }
 
     #[test]

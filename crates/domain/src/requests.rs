@@ -644,6 +644,50 @@ pub fn creates_cycle(edges: &[(RequestId, RequestId)], from: RequestId, to: Requ
     false
 }
 
+/// The person offered for a step, as far as the rule needs them.
+#[derive(Clone, Copy, Debug)]
+pub struct AssigneeFacts<'a> {
+    pub name: &'a str,
+    pub org_id: crate::ids::OrgId,
+    pub org_kind: crate::org::OrgKind,
+    pub roles: crate::roles::Roles,
+    pub disabled: bool,
+}
+
+/// Who may be given a step: for Author and Proofread a user of the partner doing the work
+/// (`partner`) with the step's linguist role; for QC a studio user with portal access; never a
+/// disabled account. Someone of another organisation is refused without being named.
+pub fn check_assignee(
+    step: Step,
+    partner: Option<crate::ids::OrgId>,
+    who: &AssigneeFacts<'_>,
+) -> Result<(), String> {
+    use crate::org::OrgKind;
+    use crate::roles::Role;
+    match step.linguist_role() {
+        Some(_) if Some(who.org_id) != partner => {
+            return Err("pick one of your own organisation's linguists".into());
+        }
+        None if who.org_kind != OrgKind::Studio => {
+            return Err("QC is done by a studio user with portal access".into());
+        }
+        _ => {}
+    }
+    if who.disabled {
+        return Err(format!("{}'s account is disabled", who.name));
+    }
+    match step.linguist_role() {
+        Some(role) if !who.roles.contains(role) => Err(format!(
+            "{} does not have the {role} role; an administrator of your organisation can add it",
+            who.name
+        )),
+        None if !who.roles.contains(Role::PortalUser) => {
+            Err(format!("{} has no portal access, which QC needs", who.name))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Overdue: not done and the due date has passed.
 pub fn is_overdue(state: RequestState, due: time::Date, today: time::Date) -> bool {
     !state.is_done() && due < today
@@ -936,6 +980,48 @@ mod tests {
         let ad = AudioDescriptionScript.default_dependencies(false);
         assert!(ad[0].matches(DialogueList, &ko, &es, &ko));
         assert!(!ad[0].matches(DialogueList, &es, &es, &ko));
+    }
+
+    #[test]
+    fn who_may_be_given_a_step() {
+        use crate::ids::OrgId;
+        use crate::org::OrgKind;
+        use crate::roles::{Role, Roles};
+        let a = OrgId::new();
+        let studio = OrgId::new();
+        let person = |org_id, org_kind, roles: &[Role], disabled| AssigneeFacts {
+            name: "Ana",
+            org_id,
+            org_kind,
+            roles: Roles::of(roles),
+            disabled,
+        };
+        let author = person(a, OrgKind::Partner, &[Role::Author], false);
+        let other = person(OrgId::new(), OrgKind::Partner, &[Role::Author], true);
+        let qc = person(studio, OrgKind::Studio, &[Role::PortalUser], false);
+        assert!(check_assignee(Author, Some(a), &author).is_ok());
+        assert!(
+            check_assignee(Proofread, Some(a), &author)
+                .unwrap_err()
+                .contains("proofreader role")
+        );
+        // Another organisation's disabled account: refused without a name.
+        let e = check_assignee(Author, Some(a), &other).unwrap_err();
+        assert!(!e.contains("Ana"), "{e}");
+        assert!(check_assignee(Qc, Some(a), &qc).is_ok());
+        assert!(check_assignee(Qc, Some(a), &author).is_err());
+        let off = person(a, OrgKind::Partner, &[Role::Author], true);
+        assert!(
+            check_assignee(Author, Some(a), &off)
+                .unwrap_err()
+                .contains("disabled")
+        );
+        let no_portal = person(studio, OrgKind::Studio, &[], false);
+        assert!(
+            check_assignee(Qc, None, &no_portal)
+                .unwrap_err()
+                .contains("portal")
+        );
     }
 
     #[test]
