@@ -764,26 +764,9 @@ impl App {
             m.created_at,
         )
         .await?;
-        let mut kept: Vec<&str> = Vec::with_capacity(records.len());
-        let mut outcome = Ok(());
-        for (f, a) in files.iter_mut().zip(&records) {
-            if let Err(e) = self.files.keep(&mut f.staged, &a.storage_key).await {
-                outcome = Err(AppError::Internal(format!("keeping an attachment: {e}")));
-                break;
-            }
-            kept.push(&a.storage_key);
-        }
-        if outcome.is_ok() {
-            outcome = tx.commit().await.map_err(AppError::from);
-        }
-        if let Err(e) = outcome {
-            for key in kept {
-                if let Err(err) = self.files.remove(key).await {
-                    tracing::warn!(key, %err, "could not remove the file of a message that was not posted");
-                }
-            }
-            return Err(e);
-        }
+        let keys = records.iter().map(|a| a.storage_key.clone());
+        self.keep_and_commit(tx, files.iter_mut().zip(keys).collect())
+            .await?;
         self.events.kick();
         Ok((m, records))
     }

@@ -261,3 +261,39 @@ pub(crate) async fn private_file(path: &Path) -> io::Result<tokio::fs::File> {
     options.mode(0o600);
     options.open(path).await
 }
+
+impl crate::App {
+    /// The last step of every action that keeps uploaded files: moves each staged file to its
+    /// key, then commits `tx`. If a file cannot be kept or the commit fails, the files kept so
+    /// far are removed again and nothing of the action is left. The rows naming the keys must
+    /// already be written in `tx`.
+    pub(crate) async fn keep_and_commit(
+        &self,
+        tx: Box<dyn store::Tx>,
+        files: Vec<(&mut Staged, String)>,
+    ) -> crate::AppResult<()> {
+        let mut kept: Vec<String> = Vec::with_capacity(files.len());
+        let mut outcome = Ok(());
+        for (f, key) in files {
+            if let Err(e) = self.files.keep(&mut f.staged, &key).await {
+                outcome = Err(crate::AppError::Internal(format!(
+                    "keeping {} as {key}: {e}",
+                    f.name
+                )));
+                break;
+            }
+            kept.push(key);
+        }
+        if outcome.is_ok() {
+            outcome = tx.commit().await.map_err(crate::AppError::from);
+        }
+        if outcome.is_err() {
+            for key in kept {
+                if let Err(err) = self.files.remove(&key).await {
+                    tracing::warn!(key, %err, "could not remove a file whose action did not happen");
+                }
+            }
+        }
+        outcome
+    }
+}

@@ -945,10 +945,7 @@ impl App {
             }
         }
         // Reference files: kept once, listed on every request of the order.
-        let mut kept_keys = Vec::new();
         let mut reference = reference;
-        let mut outcome: AppResult<()> = Ok(());
-        // Every row first (an error leaves nothing kept), then the files.
         let mut keys = Vec::with_capacity(reference.len());
         for (i, f) in reference.iter().enumerate() {
             let key = format!("requests/{}", RequestFileId::new());
@@ -970,48 +967,25 @@ impl App {
             }
             keys.push(key);
         }
-        for (f, key) in reference.iter_mut().zip(keys) {
-            if let Err(e) = self.files.keep(&mut f.staged, &key).await {
-                outcome = Err(AppError::Internal(format!("keeping a reference file: {e}")));
-                break;
-            }
-            kept_keys.push(key);
-        }
-        if outcome.is_ok() {
-            for (_, (ck, episodes)) in per_channel {
-                let what = describe_batch(kind, &episodes);
-                let text = format!(
-                    "New request: {what} ({}), due {due}.{}",
-                    match &ck {
-                        ChannelKind::Vendor(l, _) => l.to_string(),
-                        _ => project.original_language.to_string(),
-                    },
-                    if instructions.is_empty() {
-                        String::new()
-                    } else {
-                        " Instructions are on the request.".into()
-                    }
-                );
-                if let Err(e) = self
-                    .robot_and_event(&mut tx, project, &ck, Some(&text))
-                    .await
-                {
-                    outcome = Err(e);
-                    break;
+        for (_, (ck, episodes)) in per_channel {
+            let what = describe_batch(kind, &episodes);
+            let text = format!(
+                "New request: {what} ({}), due {due}.{}",
+                match &ck {
+                    ChannelKind::Vendor(l, _) => l.to_string(),
+                    _ => project.original_language.to_string(),
+                },
+                if instructions.is_empty() {
+                    String::new()
+                } else {
+                    " Instructions are on the request.".into()
                 }
-            }
+            );
+            self.robot_and_event(&mut tx, project, &ck, Some(&text))
+                .await?;
         }
-        if outcome.is_ok() {
-            outcome = tx.commit().await.map_err(AppError::from);
-        }
-        if let Err(e) = outcome {
-            for key in kept_keys {
-                if let Err(err) = self.files.remove(&key).await {
-                    tracing::warn!(key, %err, "could not remove the file of a request that was not created");
-                }
-            }
-            return Err(e);
-        }
+        self.keep_and_commit(tx, reference.iter_mut().zip(keys).collect())
+            .await?;
         self.events.kick();
         Ok(created.into_iter().map(|r| r.id).collect())
     }
@@ -1498,25 +1472,11 @@ impl App {
         if next.is_done() != before.is_done() {
             self.announce_dependants(&mut tx, &scope, id, &ck).await?;
         }
-        let mut outcome = Ok(());
-        if let Some((key, f)) = kept.as_mut() {
-            outcome = self
-                .files
-                .keep(&mut f.staged, key)
-                .await
-                .map_err(|e| AppError::Internal(format!("keeping a submitted file: {e}")));
-        }
-        if outcome.is_ok() {
-            outcome = tx.commit().await.map_err(AppError::from);
-        }
-        if let Err(e) = outcome {
-            if let Some((key, _)) = kept
-                && let Err(err) = self.files.remove(&key).await
-            {
-                tracing::warn!(key, %err, "could not remove the file of a step that was not submitted");
-            }
-            return Err(e);
-        }
+        let files = kept
+            .as_mut()
+            .map(|(key, f)| vec![(f, key.clone())])
+            .unwrap_or_default();
+        self.keep_and_commit(tx, files).await?;
         self.events.kick();
         if mailed {
             self.mail_wake.notify_one();
@@ -1967,26 +1927,8 @@ impl App {
         let ck = scope.channel_kind(&r);
         self.robot_and_event(&mut tx, &scope.project, &ck, None)
             .await?;
-        let mut kept = Vec::new();
-        let mut outcome = Ok(());
-        for (f, key) in files.iter_mut().zip(&keys) {
-            if let Err(e) = self.files.keep(&mut f.staged, key).await {
-                outcome = Err(AppError::Internal(format!("keeping a reference file: {e}")));
-                break;
-            }
-            kept.push(key.clone());
-        }
-        if outcome.is_ok() {
-            outcome = tx.commit().await.map_err(AppError::from);
-        }
-        if let Err(e) = outcome {
-            for key in kept {
-                if let Err(err) = self.files.remove(&key).await {
-                    tracing::warn!(key, %err, "could not remove a reference file that was not added");
-                }
-            }
-            return Err(e);
-        }
+        self.keep_and_commit(tx, files.iter_mut().zip(keys).collect())
+            .await?;
         self.events.kick();
         Ok(())
     }
