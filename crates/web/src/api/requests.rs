@@ -2,7 +2,7 @@
 //! step, start, submit, approve, return, dates, dependencies, files), My tasks and Members.
 //! Everything goes through the same use cases as the pages.
 
-use super::page::{self, Order};
+use super::page::{self, Order, PageParams};
 use super::{ApiQuery, JsonBody, parse_id};
 use crate::AppState;
 use crate::auth::{ApiSignedIn, ApiUser};
@@ -304,34 +304,7 @@ impl From<&RequestDetail> for RequestDetailJson {
 
 super::page::page_of!(RequestPageJson, RequestJson, "requests");
 
-/// The filters of a title's requests, with paging.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RequestListParams {
-    kind: Option<RequestKindJson>,
-    /// A language tag.
-    language: Option<String>,
-    /// `S1E2`.
-    episode: Option<String>,
-    /// The current step (`author`, `proofread`, `qc`) or `done`.
-    #[param(pattern = "^(author|proofread|qc|done)?$")]
-    step: Option<String>,
-    /// `ready` or `blocked`.
-    #[param(pattern = "^(ready|blocked)?$")]
-    readiness: Option<String>,
-    /// An assignee's user id, `me`, or `none` (the current step has nobody).
-    assignee: Option<String>,
-    /// Only overdue requests.
-    overdue: Option<bool>,
-    /// At most this many (1–200, default 50).
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]+$")]
-    cursor: Option<String>,
-}
-
-/// The filters of a title's requests (the CSV has no pages).
+/// The filters of a title's requests (the list takes `limit` and `cursor` besides).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestFilterParams {
@@ -383,36 +356,23 @@ impl RequestFilterParams {
     }
 }
 
-impl RequestListParams {
-    fn filter(&self) -> RequestFilter {
-        RequestFilter {
-            kind: self.kind.map(|k| RequestKind::from(k).as_str().to_string()),
-            language: self.language.clone(),
-            episode: self.episode.clone(),
-            step: self.step.clone(),
-            readiness: self.readiness.clone(),
-            assignee: self.assignee.clone(),
-            overdue: self.overdue,
-            sort: None,
-        }
-    }
-}
-
 /// A title's requests the caller may see (a partner: its own languages' only), oldest first.
 #[utoipa::path(
     get, path = "/api/v1/projects/{id}/requests", tag = "requests",
-    params(("id" = uuid::Uuid, Path, description = "Project id"), RequestListParams),
+    params(("id" = uuid::Uuid, Path, description = "Project id"), RequestFilterParams, PageParams),
     responses((status = 200, description = "The requests", body = RequestPageJson))
 )]
 pub async fn list_requests(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<RequestListParams>,
+    ApiQuery(p): ApiQuery<RequestFilterParams>,
+    ApiQuery(paging): ApiQuery<PageParams>,
 ) -> Result<Json<RequestPageJson>, ApiError> {
     let id: ProjectId = parse_id(&id)?;
     check_filter(&p.step, &p.readiness)?;
-    let (limit, after) = page::read::<(i64, uuid::Uuid)>("requests", p.limit, p.cursor.as_deref())?;
+    let (limit, after) =
+        page::read::<(i64, uuid::Uuid)>("requests", paging.limit, paging.cursor.as_deref())?;
     let page = state.app.project_requests(&who, id, &p.filter()).await?;
     let (rows, next) = page::in_memory(
         page.rows,
