@@ -38,6 +38,19 @@ async fn script(app: &App, name: &str) -> app::files::Staged {
     up.finish().await.ok().unwrap()
 }
 
+/// Runs the Author and Proofread steps of `r` to QC: each assignee starts and submits a file.
+async fn to_qc(app: &App, r: RequestId, author: &Authenticated, proofreader: &Authenticated) {
+    for (who, step) in [(author, Step::Author), (proofreader, Step::Proofread)] {
+        app.transition(who, r, Transition::Start(step), None, None)
+            .await
+            .unwrap();
+        let file = script(app, &format!("{}.txt", step.as_str())).await;
+        app.transition(who, r, Transition::Submit(step), None, Some(file))
+            .await
+            .unwrap();
+    }
+}
+
 fn day(app: &App, n: i64) -> String {
     (app.now().date() + time::Duration::days(n)).to_string()
 }
@@ -237,33 +250,12 @@ pub async fn request_policy_through_use_cases(db: TestDb) {
             let needs_started = action == "submit";
             let needs_qc = action == "approve" || action == "return";
             for (r, author, proof) in [(ra, &lucia, &pablo), (rb, &bruna, &bruna)] {
-                if needs_started || needs_qc {
+                if needs_qc {
+                    to_qc(app, r, author, proof).await;
+                } else if needs_started {
                     app.transition(author, r, Transition::Start(Step::Author), None, None)
                         .await
                         .unwrap();
-                }
-                if needs_qc {
-                    app.transition(
-                        author,
-                        r,
-                        Transition::Submit(Step::Author),
-                        None,
-                        Some(script(app, "a.txt").await),
-                    )
-                    .await
-                    .unwrap();
-                    app.transition(proof, r, Transition::Start(Step::Proofread), None, None)
-                        .await
-                        .unwrap();
-                    app.transition(
-                        proof,
-                        r,
-                        Transition::Submit(Step::Proofread),
-                        None,
-                        Some(script(app, "p.txt").await),
-                    )
-                    .await
-                    .unwrap();
                 }
             }
             for (r, lang, linguist, out) in [
@@ -415,30 +407,7 @@ pub async fn readiness_cases(db: TestDb) {
     assert!(format!("{refused:?}").contains("not ready"), "{refused:?}");
     // The DL through to QC approval makes the PLDL ready.
     let through = async |r: RequestId| {
-        app.transition(&lucia, r, Transition::Start(Step::Author), None, None)
-            .await
-            .unwrap();
-        app.transition(
-            &lucia,
-            r,
-            Transition::Submit(Step::Author),
-            None,
-            Some(script(app, "dl.txt").await),
-        )
-        .await
-        .unwrap();
-        app.transition(&pablo, r, Transition::Start(Step::Proofread), None, None)
-            .await
-            .unwrap();
-        app.transition(
-            &pablo,
-            r,
-            Transition::Submit(Step::Proofread),
-            None,
-            Some(script(app, "dl-p.txt").await),
-        )
-        .await
-        .unwrap();
+        to_qc(app, r, &lucia, &pablo).await;
         app.transition(&qc, r, Transition::Approve, None, None)
             .await
             .unwrap();
@@ -910,30 +879,7 @@ pub async fn concurrent_decisions_do_not_both_happen(db: TestDb) {
     app.assign_step(&pm, &[r], Step::Qc, Some(qc.user.id), None)
         .await
         .unwrap();
-    app.transition(&lucia, r, Transition::Start(Step::Author), None, None)
-        .await
-        .unwrap();
-    app.transition(
-        &lucia,
-        r,
-        Transition::Submit(Step::Author),
-        None,
-        Some(script(app, "a.txt").await),
-    )
-    .await
-    .unwrap();
-    app.transition(&pablo, r, Transition::Start(Step::Proofread), None, None)
-        .await
-        .unwrap();
-    app.transition(
-        &pablo,
-        r,
-        Transition::Submit(Step::Proofread),
-        None,
-        Some(script(app, "p.txt").await),
-    )
-    .await
-    .unwrap();
+    to_qc(app, r, &lucia, &pablo).await;
     // Both reviewers approve at the same moment: the second finds it done.
     let (first, second) = tokio::join!(
         app.transition(&qc, r, Transition::Approve, None, None),
