@@ -269,13 +269,9 @@ pub fn parse_date(field: &str, s: &str) -> AppResult<Date> {
     })
 }
 
-/// The partner assigned to a (language, service) of a project.
+/// The partner doing `kind` in `language` on `project` ([`domain::requests::partner_for`]).
 fn partner_of(project: &Project, language: &LanguageTag, kind: RequestKind) -> Option<OrgId> {
-    project
-        .assignments
-        .iter()
-        .find(|a| &a.language == language && a.service == kind.service())
-        .map(|a| a.org_id)
+    domain::requests::partner_for(&project.assignments, language, kind)
 }
 
 fn episode_labels(project: &Project) -> Vec<(EpisodeId, String)> {
@@ -2306,10 +2302,7 @@ fn open_in(
         let Some(a) = assignments.get(&g.project_id) else {
             continue;
         };
-        let partner = a
-            .iter()
-            .find(|x| x.language == g.language && x.service == g.kind.service())
-            .map(|x| x.org_id);
+        let partner = domain::requests::partner_for(a, &g.language, g.kind);
         let facts = RequestFacts {
             kind: g.kind,
             partner,

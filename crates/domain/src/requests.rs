@@ -137,6 +137,19 @@ impl FromStr for RequestKind {
     }
 }
 
+/// The partner who does requests of `kind` in `language`: the one assigned now to that
+/// (language, service). A request has no partner of its own; it follows the assignment.
+pub fn partner_for(
+    assignments: &[crate::project::Assignment],
+    language: &LanguageTag,
+    kind: RequestKind,
+) -> Option<crate::ids::OrgId> {
+    assignments
+        .iter()
+        .find(|a| &a.language == language && a.service == kind.service())
+        .map(|a| a.org_id)
+}
+
 /// Which language a dependency's request must be in, relative to the dependant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LanguageRule {
