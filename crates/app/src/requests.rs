@@ -610,35 +610,7 @@ impl App {
         let rows = apply_filter(who, rows, filter);
         let languages = languages_for(who, &scope.project);
         let candidates = self.candidates(&mut tx, who, &scope.project).await?;
-        let probe = RequestRecord {
-            id: RequestId::new(),
-            project_id,
-            episode_id: None,
-            kind: RequestKind::DialogueList,
-            language: scope.project.original_language.clone(),
-            instructions: String::new(),
-            due_date: self.today(),
-            edd: self.today(),
-            state: RequestState::Todo(Step::Author),
-            retakes: 0,
-            assignees: [None; 3],
-            step_due: [None; 3],
-            created_by: None,
-            created_at: self.now(),
-            updated_at: self.now(),
-        };
-        let can_create = who.subject.is_studio()
-            && authorize_request(
-                Some(&who.subject),
-                RequestAction::Create,
-                &RequestFacts {
-                    kind: probe.kind,
-                    partner: None,
-                    assignees: &probe.assignees,
-                    script_viewer: false,
-                },
-            )
-            .is_allowed();
+        let can_create = domain::policy::may_order_requests(&who.subject).is_allowed();
         let can_bulk_edd = rows.iter().any(|r| r.can.change_edd);
         let episodes = episode_labels(&scope.project);
         Ok(RequestsPage {
@@ -715,18 +687,7 @@ impl App {
         tx.lock_project_requests(project_id).await?;
         let scope = Scope::load(&mut tx, who, project_id).await?;
         crate::projects::may_view(who, &scope.project)?;
-        let probe_assignees = [None; 3];
-        authorize_request(
-            Some(&who.subject),
-            RequestAction::Create,
-            &RequestFacts {
-                kind: RequestKind::DialogueList,
-                partner: None,
-                assignees: &probe_assignees,
-                script_viewer: false,
-            },
-        )
-        .check()?;
+        domain::policy::may_order_requests(&who.subject).check()?;
         let project = &scope.project;
         let mut errors = FieldErrors::new();
         let kind = errors.take("kind", input.kind.parse::<RequestKind>());
@@ -1842,18 +1803,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         crate::projects::may_view(who, &project)?;
-        let none = [None; 3];
-        authorize_request(
-            Some(&who.subject),
-            RequestAction::Create,
-            &RequestFacts {
-                kind: RequestKind::DialogueList,
-                partner: None,
-                assignees: &none,
-                script_viewer: false,
-            },
-        )
-        .check()?;
+        domain::policy::may_order_requests(&who.subject).check()?;
         Ok(())
     }
 

@@ -418,11 +418,7 @@ pub fn authorize_request(
     // Ordering concerns the title, not a request anyone may see yet: the caller checked that
     // the project is visible.
     if action == RequestAction::Create {
-        return if portal {
-            studio_manager(s)
-        } else {
-            Deny(DenyReason::NoPortalAccess)
-        };
+        return may_order_requests(s);
     }
     let ours = r.partner == Some(s.org_id) && !s.is_studio();
     let studio = s.is_studio() && portal;
@@ -480,6 +476,16 @@ pub fn authorize_request(
 /// (portal access or not) its own organisation and the studio, never another partner.
 pub fn knows_org(s: &Subject, id: OrgId, kind: OrgKind) -> bool {
     s.is_studio() || id == s.org_id || kind == OrgKind::Studio
+}
+
+/// Whether `s` may order requests on a title they may see: studio managers. Ordering concerns
+/// the title, not a request anyone may see yet.
+pub fn may_order_requests(s: &Subject) -> Decision {
+    if s.has(Role::PortalUser) {
+        studio_manager(s)
+    } else {
+        Decision::Deny(DenyReason::NoPortalAccess)
+    }
 }
 
 /// What decides whether someone who may download a request's files sees one of them.
