@@ -569,21 +569,18 @@ pub async fn act(
     req: Request,
 ) -> Result<Response, PageError> {
     let id: RequestId = parse_id(&id)?;
-    // Only a step's assignee sends a file (submit); nothing else takes one.
-    let step: Option<Step> = req
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("step=")))
-        .and_then(|s| s.parse().ok());
+    // Only a step's assignee sends a file (submit); nothing else takes one. The step is a field
+    // of the same form, read after the file check, so any step of theirs will do here; the
+    // transition then decides on the step named.
     let (app, who2) = (state.app.clone(), who.clone());
     let submit = action == "submit";
     let check = move || {
         let (app, who2) = (app.clone(), who2.clone());
         async move {
-            match (submit, step) {
-                (true, Some(s)) => app.may_submit(&who2, id, s).await,
-                (true, None) => app.may_submit_any(&who2, id).await,
-                (false, _) => Err(AppError::invalid("file", "this form takes no file")),
+            if submit {
+                app.may_submit_any(&who2, id).await
+            } else {
+                Err(AppError::invalid("file", "this form takes no file"))
             }
         }
     };
