@@ -1770,19 +1770,34 @@ impl App {
             .await
     }
 
-    /// Whether `who` may submit `step` of the request now (asked before an upload is received,
-    /// so a refused caller's file is never written).
+    /// Whether `who` may do `action` on the request now, in a read transaction of its own: asked
+    /// before an upload is received, so a refused caller's file is never written.
+    async fn may_now(
+        &self,
+        who: &Authenticated,
+        id: RequestId,
+        action: RequestAction,
+    ) -> AppResult<()> {
+        let mut tx = self.store.read().await?;
+        let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
+        let scope = Scope::load(&mut tx, who, r.project_id).await?;
+        scope.decide(who, action, &r).check()?;
+        Ok(())
+    }
+
+    /// Whether `who` may submit `step` of the request now.
     pub async fn may_submit(
         &self,
         who: &Authenticated,
         id: RequestId,
         step: Step,
     ) -> AppResult<()> {
-        let mut tx = self.store.read().await?;
-        let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
-        let scope = Scope::load(&mut tx, who, r.project_id).await?;
-        scope.decide(who, RequestAction::WorkOn(step), &r).check()?;
-        Ok(())
+        self.may_now(who, id, RequestAction::WorkOn(step)).await
+    }
+
+    /// Whether `who` may manage the request (add reference files).
+    pub async fn may_manage(&self, who: &Authenticated, id: RequestId) -> AppResult<()> {
+        self.may_now(who, id, RequestAction::Manage).await
     }
 
     /// Whether `who` may submit some step of the request (a form that does not say which).
@@ -1804,15 +1819,6 @@ impl App {
             .ok_or(AppError::NotFound)?;
         crate::projects::may_view(who, &project)?;
         domain::policy::may_order_requests(&who.subject).check()?;
-        Ok(())
-    }
-
-    /// Whether `who` may manage the request (add reference files).
-    pub async fn may_manage(&self, who: &Authenticated, id: RequestId) -> AppResult<()> {
-        let mut tx = self.store.read().await?;
-        let r = tx.get_request(id).await?.ok_or(AppError::NotFound)?;
-        let scope = Scope::load(&mut tx, who, r.project_id).await?;
-        scope.decide(who, RequestAction::Manage, &r).check()?;
         Ok(())
     }
 
