@@ -16,7 +16,7 @@ pub mod waveform;
 
 pub use finding::{Code, Finding, Severity};
 pub use qc::{Qc, QcOptions, measure};
-pub use report::{CheckRequest, DEFAULT_WAVEFORM_COLUMNS, Report, Verdict, check};
+pub use report::{CheckRequest, DEFAULT_WAVEFORM_COLUMNS, Report, Verdict, check, check_arriving};
 pub use rules::{ExpectedLength, Profile};
 pub use wav::{Container, Encoding, Format, Inspection, inspect};
 pub use waveform::Waveform;

@@ -353,6 +353,37 @@ fn qc_findings(
 /// Checks one file against a request.
 pub fn check<R: Read + Seek>(reader: &mut R, req: &CheckRequest) -> io::Result<Report> {
     let ins = wav::inspect(reader)?;
+    report(reader, ins, req, None)
+}
+
+/// Checks a file while it is still arriving (an upload). `reader` must report the file's final
+/// size for `SeekFrom::End` and block until the bytes it is asked for have arrived. The audio is
+/// measured as it comes in, right behind the writer, so the verdict is ready as soon as the last
+/// byte is: only the chunks after the audio are read at the end. The report is the one
+/// [`check`] gives for the finished file.
+pub fn check_arriving<R: Read + Seek>(reader: &mut R, req: &CheckRequest) -> io::Result<Report> {
+    let head = wav::inspect_head(reader)?;
+    let want_qc = req.qc || req.waveform_columns > 0 || req.profile.needs_qc();
+    let early = (want_qc && head.decodable_format().is_some() && head.frames.is_some()).then(|| {
+        let opts = QcOptions {
+            waveform_columns: req.waveform_columns,
+            threads: req.threads,
+        };
+        qc::measure(reader, &head, &opts)
+    });
+    let ins = wav::inspect(reader)?;
+    // The whole walk may place the audio differently from the head alone (a second fmt, a
+    // data size only the end explains): then measure again, from the bytes now all present.
+    let same = ins.data == head.data && ins.frames == head.frames && ins.format == head.format;
+    report(reader, ins, req, early.filter(|_| same))
+}
+
+fn report<R: Read + Seek>(
+    reader: &mut R,
+    ins: Inspection,
+    req: &CheckRequest,
+    measured: Option<Result<qc::Qc, QcError>>,
+) -> io::Result<Report> {
     let mut findings: Vec<Finding> = ins.findings.clone();
     let fps = timecode_rate(req, &ins);
     let format = ins.format.as_ref();
@@ -458,7 +489,11 @@ pub fn check<R: Read + Seek>(reader: &mut R, req: &CheckRequest) -> io::Result<R
             waveform_columns: req.waveform_columns,
             threads: req.threads,
         };
-        match qc::measure(reader, &ins, &opts) {
+        let measured = match measured {
+            Some(m) => m,
+            None => qc::measure(reader, &ins, &opts),
+        };
+        match measured {
             Ok(mut q) => {
                 findings.extend(qc_findings(&q, req, &ins, fps));
                 waveform = q.waveform.take();

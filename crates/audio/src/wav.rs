@@ -262,6 +262,17 @@ fn bytes_text(n: u64) -> String {
 
 /// Walks the file and reports its structure. Reads headers and bounded metadata only.
 pub fn inspect<R: Read + Seek>(reader: &mut R) -> io::Result<Inspection> {
+    inspect_to(reader, false)
+}
+
+/// Walks the file only as far as the `data` chunk's header: what a file still arriving can tell
+/// before its audio (the format and where the audio starts). The length it reports is what the
+/// file's full size (`SeekFrom::End`) allows.
+pub fn inspect_head<R: Read + Seek>(reader: &mut R) -> io::Result<Inspection> {
+    inspect_to(reader, true)
+}
+
+fn inspect_to<R: Read + Seek>(reader: &mut R, stop_at_data: bool) -> io::Result<Inspection> {
     let len = reader.seek(SeekFrom::End(0))?;
     let mut src = Source {
         inner: reader,
@@ -272,12 +283,16 @@ pub fn inspect<R: Read + Seek>(reader: &mut R) -> io::Result<Inspection> {
         file_size: len,
         ..Inspection::default()
     };
-    walk(&mut src, &mut ins)?;
+    walk(&mut src, &mut ins, stop_at_data)?;
     ins.bytes_read = src.read;
     Ok(ins)
 }
 
-fn walk<R: Read + Seek>(src: &mut Source<'_, R>, ins: &mut Inspection) -> io::Result<()> {
+fn walk<R: Read + Seek>(
+    src: &mut Source<'_, R>,
+    ins: &mut Inspection,
+    stop_at_data: bool,
+) -> io::Result<()> {
     let len = src.len;
     let head = src.read_at(0, 12)?;
     let magic = fourcc(&head, 0);
@@ -434,7 +449,7 @@ fn walk<R: Read + Seek>(src: &mut Source<'_, R>, ins: &mut Inspection) -> io::Re
             } else {
                 data_seen = true;
                 let stop = data_chunk(src, ins, container, body, size32, size, unresolved)?;
-                if stop {
+                if stop || stop_at_data {
                     break;
                 }
             }

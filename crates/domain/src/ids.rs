@@ -94,6 +94,30 @@ id_type!(
     RequestId
 );
 id_type!(
+    /// An audio request: a Moments clip or a premix, for one or more languages.
+    AudioRequestId
+);
+id_type!(
+    /// One language's fulfilment of an audio request, done by one partner.
+    FulfilmentId
+);
+id_type!(
+    /// A version a partner sent for a fulfilment.
+    SubmissionId
+);
+id_type!(
+    /// A file of a submission, as the checker accepted it.
+    SubmissionFileId
+);
+id_type!(
+    /// A comment or decision on a fulfilment.
+    NoteId
+);
+id_type!(
+    /// A resumable upload in progress.
+    UploadId
+);
+id_type!(
     /// A file of a request: a reference file or one version of a step's work.
     RequestFileId
 );

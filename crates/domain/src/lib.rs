@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod channels;
 pub mod email;
 pub mod events;
+pub mod fulfilment;
 pub mod ids;
 pub mod mentions;
 pub mod notify;
@@ -22,13 +23,14 @@ pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
 pub use ids::{
-    AttachmentId, ChannelId, EmailId, EpisodeId, MessageId, OrgId, ProjectId, RequestFileId,
-    RequestId, SeasonId, TokenId, UserId,
+    AttachmentId, AudioRequestId, ChannelId, EmailId, EpisodeId, FulfilmentId, MessageId, NoteId,
+    OrgId, ProjectId, RequestFileId, RequestId, SeasonId, SubmissionFileId, SubmissionId, TokenId,
+    UploadId, UserId,
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{
-    Action, Actor, Decision, DenyReason, ProjectScope, RequestAction, RequestFacts,
-    RequestFileFacts, Resource, Subject, authorize, authorize_actor, authorize_request,
+    Action, Actor, AudioAction, Decision, FulfilmentFacts, DenyReason, ProjectScope, RequestAction, RequestFacts,
+    RequestFileFacts, Resource, Subject, authorize, authorize_actor, authorize_audio, authorize_request,
 };
 pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
 pub use roles::{Role, Roles};

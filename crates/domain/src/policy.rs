@@ -565,6 +565,81 @@ pub fn may_add_script_viewer(
     }
 }
 
+/// What someone may do with audio fulfilment (Moments clips, premixes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AudioAction {
+    /// Ask for a clip or a premix on a title the subject sees.
+    Create,
+    /// See the request (title, instructions, the clip's facts) and its fulfilment's state.
+    See,
+    /// Play or download the clip the studio sent.
+    DownloadClip,
+    /// Send a version (upload recordings).
+    Upload,
+    /// See a version's files, their verdict, QC and waveform, and listen to them.
+    SeeSubmission,
+    /// Write a comment on a fulfilment.
+    Comment,
+    /// Approve, ask for changes, reopen.
+    Decide,
+}
+
+impl AudioAction {
+    pub const ALL: [AudioAction; 7] = [
+        AudioAction::Create,
+        AudioAction::See,
+        AudioAction::DownloadClip,
+        AudioAction::Upload,
+        AudioAction::SeeSubmission,
+        AudioAction::Comment,
+        AudioAction::Decide,
+    ];
+}
+
+/// What decides access to one language's fulfilment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FulfilmentFacts {
+    /// The partner doing it.
+    pub partner: OrgId,
+    /// That partner is assigned to dubbing the fulfilment's language on the title now.
+    pub dubbing_now: bool,
+}
+
+/// The one decision about audio fulfilment. The studio's portal users see and review every
+/// fulfilment and ask for new ones; a partner sees, downloads, uploads and comments on its own
+/// fulfilments while it dubs their language, and nothing of any other partner's; linguists do
+/// not take part (not found). `facts` is `None` only for [`AudioAction::Create`].
+pub fn authorize_audio(
+    subject: Option<&Subject>,
+    action: AudioAction,
+    facts: Option<&FulfilmentFacts>,
+) -> Decision {
+    use Decision::{Allow, Deny};
+    let Some(s) = subject else {
+        return Deny(DenyReason::NotSignedIn);
+    };
+    if !s.has(Role::PortalUser) {
+        return Deny(DenyReason::NotVisible);
+    }
+    if s.is_studio() {
+        return match action {
+            AudioAction::Upload => Deny(DenyReason::PartnerOnly),
+            _ => Allow,
+        };
+    }
+    if action == AudioAction::Create {
+        return Deny(DenyReason::StudioOnly);
+    }
+    let ours = facts.is_some_and(|f| f.partner == s.org_id && f.dubbing_now);
+    if !ours {
+        return Deny(DenyReason::NotVisible);
+    }
+    match action {
+        AudioAction::Decide => Deny(DenyReason::StudioOnly),
+        _ => Allow,
+    }
+}
+
 fn studio_manager(s: &Subject) -> Decision {
     if !s.is_studio() {
         Decision::Deny(DenyReason::StudioOnly)
@@ -664,6 +739,70 @@ mod tests {
                 internal_messages: true,
                 languages: crate::channels::WorkLanguages::All,
             },
+        }
+    }
+
+    /// Audio fulfilment: every kind of person × every action × A's fulfilment, B's, and A's
+    /// after A lost the dubbing assignment. A = allow, - = not found, S = studio only,
+    /// P = partner only, X = not signed in.
+    #[test]
+    fn audio_policy_table() {
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let manager = subject(w.studio, OrgKind::Studio, &[PortalUser, Manager]);
+        let dub_rep = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let studio_linguist = subject(w.studio, OrgKind::Studio, &[Author]);
+        let a_pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let a_linguist = subject(w.partner_a, OrgKind::Partner, &[Author, Proofreader]);
+        let b_pm = subject(w.partner_b, OrgKind::Partner, &[PortalUser]);
+        let a_admin_roles = subject(w.partner_a, OrgKind::Partner, &[PortalUser, Admin, Manager]);
+        // Columns: Create See DownloadClip Upload SeeSubmission Comment Decide.
+        let expected: [(&str, Option<&Subject>, [&str; 3]); 8] = [
+            ("manager", Some(&manager), ["AAAPAAA", "AAAPAAA", "AAAPAAA"]),
+            ("dub rep", Some(&dub_rep), ["AAAPAAA", "AAAPAAA", "AAAPAAA"]),
+            ("studio linguist", Some(&studio_linguist), ["-------", "-------", "-------"]),
+            ("A pm", Some(&a_pm), ["SAAAAAS", "S------", "S------"]),
+            ("A linguist", Some(&a_linguist), ["-------", "-------", "-------"]),
+            ("B pm", Some(&b_pm), ["S------", "SAAAAAS", "S------"]),
+            ("A pm with studio roles", Some(&a_admin_roles), ["SAAAAAS", "S------", "S------"]),
+            ("nobody", None, ["XXXXXXX", "XXXXXXX", "XXXXXXX"]),
+        ];
+        let code = |d: Decision| match d {
+            Decision::Allow => 'A',
+            Decision::Deny(DenyReason::NotVisible) => '-',
+            Decision::Deny(DenyReason::StudioOnly) => 'S',
+            Decision::Deny(DenyReason::PartnerOnly) => 'P',
+            Decision::Deny(DenyReason::NotSignedIn) => 'X',
+            Decision::Deny(_) => '?',
+        };
+        let fulfilments = [
+            FulfilmentFacts {
+                partner: w.partner_a,
+                dubbing_now: true,
+            },
+            FulfilmentFacts {
+                partner: w.partner_b,
+                dubbing_now: true,
+            },
+            FulfilmentFacts {
+                partner: w.partner_a,
+                dubbing_now: false,
+            },
+        ];
+        for (name, who, row) in expected {
+            for (facts, want) in fulfilments.iter().zip(row) {
+                let got: String = AudioAction::ALL
+                    .iter()
+                    .map(|a| {
+                        let f = (*a != AudioAction::Create).then_some(facts);
+                        code(authorize_audio(who, *a, f))
+                    })
+                    .collect();
+                assert_eq!(got, want, "{name} on {facts:?}");
+            }
         }
     }
 

@@ -343,3 +343,64 @@ fn qc_on_unmeasurable_file_is_skipped_with_a_warning() {
     assert!(warnings(&r).contains(&Code::QcSkipped));
     assert!(r.qc.is_none());
 }
+
+/// Records where each read starts, to see the order in which a check visits a file.
+struct Recording<'a> {
+    inner: Cursor<&'a [u8]>,
+    reads: Vec<(u64, usize)>,
+}
+
+impl std::io::Read for Recording<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let at = self.inner.position();
+        let n = self.inner.read(buf)?;
+        self.reads.push((at, n));
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Recording<'_> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+#[test]
+fn a_file_checked_as_it_arrives_gives_the_same_report_and_measures_before_the_tail() {
+    let frames = 48_000 * 3;
+    let samples: Vec<f64> = (0..frames).map(|i| ((i as f64) * 0.05).sin() * 0.5).collect();
+    let bytes = Wav::riff(vec![
+        fmt_pcm(1, 48_000, 24),
+        bext(2, 0, None),
+        data(pcm(&samples, 24)),
+        list_info(&[(b"INAM", "tail")]),
+    ])
+    .bytes();
+    let req = CheckRequest {
+        qc: true,
+        waveform_columns: 100,
+        ..CheckRequest::default()
+    };
+    let whole = audio::check(&mut Cursor::new(&bytes[..]), &req).unwrap();
+    let mut rec = Recording {
+        inner: Cursor::new(&bytes[..]),
+        reads: Vec::new(),
+    };
+    let arriving = audio::check_arriving(&mut rec, &req).unwrap();
+    assert_eq!(
+        whole.to_json_line("f.wav").unwrap(),
+        arriving.to_json_line("f.wav").unwrap()
+    );
+    assert_eq!(
+        whole.waveform.as_ref().map(|w| w.svg("t")),
+        arriving.waveform.as_ref().map(|w| w.svg("t"))
+    );
+    // The audio is read front to back before anything after it: nothing waits for the tail.
+    let tail = (bytes.len() - 20) as u64;
+    let first_tail_read = rec.reads.iter().position(|(at, _)| *at >= tail).unwrap();
+    let audio_read: usize = rec.reads[..first_tail_read]
+        .iter()
+        .map(|(_, n)| *n)
+        .sum();
+    assert!(audio_read >= frames * 3, "read {audio_read} bytes before the tail");
+}
