@@ -5,6 +5,7 @@
 //! `REPEATABLE READ READ ONLY`, so a page reads one consistent snapshot and cannot write.
 
 mod api_tokens;
+mod audio;
 mod attachments;
 mod channels;
 mod convert;

@@ -11,6 +11,7 @@
 //! waits forever. Open one transaction per action.
 
 mod api_tokens;
+mod audio;
 mod attachments;
 mod channels;
 mod convert;

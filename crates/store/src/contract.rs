@@ -3578,3 +3578,219 @@ pub async fn open_request_groups_count_open_requests(store: &dyn Store) {
     assert!(groups_of(vec![p3.id, ProjectId::new()]).await.is_empty());
     assert!(groups_of(Vec::new()).await.is_empty());
 }
+
+/// Audio fulfilment: a clip request with two languages' fulfilments, versions with files, notes,
+/// and a resumable upload's progress — each round-trips exactly, in order, per project.
+pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
+    use crate::{
+        AudioRequestRecord, ClipRecord, FulfilmentRecord, NoteKind, NoteRecord,
+        SubmissionFileRecord, SubmissionRecord, UploadRecord, UploadState,
+    };
+    use domain::fulfilment::{AudioKind, FulfilmentState, Mix};
+    use domain::{AudioRequestId, FulfilmentId, NoteId, SubmissionFileId, SubmissionId, UploadId};
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let a = add_org(store, "Partner A", OrgKind::Partner).await;
+    let b = add_org(store, "Partner B", OrgKind::Partner).await;
+    let sam = add_user(store, &studio, "sam@studio.test").await;
+    let ana = add_user(store, &a, "ana@partner-a.test").await;
+    let show = assign(film(8100, "Clipped"), "es-ES", Service::Dubbing, &a);
+    let show = assign(show, "pt-BR", Service::Dubbing, &b);
+    add_project(store, &show).await;
+    let other = film(8200, "Elsewhere");
+    add_project(store, &other).await;
+
+    let clip = AudioRequestRecord {
+        id: AudioRequestId::new(),
+        project_id: show.id,
+        episode_id: None,
+        kind: AudioKind::Moments,
+        title: "Ferry goodbye «¡Adiós!» 東京".into(),
+        description: "The goodbye at the pier".into(),
+        instructions: "Match the breaths".into(),
+        frame_rate: "23.976".into(),
+        tc_in: "01:00:00:00".into(),
+        tc_out: "01:00:02:00".into(),
+        frames: 48,
+        true_peak_limit: -6.0,
+        clip: Some(ClipRecord {
+            storage_key: "clips/k1".into(),
+            name: "goodbye.mp4".into(),
+            size: 18_574,
+            sha256: "ab".repeat(32),
+            duration: 48_048,
+            timescale: 24_000,
+        }),
+        created_by: Some(sam.id),
+        created_at: at(1),
+    };
+    let premix = AudioRequestRecord {
+        id: AudioRequestId::new(),
+        kind: AudioKind::Premix,
+        clip: None,
+        true_peak_limit: -3.5,
+        created_by: None,
+        created_at: at(2),
+        ..clip.clone()
+    };
+    let elsewhere = AudioRequestRecord {
+        id: AudioRequestId::new(),
+        project_id: other.id,
+        ..premix.clone()
+    };
+    let mut tx = begin(store).await;
+    for r in [&clip, &premix, &elsewhere] {
+        tx.insert_audio_request(r).await.unwrap();
+    }
+    let fa = FulfilmentRecord {
+        id: FulfilmentId::new(),
+        audio_request_id: clip.id,
+        project_id: show.id,
+        language: lang("es-ES"),
+        partner_id: a.id,
+        state: FulfilmentState::Open,
+        version: 0,
+        created_at: at(3),
+        updated_at: at(3),
+    };
+    let fb = FulfilmentRecord {
+        id: FulfilmentId::new(),
+        language: lang("pt-BR"),
+        partner_id: b.id,
+        created_at: at(4),
+        updated_at: at(4),
+        ..fa.clone()
+    };
+    tx.insert_fulfilment(&fa).await.unwrap();
+    tx.insert_fulfilment(&fb).await.unwrap();
+    tx.commit().await.unwrap();
+    // One fulfilment per language of a request.
+    let twice = FulfilmentRecord {
+        id: FulfilmentId::new(),
+        ..fa.clone()
+    };
+    let mut tx = begin(store).await;
+    assert!(matches!(
+        tx.insert_fulfilment(&twice).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    let mut tx = begin(store).await;
+    let v1 = SubmissionRecord {
+        id: SubmissionId::new(),
+        fulfilment_id: fa.id,
+        version: 1,
+        mix: Mix::AsRecord,
+        talent: "Lucía Pérez".into(),
+        submitted_by: Some(ana.id),
+        created_at: at(10),
+    };
+    tx.insert_submission(&v1).await.unwrap();
+    let file = SubmissionFileRecord {
+        id: SubmissionFileId::new(),
+        submission_id: v1.id,
+        fulfilment_id: fa.id,
+        name: "Clipped_Lucia_Moments_AsRecord.wav".into(),
+        size: 288_078,
+        sha256: "cd".repeat(32),
+        storage_key: "deliveries/k2".into(),
+        report: "{\"verdict\":\"accepted\"}".into(),
+        waveform_svg: "<svg/>".into(),
+        created_at: at(10),
+    };
+    tx.insert_submission_file(&file).await.unwrap();
+    let comment = NoteRecord {
+        id: NoteId::new(),
+        fulfilment_id: fa.id,
+        version: Some(1),
+        author_id: Some(sam.id),
+        kind: NoteKind::Comment,
+        body: "Breath at 01:00:01:02 is loud".into(),
+        at_frame: Some(26),
+        created_at: at(11),
+    };
+    let decided = NoteRecord {
+        id: NoteId::new(),
+        kind: NoteKind::ChangesRequested,
+        at_frame: None,
+        version: None,
+        author_id: None,
+        created_at: at(12),
+        ..comment.clone()
+    };
+    tx.insert_note(&comment).await.unwrap();
+    tx.insert_note(&decided).await.unwrap();
+    let mut moved = fa.clone();
+    moved.state = FulfilmentState::ChangesRequested;
+    moved.version = 1;
+    moved.updated_at = at(12);
+    tx.update_fulfilment(&moved).await.unwrap();
+    let ghost = FulfilmentRecord {
+        id: FulfilmentId::new(),
+        ..moved.clone()
+    };
+    not_found(tx.update_fulfilment(&ghost).await);
+    tx.commit().await.unwrap();
+
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_audio_request(clip.id).await.unwrap(), Some(clip.clone()));
+    assert_eq!(tx.get_audio_request(AudioRequestId::new()).await.unwrap(), None);
+    assert_eq!(
+        tx.project_audio_requests(show.id).await.unwrap(),
+        vec![clip.clone(), premix.clone()]
+    );
+    assert_eq!(tx.get_fulfilment(fa.id).await.unwrap(), Some(moved.clone()));
+    assert_eq!(
+        tx.project_fulfilments(show.id).await.unwrap(),
+        vec![moved.clone(), fb.clone()]
+    );
+    assert!(tx.project_fulfilments(other.id).await.unwrap().is_empty());
+    assert_eq!(tx.submissions_of(fa.id).await.unwrap(), vec![v1.clone()]);
+    assert!(tx.submissions_of(fb.id).await.unwrap().is_empty());
+    assert_eq!(tx.submission_files_of(fa.id).await.unwrap(), vec![file.clone()]);
+    assert_eq!(tx.get_submission_file(file.id).await.unwrap(), Some(file.clone()));
+    assert_eq!(tx.notes_of(fa.id).await.unwrap(), vec![comment, decided]);
+    drop(tx);
+
+    // A resumable upload: created, advanced, finished, found stale, deleted.
+    let mut up = UploadRecord {
+        id: UploadId::new(),
+        user_id: ana.id,
+        purpose: "{\"fulfilment\":\"x\"}".into(),
+        name: "premix.wav".into(),
+        length: 5_000_000_000,
+        received: 0,
+        state: UploadState::Receiving,
+        outcome: None,
+        waveform_svg: None,
+        sha256: None,
+        created_at: at(20),
+        updated_at: at(20),
+    };
+    let mut tx = begin(store).await;
+    tx.insert_upload(&up).await.unwrap();
+    tx.commit().await.unwrap();
+    up.received = 4_999_999_999;
+    up.updated_at = at(30);
+    let mut tx = begin(store).await;
+    tx.update_upload(&up).await.unwrap();
+    tx.commit().await.unwrap();
+    up.received = up.length;
+    up.state = UploadState::Accepted;
+    up.outcome = Some("{}".into());
+    up.waveform_svg = Some("<svg/>".into());
+    up.sha256 = Some("ef".repeat(32));
+    up.updated_at = at(40);
+    let mut tx = begin(store).await;
+    tx.update_upload(&up).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    assert_eq!(tx.get_upload(up.id).await.unwrap(), Some(up.clone()));
+    assert_eq!(tx.stale_uploads(at(40)).await.unwrap(), vec![]);
+    assert_eq!(tx.stale_uploads(at(41)).await.unwrap(), vec![up.id]);
+    drop(tx);
+    let mut tx = begin(store).await;
+    tx.delete_upload(up.id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read(store).await.get_upload(up.id).await.unwrap(), None);
+}

@@ -17,11 +17,16 @@ use domain::{
 };
 use time::OffsetDateTime;
 
+pub mod audio;
 pub mod columns;
 pub mod outbox;
 pub mod page;
 pub mod requests;
 
+pub use audio::{
+    AudioRepo, AudioRequestRecord, ClipRecord, FulfilmentRecord, NoteKind, NoteRecord,
+    SubmissionFileRecord, SubmissionRecord, UploadRecord, UploadState,
+};
 pub use outbox::{
     BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
     PendingNotification, RecipientFacts,
@@ -526,6 +531,7 @@ pub trait Tx:
     + NotificationRepo
     + OutboxRepo
     + RequestRepo
+    + AudioRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -58,4 +58,5 @@ testkit::both_backends!(store: store::contract => [
     request_dependencies_link_skip_and_delete,
     request_files_history_and_script_viewers,
     open_request_groups_count_open_requests,
+    audio_fulfilment_round_trip,
 ]);
