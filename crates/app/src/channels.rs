@@ -780,6 +780,20 @@ impl App {
         assignments: &[Assignment],
         body: &str,
     ) -> AppResult<Message> {
+        self.post_as_robot_to(tx, channel, assignments, body, &[])
+            .await
+    }
+
+    /// Posts as the robot, mentioning `mentioned`: each of them who may read the channel gets a
+    /// bell entry and an e-mail by the usual mention rules.
+    pub async fn post_as_robot_to(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        channel: &Channel,
+        assignments: &[Assignment],
+        body: &str,
+        mentioned: &[UserId],
+    ) -> AppResult<Message> {
         let body = MessageBody::parse(body).map_err(|e| AppError::invalid("body", e.0))?;
         let m = tx
             .insert_message(
@@ -790,13 +804,16 @@ impl App {
                 self.now(),
             )
             .await?;
+        if !mentioned.is_empty() {
+            tx.insert_mentions(m.id, mentioned).await?;
+        }
         record_notifications(
             tx,
             None,
             channel,
             assignments,
             &m,
-            &[],
+            mentioned,
             self.config.mail.coalesce,
         )
         .await?;

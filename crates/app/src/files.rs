@@ -106,6 +106,62 @@ impl FileStore {
         }
     }
 
+    /// Where the bytes of a resumable upload gather.
+    pub fn upload_path(&self, id: domain::UploadId) -> io::Result<PathBuf> {
+        Ok(self.root.join("uploads").join(format!("{id}.part")))
+    }
+
+    /// Creates the (empty, private) file of a new resumable upload.
+    pub async fn create_upload_file(&self, id: domain::UploadId) -> io::Result<()> {
+        private_dir(&self.root.join("uploads")).await?;
+        private_file(&self.upload_path(id)?).await?;
+        Ok(())
+    }
+
+    /// Opens an upload's file to append at `at`: anything beyond it (bytes written but never
+    /// recorded, as when the portal stopped mid-write) is cut off first.
+    pub async fn open_upload_at(
+        &self,
+        id: domain::UploadId,
+        at: u64,
+    ) -> io::Result<tokio::fs::File> {
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(self.upload_path(id)?)
+            .await?;
+        file.set_len(at).await?;
+        tokio::io::AsyncSeekExt::seek(&mut file, io::SeekFrom::Start(at)).await?;
+        Ok(file)
+    }
+
+    /// Removes an upload's bytes; best effort (a leftover file is unreachable).
+    pub async fn remove_upload_file(&self, id: domain::UploadId) {
+        if let Ok(p) = self.upload_path(id) {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+
+    /// A complete, checked upload as a staged file, to be kept by an action.
+    pub(crate) fn staged_upload(&self, id: domain::UploadId) -> crate::AppResult<StagedPath> {
+        self.upload_path(id)
+            .map(|p| StagedPath(Some(p)))
+            .map_err(|e| crate::AppError::Internal(e.to_string()))
+    }
+
+    /// The number of resumable uploads with bytes on disk (tests).
+    pub fn upload_count(&self) -> usize {
+        std::fs::read_dir(self.root.join("uploads"))
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    }
+
+    /// The number of kept files under `dir` ("clips", "deliveries"; tests).
+    pub fn kept_in(&self, dir: &str) -> usize {
+        std::fs::read_dir(self.root.join(dir))
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    }
+
     /// The number of files in staging (tests check that refusals leave nothing there).
     pub fn staged_count(&self) -> usize {
         std::fs::read_dir(self.staging())

@@ -17,6 +17,8 @@ pub mod passwords;
 pub mod projects;
 pub mod requests;
 pub mod search;
+pub mod uploads;
+pub mod fulfilment;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult, FieldErrors};
@@ -41,6 +43,8 @@ pub struct AppConfig {
     pub live_recheck: std::time::Duration,
     /// E-mail: links, sender, coalescing window, retries.
     pub mail: mail::MailConfig,
+    /// The largest resumable upload (clips, recordings, premixes).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for AppConfig {
@@ -50,6 +54,7 @@ impl Default for AppConfig {
             edit_window: domain::channels::DEFAULT_EDIT_WINDOW,
             live_recheck: std::time::Duration::from_secs(30),
             mail: mail::MailConfig::default(),
+            max_upload_bytes: uploads::DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct App {
     pub mailer: Arc<dyn mail::MailTransport>,
     /// Wakes this instance's mail worker (an admin retried an e-mail).
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// The resumable uploads this instance is receiving.
+    pub uploads: Arc<uploads::Sessions>,
 }
 
 impl App {
@@ -80,6 +87,7 @@ impl App {
             files: Arc::new(files::FileStore::new(DEFAULT_FILES_DIR)),
             mailer: Arc::new(mail::FileMailer::new(mail::DEFAULT_MAIL_DIR)),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            uploads: Arc::new(uploads::Sessions::default()),
         }
     }
 

@@ -32,6 +32,8 @@ pub struct CheckRequest {
     pub waveform_columns: usize,
     /// Threads for the QC pass; 0 for all cores.
     pub threads: usize,
+    /// The premix limiter advice in dBTP; `None`: the usual −6 dBTP.
+    pub true_peak_limit: Option<f64>,
 }
 
 impl CheckRequest {
@@ -330,10 +332,17 @@ fn qc_findings(
                 format!("true peak {tp:.2} dBTP is above 0 dBTP: inter-sample overs will clip on playback"),
             ));
         }
-        if req.profile == Profile::Premix && tp > -6.0 {
+        let limit = req
+            .true_peak_limit
+            .unwrap_or(domain::fulfilment::DEFAULT_TRUE_PEAK_LIMIT_DBTP);
+        if req.profile == Profile::Premix && tp > limit {
             out.push(Finding::warning(
                 Code::QcTruePeakLimit,
-                format!("true peak {tp:.2} dBTP is above the −6 dBTP premix limiter advice"),
+                format!(
+                    "true peak {tp:.2} dBTP is above the {} dBTP premix limiter advice ({:.2} dB over)",
+                    format!("{limit:.1}").replace('-', "−"),
+                    tp - limit
+                ),
             ));
         }
     }

@@ -44,6 +44,8 @@ pub enum FileType {
     Srt,
     Ttml,
     Ttal,
+    // Audio fulfilment: the studio's clips.
+    Mp4,
 }
 
 impl FileType {
@@ -95,6 +97,7 @@ impl FileType {
             FileType::Srt => "srt",
             FileType::Ttml => "ttml",
             FileType::Ttal => "ttal",
+            FileType::Mp4 => "mp4",
         }
     }
 
@@ -115,6 +118,7 @@ impl FileType {
         FileType::ALL
             .into_iter()
             .chain(FileType::SCRIPT)
+            .chain([FileType::Mp4])
             .find(|t| t.extension() == ext)
     }
 
@@ -130,6 +134,7 @@ impl FileType {
             FileType::Ind => "an InDesign document",
             FileType::Jpeg | FileType::Jpg => "a JPEG image",
             FileType::Mov => "a QuickTime movie",
+            FileType::Mp4 => "an MP4 video",
             FileType::Mxl => "a compressed MusicXML file",
             FileType::Pdf => "a PDF document",
             FileType::Png => "a PNG image",
@@ -159,6 +164,7 @@ impl FileType {
             FileType::Heif => "image/heif",
             FileType::Jpeg | FileType::Jpg => "image/jpeg",
             FileType::Mov => "video/quicktime",
+            FileType::Mp4 => "video/mp4",
             FileType::Mxl => "application/vnd.recordare.musicxml",
             FileType::Png => "image/png",
             FileType::Psd => "image/vnd.adobe.photoshop",
@@ -208,6 +214,7 @@ impl FileType {
             FileType::Ind => head.starts_with(&INDESIGN),
             FileType::Jpeg | FileType::Jpg => head.starts_with(&[0xFF, 0xD8, 0xFF]),
             FileType::Mov => is_quicktime(head),
+            FileType::Mp4 => iso_brand(head).is_some(),
             FileType::Mxl => head.starts_with(b"PK\x03\x04"),
             FileType::Pdf => is_pdf(head),
             FileType::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
@@ -267,6 +274,10 @@ pub enum Accept {
     Message,
     /// A reference file or a version of script work: documents and timed text, 100 MB.
     Script,
+    /// A recording delivered for audio fulfilment (WAV), as large as uploads may be.
+    Delivery,
+    /// A Moments clip (MP4), as large as uploads may be.
+    Clip,
 }
 
 /// The largest file of script work.
@@ -277,6 +288,8 @@ impl Accept {
         match self {
             Accept::Message => &FileType::ALL,
             Accept::Script => &FileType::SCRIPT,
+            Accept::Delivery => &[FileType::Wav],
+            Accept::Clip => &[FileType::Mp4],
         }
     }
 
@@ -284,6 +297,8 @@ impl Accept {
         match self {
             Accept::Message => MAX_BYTES,
             Accept::Script => MAX_SCRIPT_BYTES,
+            // The portal's configured upload limit applies to these.
+            Accept::Delivery | Accept::Clip => u64::MAX,
         }
     }
 
@@ -523,6 +538,8 @@ impl fmt::Display for AttachmentRefusal {
                 match accept {
                     Accept::Message => "",
                     Accept::Script => " for script work",
+                    Accept::Delivery => " for a recording",
+                    Accept::Clip => " for a clip",
                 },
                 accept.extensions()
             ),

@@ -331,17 +331,6 @@ pub fn check_clip_duration(span: &Span, duration: u64, timescale: u64) -> Result
 /// The true peak above which a premix is warned about, unless the request says otherwise.
 pub const DEFAULT_TRUE_PEAK_LIMIT_DBTP: f64 = -6.0;
 
-/// Whether a measured true peak breaks the request's limiter advice, in words.
-pub fn true_peak_warning(measured_dbtp: f64, limit_dbtp: f64) -> Option<String> {
-    (measured_dbtp > limit_dbtp).then(|| {
-        format!(
-            "true peak {measured_dbtp:.1} dBTP is above the limiter advice of {limit_dbtp:.1} dBTP \
-             for this premix ({:.1} dB over)",
-            measured_dbtp - limit_dbtp
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,10 +408,4 @@ mod tests {
         assert!(check_clip_duration(&s, 1, 0).is_err());
     }
 
-    #[test]
-    fn the_limiter_advice_warns_above_it_only() {
-        assert_eq!(true_peak_warning(-6.0, -6.0), None);
-        let w = true_peak_warning(-3.2, -6.0).unwrap();
-        assert!(w.contains("2.8 dB over"), "{w}");
-    }
 }

@@ -74,6 +74,9 @@ pub struct CheckWavArgs {
     /// Threads for the QC pass (0 = all cores).
     #[arg(long, default_value_t = 0, hide = true)]
     pub threads: usize,
+    /// The premix limiter advice in dBTP: a true peak above it is a warning (premix profile).
+    #[arg(long, value_name = "DBTP", default_value_t = -6.0, allow_hyphen_values = true)]
+    pub true_peak_limit: f64,
 }
 
 fn request(args: &CheckWavArgs) -> Result<CheckRequest, String> {
@@ -100,6 +103,7 @@ fn request(args: &CheckWavArgs) -> Result<CheckRequest, String> {
             0
         },
         threads: args.threads,
+        true_peak_limit: Some(args.true_peak_limit),
     };
     req.validate()?;
     Ok(req)
