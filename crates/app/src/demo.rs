@@ -167,7 +167,7 @@ impl App {
     }
 
     /// A demo person acting through the use cases (as if signed in).
-    async fn demo_person(&self, email: &str) -> AppResult<Option<Authenticated>> {
+    pub(crate) async fn demo_person(&self, email: &str) -> AppResult<Option<Authenticated>> {
         let Ok(e) = Email::parse(email) else {
             return Ok(None);
         };
@@ -472,6 +472,7 @@ impl App {
     pub async fn seed_demo(&self) -> AppResult<Vec<DemoAccount>> {
         let accounts = self.seed_demo_base().await?;
         self.seed_demo_requests().await?;
+        self.seed_demo_audio().await?;
         Ok(accounts)
     }
 

@@ -248,7 +248,10 @@ impl App {
         input: &NewAudioRequestInput,
     ) -> AppResult<AudioRequestId> {
         let mut tx = self.store.begin().await?;
-        let project = tx.get_project(project_id).await?.ok_or(AppError::NotFound)?;
+        let project = tx
+            .get_project(project_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         crate::projects::may_view(who, &project)?;
         authorize_audio(Some(&who.subject), AudioAction::Create, None).check()?;
         let mut errors = FieldErrors::new();
@@ -329,7 +332,9 @@ impl App {
                 }
             }
         }
-        let limit = input.true_peak_limit.unwrap_or(DEFAULT_TRUE_PEAK_LIMIT_DBTP);
+        let limit = input
+            .true_peak_limit
+            .unwrap_or(DEFAULT_TRUE_PEAK_LIMIT_DBTP);
         if !(-60.0..=0.0).contains(&limit) {
             errors.add(
                 "true_peak_limit",
@@ -343,9 +348,12 @@ impl App {
                 None => errors.add("clip", "choose the clip's MP4 file"),
                 Some(upload) => {
                     let taken = self
-                        .accepted_uploads(&mut tx, who, &[upload], |p| {
-                            matches!(p, Purpose::Clip { project } if *project == project_id)
-                        })
+                        .accepted_uploads(
+                            &mut tx,
+                            who,
+                            &[upload],
+                            |p| matches!(p, Purpose::Clip { project } if *project == project_id),
+                        )
                         .await;
                     match taken {
                         Err(AppError::Invalid(e)) => {
@@ -356,11 +364,14 @@ impl App {
                         Err(e) => return Err(e),
                         Ok(mut found) => {
                             if let Some((rec, _, staged)) = found.pop() {
-                                let facts: Option<ClipFacts> =
-                                    rec.outcome.as_deref().and_then(|o| serde_json::from_str(o).ok());
+                                let facts: Option<ClipFacts> = rec
+                                    .outcome
+                                    .as_deref()
+                                    .and_then(|o| serde_json::from_str(o).ok());
                                 match (facts, span) {
                                     (Some(f), Some(s)) => {
-                                        if let Err(m) = check_clip_duration(&s, f.duration, f.timescale)
+                                        if let Err(m) =
+                                            check_clip_duration(&s, f.duration, f.timescale)
                                         {
                                             errors.add("clip", m);
                                         }
@@ -456,9 +467,16 @@ impl App {
 
     /// The Moments tab: a title's audio requests with the fulfilments `who` may see. A partner
     /// sees only the requests with a fulfilment of its own, and only that fulfilment.
-    pub async fn audio_board(&self, who: &Authenticated, project_id: ProjectId) -> AppResult<AudioBoard> {
+    pub async fn audio_board(
+        &self,
+        who: &Authenticated,
+        project_id: ProjectId,
+    ) -> AppResult<AudioBoard> {
         let mut tx = self.store.read().await?;
-        let project = tx.get_project(project_id).await?.ok_or(AppError::NotFound)?;
+        let project = tx
+            .get_project(project_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         crate::projects::may_view(who, &project)?;
         if !who.subject.has(Role::PortalUser) {
             return Err(AppError::NotFound);
@@ -488,7 +506,8 @@ impl App {
             });
         }
         out.reverse();
-        let may_create = authorize_audio(Some(&who.subject), AudioAction::Create, None).is_allowed();
+        let may_create =
+            authorize_audio(Some(&who.subject), AudioAction::Create, None).is_allowed();
         let mut dubbing_languages: Vec<LanguageTag> = project
             .assignments
             .iter()
@@ -500,7 +519,11 @@ impl App {
         let episodes = project
             .seasons
             .iter()
-            .flat_map(|s| s.episodes.iter().map(move |e| format!("S{}E{}", s.number, e.number)))
+            .flat_map(|s| {
+                s.episodes
+                    .iter()
+                    .map(move |e| format!("S{}E{}", s.number, e.number))
+            })
             .collect();
         let mut project = project;
         if !who.subject.is_studio() {
@@ -524,7 +547,10 @@ impl App {
         action: AudioAction,
     ) -> AppResult<(FulfilmentRecord, AudioRequestRecord, Project)> {
         let f = tx.get_fulfilment(id).await?.ok_or(AppError::NotFound)?;
-        let project = tx.get_project(f.project_id).await?.ok_or(AppError::NotFound)?;
+        let project = tx
+            .get_project(f.project_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         decide(who, AudioAction::See, &project, &f)?;
         decide(who, action, &project, &f)?;
         let r = tx
@@ -541,7 +567,9 @@ impl App {
         id: FulfilmentId,
     ) -> AppResult<FulfilmentDetail> {
         let mut tx = self.store.read().await?;
-        let (f, r, project) = self.load_fulfilment(&mut tx, who, id, AudioAction::See).await?;
+        let (f, r, project) = self
+            .load_fulfilment(&mut tx, who, id, AudioAction::See)
+            .await?;
         let span = span_of(&r)?;
         let subs = tx.submissions_of(id).await?;
         let files = tx.submission_files_of(id).await?;
@@ -763,9 +791,12 @@ impl App {
             return Err(AppError::invalid("uploads", "upload at least one WAV file"));
         }
         let mut taken = self
-            .accepted_uploads(&mut tx, who, uploads, |p| {
-                matches!(p, Purpose::Delivery { fulfilment, .. } if *fulfilment == id)
-            })
+            .accepted_uploads(
+                &mut tx,
+                who,
+                uploads,
+                |p| matches!(p, Purpose::Delivery { fulfilment, .. } if *fulfilment == id),
+            )
             .await?;
         let mut kinds: BTreeSet<(String, String)> = BTreeSet::new();
         for (_, p, _) in &taken {
@@ -997,7 +1028,10 @@ impl App {
     ) -> AppResult<(ClipRecord, tokio::fs::File)> {
         let mut tx = self.store.read().await?;
         let r = tx.get_audio_request(id).await?.ok_or(AppError::NotFound)?;
-        let project = tx.get_project(r.project_id).await?.ok_or(AppError::NotFound)?;
+        let project = tx
+            .get_project(r.project_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let fulfilments = tx.project_fulfilments(r.project_id).await?;
         let allowed = fulfilments
             .iter()
@@ -1024,7 +1058,10 @@ impl App {
         id: SubmissionFileId,
     ) -> AppResult<(SubmissionFileRecord, tokio::fs::File)> {
         let mut tx = self.store.read().await?;
-        let x = tx.get_submission_file(id).await?.ok_or(AppError::NotFound)?;
+        let x = tx
+            .get_submission_file(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.load_fulfilment(&mut tx, who, x.fulfilment_id, AudioAction::SeeSubmission)
             .await?;
         let file = self
@@ -1042,7 +1079,10 @@ impl App {
         id: SubmissionFileId,
     ) -> AppResult<String> {
         let mut tx = self.store.read().await?;
-        let x = tx.get_submission_file(id).await?.ok_or(AppError::NotFound)?;
+        let x = tx
+            .get_submission_file(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.load_fulfilment(&mut tx, who, x.fulfilment_id, AudioAction::SeeSubmission)
             .await?;
         Ok(x.waveform_svg)
@@ -1210,7 +1250,9 @@ fn frame_in_span(span: &Span, raw: &str) -> AppResult<u64> {
             .frames_of(&tc)
             .map_err(|e| AppError::invalid("at", e.0))?
     };
-    let rel = frame.checked_sub(start).filter(|f| *f < span.frames().max(1));
+    let rel = frame
+        .checked_sub(start)
+        .filter(|f| *f < span.frames().max(1));
     rel.ok_or_else(|| {
         AppError::invalid(
             "at",

@@ -9,8 +9,10 @@ pub mod auth;
 pub mod channels;
 pub mod clock;
 pub mod demo;
+pub mod demo_audio;
 pub mod error;
 pub mod files;
+pub mod fulfilment;
 pub mod live;
 pub mod mail;
 pub mod passwords;
@@ -18,7 +20,6 @@ pub mod projects;
 pub mod requests;
 pub mod search;
 pub mod uploads;
-pub mod fulfilment;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult, FieldErrors};

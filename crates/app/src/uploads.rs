@@ -38,6 +38,9 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 /// Bytes gathered before each write to disk (and each step the checker may take).
 const WRITE_CHUNK: usize = 1024 * 1024;
 
+/// A piece whose bytes stop coming for this long is ended (what arrived is kept).
+const STALL: Duration = Duration::from_secs(60);
+
 /// An upload untouched this long is abandoned: its row and bytes are removed.
 pub const STALE_AFTER: time::Duration = time::Duration::days(2);
 
@@ -121,11 +124,23 @@ impl App {
 
     /// An upload as its sender sees it (how much arrived, the verdict). Only the sender knows
     /// of it.
-    pub async fn upload_status(&self, who: &Authenticated, id: UploadId) -> AppResult<UploadRecord> {
+    pub async fn upload_status(
+        &self,
+        who: &Authenticated,
+        id: UploadId,
+    ) -> AppResult<UploadRecord> {
         let mut tx = self.store.read().await?;
-        let rec = tx.get_upload(id).await?.ok_or(AppError::NotFound)?;
+        let mut rec = tx.get_upload(id).await?.ok_or(AppError::NotFound)?;
         if rec.user_id != who.user.id {
             return Err(AppError::NotFound);
+        }
+        // Bytes written before a piece was cut off (the connection dropped, the portal
+        // stopped) may not be recorded yet; they are on disk, in order, so they count.
+        if rec.state == UploadState::Receiving
+            && let Ok(path) = self.files.upload_path(id)
+            && let Ok(meta) = tokio::fs::metadata(&path).await
+        {
+            rec.received = rec.received.max(meta.len().min(rec.length));
         }
         Ok(rec)
     }
@@ -181,9 +196,14 @@ impl App {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // The checker follows the file; a new one (after a restart or a pause) starts over.
         if let Purpose::Delivery { .. } = &purpose {
-            let running = state.checker.as_ref().is_some_and(|c| !c.handle.is_finished());
+            let running = state
+                .checker
+                .as_ref()
+                .is_some_and(|c| !c.handle.is_finished());
             if !running {
-                let req = self.delivery_check_request(who, &purpose, &rec.name).await?;
+                let req = self
+                    .delivery_check_request(who, &purpose, &rec.name)
+                    .await?;
                 state.checker = Some(Checker::start(path.clone(), rec.length, rec.received, req));
             }
         }
@@ -201,7 +221,20 @@ impl App {
         let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
         let mut stopped: Option<AppError> = None;
         loop {
-            let next = body.next().await;
+            let next = match tokio::time::timeout(STALL, body.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    stopped = Some(AppError::invalid(
+                        "body",
+                        format!(
+                            "no bytes arrived for {} s after byte {}; resume from the offset the server reports",
+                            STALL.as_secs(),
+                            received + pending.len() as u64
+                        ),
+                    ));
+                    None
+                }
+            };
             let last = match &next {
                 Some(Ok(bytes)) => {
                     let would = received
@@ -221,7 +254,9 @@ impl App {
                 Some(Err(e)) => {
                     stopped = Some(AppError::invalid(
                         "body",
-                        format!("the connection ended after byte {received}: {e}; resume from the offset the server reports"),
+                        format!(
+                            "the connection ended after byte {received}: {e}; resume from the offset the server reports"
+                        ),
                     ));
                     true
                 }
@@ -259,7 +294,9 @@ impl App {
             let verdict = match &purpose {
                 Purpose::Delivery { .. } => {
                     let checker = state.checker.take();
-                    let req = self.delivery_check_request(who, &purpose, &rec.name).await?;
+                    let req = self
+                        .delivery_check_request(who, &purpose, &rec.name)
+                        .await?;
                     judge_delivery(checker, path.clone(), req, &rec.name).await?
                 }
                 Purpose::Clip { .. } => judge_clip(path.clone()).await?,
@@ -680,7 +717,10 @@ impl Seek for Follower {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
         self.pos = next.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file")
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )
         })?;
         Ok(self.pos)
     }

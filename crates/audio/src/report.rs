@@ -373,13 +373,14 @@ pub fn check<R: Read + Seek>(reader: &mut R, req: &CheckRequest) -> io::Result<R
 pub fn check_arriving<R: Read + Seek>(reader: &mut R, req: &CheckRequest) -> io::Result<Report> {
     let head = wav::inspect_head(reader)?;
     let want_qc = req.qc || req.waveform_columns > 0 || req.profile.needs_qc();
-    let early = (want_qc && head.decodable_format().is_some() && head.frames.is_some()).then(|| {
-        let opts = QcOptions {
-            waveform_columns: req.waveform_columns,
-            threads: req.threads,
-        };
-        qc::measure(reader, &head, &opts)
-    });
+    let early =
+        (want_qc && head.decodable_format().is_some() && head.frames.is_some()).then(|| {
+            let opts = QcOptions {
+                waveform_columns: req.waveform_columns,
+                threads: req.threads,
+            };
+            qc::measure(reader, &head, &opts)
+        });
     let ins = wav::inspect(reader)?;
     // The whole walk may place the audio differently from the head alone (a second fmt, a
     // data size only the end explains): then measure again, from the bytes now all present.

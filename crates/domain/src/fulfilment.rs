@@ -284,7 +284,10 @@ impl Span {
         let start = self.rate.frames_of(&self.tc_in).ok()?;
         let frame = (seconds.max(0.0) * f64::from(self.rate.num()) / f64::from(self.rate.den()))
             .floor() as u64;
-        Some(self.rate.label_of(start.saturating_add(frame.min(self.frames))))
+        Some(
+            self.rate
+                .label_of(start.saturating_add(frame.min(self.frames))),
+        )
     }
 
     /// Seconds into the span of a timecode inside it (for seeking the player).
@@ -356,7 +359,11 @@ mod tests {
             for side in [Side::Studio, Side::Partner] {
                 for s in S::ALL {
                     let got = apply(s, e, side);
-                    assert_eq!(got.clone().ok(), expect(e, side, s), "{e:?} by {side:?} in {s:?}");
+                    assert_eq!(
+                        got.clone().ok(),
+                        expect(e, side, s),
+                        "{e:?} by {side:?} in {s:?}"
+                    );
                     if let Err(r) = got {
                         assert!(!r.0.is_empty());
                     }
@@ -389,7 +396,13 @@ mod tests {
         assert!(Span::parse("24", "01:00:02:00", "01:00:02:00").is_err());
         assert!(Span::parse("24", "01:00:00:00", "01:00:00:30").is_err());
         assert_eq!(s.timecode_at(1.0).unwrap().to_string(), "01:00:00:23");
-        assert!((s.seconds_of(&Timecode::parse("01:00:01:00").unwrap()).unwrap() - 1.001).abs() < 1e-9);
+        assert!(
+            (s.seconds_of(&Timecode::parse("01:00:01:00").unwrap())
+                .unwrap()
+                - 1.001)
+                .abs()
+                < 1e-9
+        );
         assert_eq!(s.seconds_of(&Timecode::parse("00:59:59:00").unwrap()), None);
     }
 
@@ -407,5 +420,4 @@ mod tests {
         assert!(short.contains("frames shorter"), "{short}");
         assert!(check_clip_duration(&s, 1, 0).is_err());
     }
-
 }

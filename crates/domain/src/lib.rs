@@ -29,8 +29,9 @@ pub use ids::{
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{
-    Action, Actor, AudioAction, Decision, FulfilmentFacts, DenyReason, ProjectScope, RequestAction, RequestFacts,
-    RequestFileFacts, Resource, Subject, authorize, authorize_actor, authorize_audio, authorize_request,
+    Action, Actor, AudioAction, Decision, DenyReason, FulfilmentFacts, ProjectScope, RequestAction,
+    RequestFacts, RequestFileFacts, Resource, Subject, authorize, authorize_actor, authorize_audio,
+    authorize_request,
 };
 pub use project::{Assignment, Episode, Project, ProjectKind, Season, Service};
 pub use roles::{Role, Roles};

@@ -763,11 +763,23 @@ mod tests {
         let expected: [(&str, Option<&Subject>, [&str; 3]); 8] = [
             ("manager", Some(&manager), ["AAAPAAA", "AAAPAAA", "AAAPAAA"]),
             ("dub rep", Some(&dub_rep), ["AAAPAAA", "AAAPAAA", "AAAPAAA"]),
-            ("studio linguist", Some(&studio_linguist), ["-------", "-------", "-------"]),
+            (
+                "studio linguist",
+                Some(&studio_linguist),
+                ["-------", "-------", "-------"],
+            ),
             ("A pm", Some(&a_pm), ["SAAAAAS", "S------", "S------"]),
-            ("A linguist", Some(&a_linguist), ["-------", "-------", "-------"]),
+            (
+                "A linguist",
+                Some(&a_linguist),
+                ["-------", "-------", "-------"],
+            ),
             ("B pm", Some(&b_pm), ["S------", "SAAAAAS", "S------"]),
-            ("A pm with studio roles", Some(&a_admin_roles), ["SAAAAAS", "S------", "S------"]),
+            (
+                "A pm with studio roles",
+                Some(&a_admin_roles),
+                ["SAAAAAS", "S------", "S------"],
+            ),
             ("nobody", None, ["XXXXXXX", "XXXXXXX", "XXXXXXX"]),
         ];
         let code = |d: Decision| match d {

@@ -5,8 +5,8 @@
 //! `REPEATABLE READ READ ONLY`, so a page reads one consistent snapshot and cannot write.
 
 mod api_tokens;
-mod audio;
 mod attachments;
+mod audio;
 mod channels;
 mod convert;
 mod events;

@@ -11,8 +11,8 @@
 //! waits forever. Open one transaction per action.
 
 mod api_tokens;
-mod audio;
 mod attachments;
+mod audio;
 mod channels;
 mod convert;
 mod events;

@@ -400,7 +400,9 @@ pub fn note(
     Ok(NoteRecord {
         id,
         fulfilment_id,
-        version: v.map(|v| version("fulfilment_notes.version", v)).transpose()?,
+        version: v
+            .map(|v| version("fulfilment_notes.version", v))
+            .transpose()?,
         author_id,
         kind: NoteKind::parse(kind)
             .ok_or_else(|| corrupt("fulfilment_notes.kind", kind, "unknown kind"))?,

@@ -3733,8 +3733,14 @@ pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
     tx.commit().await.unwrap();
 
     let mut tx = read(store).await;
-    assert_eq!(tx.get_audio_request(clip.id).await.unwrap(), Some(clip.clone()));
-    assert_eq!(tx.get_audio_request(AudioRequestId::new()).await.unwrap(), None);
+    assert_eq!(
+        tx.get_audio_request(clip.id).await.unwrap(),
+        Some(clip.clone())
+    );
+    assert_eq!(
+        tx.get_audio_request(AudioRequestId::new()).await.unwrap(),
+        None
+    );
     assert_eq!(
         tx.project_audio_requests(show.id).await.unwrap(),
         vec![clip.clone(), premix.clone()]
@@ -3747,8 +3753,14 @@ pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
     assert!(tx.project_fulfilments(other.id).await.unwrap().is_empty());
     assert_eq!(tx.submissions_of(fa.id).await.unwrap(), vec![v1.clone()]);
     assert!(tx.submissions_of(fb.id).await.unwrap().is_empty());
-    assert_eq!(tx.submission_files_of(fa.id).await.unwrap(), vec![file.clone()]);
-    assert_eq!(tx.get_submission_file(file.id).await.unwrap(), Some(file.clone()));
+    assert_eq!(
+        tx.submission_files_of(fa.id).await.unwrap(),
+        vec![file.clone()]
+    );
+    assert_eq!(
+        tx.get_submission_file(file.id).await.unwrap(),
+        Some(file.clone())
+    );
     assert_eq!(tx.notes_of(fa.id).await.unwrap(), vec![comment, decided]);
     drop(tx);
 

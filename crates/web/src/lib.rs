@@ -22,7 +22,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Settings of the HTTP layer.
@@ -110,10 +109,7 @@ fn router_stopping_with(
         // (2 MB) would otherwise cut attachments short.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(uploads::limit_body))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::api_error_shape))
         // Outside everything that can answer on its own (body limit, timeout, panic), so every
@@ -216,4 +212,21 @@ pub async fn serve(
     connections.close();
     connections.wait().await;
     Ok(())
+}
+
+/// Every request must be answered within 30 s (a body arriving slower gets 408), except the
+/// pieces of a resumable upload, which may take as long as the bytes keep coming: the upload
+/// itself gives up when none arrive for a while.
+async fn time_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uploads::is_resumable_piece(&req) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(Duration::from_secs(30), next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }

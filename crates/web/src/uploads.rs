@@ -154,7 +154,7 @@ where
                 if out.files.len() == max_files {
                     return Err(match accept {
                         Accept::Message => refused(&raw_name, AttachmentRefusal::TooMany),
-                        Accept::Script => refused(
+                        Accept::Script | Accept::Delivery | Accept::Clip => refused(
                             &raw_name,
                             format!("send at most {max_files} file(s) at once"),
                         ),
@@ -217,6 +217,10 @@ fn upload_error(name: &str, e: UploadError) -> AppError {
 /// Limits request bodies: 1 MB, except multipart messages to a channel (files). A body
 /// announced as larger is refused at once with a message saying what the limits are.
 pub async fn limit_body(req: Request, next: Next) -> Response {
+    if is_resumable_piece(&req) {
+        // Checked against the length declared when the upload was created, as it streams.
+        return next.run(req).await;
+    }
     let path = req.uri().path();
     let multipart = is_multipart(req.headers());
     let uploads = multipart
@@ -250,6 +254,16 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// A piece of a resumable upload (`PATCH /api/v1/uploads/{id}`): any size, any duration.
+pub fn is_resumable_piece(req: &Request) -> bool {
+    req.method() == axum::http::Method::PATCH
+        && req
+            .uri()
+            .path()
+            .strip_prefix("/api/v1/uploads/")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// Routes that take files of script work: ordering requests (reference files) and submitting a

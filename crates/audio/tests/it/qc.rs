@@ -368,7 +368,9 @@ impl std::io::Seek for Recording<'_> {
 #[test]
 fn a_file_checked_as_it_arrives_gives_the_same_report_and_measures_before_the_tail() {
     let frames = 48_000 * 3;
-    let samples: Vec<f64> = (0..frames).map(|i| ((i as f64) * 0.05).sin() * 0.5).collect();
+    let samples: Vec<f64> = (0..frames)
+        .map(|i| ((i as f64) * 0.05).sin() * 0.5)
+        .collect();
     let bytes = Wav::riff(vec![
         fmt_pcm(1, 48_000, 24),
         bext(2, 0, None),
@@ -398,9 +400,9 @@ fn a_file_checked_as_it_arrives_gives_the_same_report_and_measures_before_the_ta
     // The audio is read front to back before anything after it: nothing waits for the tail.
     let tail = (bytes.len() - 20) as u64;
     let first_tail_read = rec.reads.iter().position(|(at, _)| *at >= tail).unwrap();
-    let audio_read: usize = rec.reads[..first_tail_read]
-        .iter()
-        .map(|(_, n)| *n)
-        .sum();
-    assert!(audio_read >= frames * 3, "read {audio_read} bytes before the tail");
+    let audio_read: usize = rec.reads[..first_tail_read].iter().map(|(_, n)| *n).sum();
+    assert!(
+        audio_read >= frames * 3,
+        "read {audio_read} bytes before the tail"
+    );
 }

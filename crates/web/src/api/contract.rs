@@ -143,15 +143,18 @@ pub fn complete(doc: &mut OpenApi) {
     );
     doc.security = None;
     for (path, item) in doc.paths.paths.iter_mut() {
-        let public = path == "/healthz";
         for (changes, op) in [
             (false, item.get.as_mut()),
+            (false, item.head.as_mut()),
+            (false, item.options.as_mut()),
             (true, item.put.as_mut()),
             (true, item.post.as_mut()),
             (true, item.delete.as_mut()),
             (true, item.patch.as_mut()),
         ] {
             let Some(op) = op else { continue };
+            // The health check and tus discovery (OPTIONS) need no credentials.
+            let public = path == "/healthz" || op.operation_id.as_deref() == Some("upload_options");
             op.security = Some(if public {
                 vec![SecurityRequirement::default()]
             } else if changes {

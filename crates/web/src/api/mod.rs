@@ -5,6 +5,7 @@
 //! browser session cookie plus the `X-CSRF-Token` header for state-changing calls.
 
 mod admin;
+mod audio;
 mod channels;
 pub mod contract;
 mod dto;
@@ -15,6 +16,10 @@ mod projects;
 mod requests;
 mod tokens;
 
+pub(crate) use audio::{
+    clip_response as audio_clip_response, delivery_response as audio_delivery_response,
+    waveform_response as audio_waveform_response,
+};
 pub use dto::*;
 pub use extract::{ApiQuery, JsonBody};
 
@@ -41,6 +46,7 @@ use utoipa_axum::routes;
         (name = "projects", description = "Titles, languages, partner assignments, following"),
         (name = "communication", description = "Channels, messages, unread counts, App Settings"),
         (name = "requests", description = "Script work: requests, their steps, files, dates and dependencies; My tasks; members and script viewers"),
+        (name = "audio", description = "Audio fulfilment: Moments clips and premixes, versions checked on arrival, comments and decisions; resumable uploads (tus 1.0)"),
         (name = "admin", description = "Organisations, users and roles, outgoing mail (studio admins)")
     )
 )]
@@ -95,6 +101,24 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(
             requests::add_script_viewer,
             requests::remove_script_viewer
+        ))
+        .routes(routes!(
+            audio::list_audio_requests,
+            audio::create_audio_request
+        ))
+        .routes(routes!(audio::get_fulfilment))
+        .routes(routes!(audio::submit))
+        .routes(routes!(audio::comment))
+        .routes(routes!(audio::decide))
+        .routes(routes!(audio::clip))
+        .routes(routes!(audio::delivery_file))
+        .routes(routes!(audio::waveform))
+        .routes(routes!(audio::upload_options, audio::create_upload))
+        .routes(routes!(
+            audio::upload_offset,
+            audio::get_upload,
+            audio::append_upload,
+            audio::delete_upload
         ))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::list_messages, channels::post_message))

@@ -2,6 +2,7 @@
 //! with errors next to the fields.
 
 mod admin;
+mod audio;
 mod channels;
 mod mail;
 mod projects;
@@ -92,6 +93,15 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/members",
             get(requests::members).post(requests::set_member),
         )
+        .route(
+            "/projects/{id}/moments",
+            get(audio::board).post(audio::create),
+        )
+        .route("/fulfilments/{id}", get(audio::show))
+        .route("/fulfilments/{id}/{action}", post(audio::act))
+        .route("/audio-requests/{id}/clip", get(audio::clip))
+        .route("/delivery-files/{id}", get(audio::delivery))
+        .route("/delivery-files/{id}/waveform.svg", get(audio::waveform))
         .route("/find", get(projects::find))
         .route("/projects/new", get(projects::new_form))
         .route("/projects", post(projects::create))
