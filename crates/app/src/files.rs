@@ -70,7 +70,7 @@ impl FileStore {
         let file = private_file(&path).await?;
         Ok(Upload {
             name,
-            staged: StagedPath(Some(path)),
+            staged: StagedPath(Some(path), true),
             file: tokio::io::BufWriter::with_capacity(64 * 1024, file),
             size: 0,
             max_bytes: accept.max_bytes(),
@@ -144,7 +144,7 @@ impl FileStore {
     /// A complete, checked upload as a staged file, to be kept by an action.
     pub(crate) fn staged_upload(&self, id: domain::UploadId) -> crate::AppResult<StagedPath> {
         self.upload_path(id)
-            .map(|p| StagedPath(Some(p)))
+            .map(|p| StagedPath(Some(p), false))
             .map_err(|e| crate::AppError::Internal(e.to_string()))
     }
 
@@ -187,9 +187,11 @@ impl FileStore {
     }
 }
 
-/// A staging file, removed when dropped unless it was kept.
+/// A staging file, removed when dropped unless it was kept. A resumable upload's file is not
+/// removed (`false`): an action refused for another reason leaves it for the next try, and the
+/// upload's own life (cancel, staleness) removes it.
 #[derive(Debug)]
-pub struct StagedPath(Option<PathBuf>);
+pub struct StagedPath(Option<PathBuf>, bool);
 
 impl StagedPath {
     pub fn path(&self) -> Option<&Path> {
@@ -199,7 +201,7 @@ impl StagedPath {
 
 impl Drop for StagedPath {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
+        if let Some(p) = self.0.take().filter(|_| self.1) {
             // Best effort: a leftover .part file holds nothing anyone can reach.
             let _ = std::fs::remove_file(p);
         }

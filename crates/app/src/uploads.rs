@@ -161,7 +161,7 @@ impl App {
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
     {
-        let mut rec = self.upload_status(who, id).await?;
+        let rec = self.upload_status(who, id).await?;
         if rec.state != UploadState::Receiving {
             return Err(AppError::conflict(
                 "offset",
@@ -182,7 +182,7 @@ impl App {
             ));
         }
         let session = self.uploads.session(id);
-        let Ok(mut state) = session.try_lock() else {
+        let Ok(state) = session.try_lock_owned() else {
             return Err(AppError::conflict(
                 "offset",
                 "another request is sending this upload right now; wait for it to end",
@@ -190,21 +190,72 @@ impl App {
         };
         let purpose: Purpose = serde_json::from_str(&rec.purpose)
             .map_err(|e| AppError::Internal(format!("upload purpose: {e}")))?;
+        let check = match &purpose {
+            Purpose::Delivery { .. } => Some(
+                self.delivery_check_request(who, &purpose, &rec.name)
+                    .await?,
+            ),
+            Purpose::Clip { .. } => None,
+        };
+        // The bytes are written by a task of their own, fed through a channel: if this request
+        // is dropped (the connection broke), the channel closes and the task still writes down
+        // what arrived and records it.
+        let (feed, arriving) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(16);
+        let receiver = tokio::spawn(self.clone().receive(rec, check, state, arriving));
+        loop {
+            let next = match tokio::time::timeout(STALL, body.next()).await {
+                Ok(Some(Ok(bytes))) => Ok(bytes),
+                Ok(Some(Err(e))) => Err(AppError::invalid(
+                    "body",
+                    format!("the connection broke: {e}; resume from the offset the server reports"),
+                )),
+                Ok(None) => break,
+                Err(_) => Err(AppError::invalid(
+                    "body",
+                    format!(
+                        "no bytes arrived for {} s; resume from the offset the server reports",
+                        STALL.as_secs()
+                    ),
+                )),
+            };
+            let stop = next.is_err();
+            if feed.send(next).await.is_err() || stop {
+                break;
+            }
+        }
+        drop(feed);
+        receiver
+            .await
+            .map_err(|e| AppError::Internal(format!("receiving an upload: {e}")))?
+    }
+
+    /// Writes what arrives on `arriving` at the end of the upload's file, feeding the hash and
+    /// the checker; records the new offset; judges the file when it is complete.
+    async fn receive(
+        self,
+        mut rec: UploadRecord,
+        check: Option<audio::CheckRequest>,
+        mut state: tokio::sync::OwnedMutexGuard<SessionState>,
+        mut arriving: tokio::sync::mpsc::Receiver<Result<Bytes, AppError>>,
+    ) -> AppResult<UploadRecord> {
+        let id = rec.id;
         let path = self
             .files
             .upload_path(id)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         // The checker follows the file; a new one (after a restart or a pause) starts over.
-        if let Purpose::Delivery { .. } = &purpose {
+        if let Some(req) = &check {
             let running = state
                 .checker
                 .as_ref()
                 .is_some_and(|c| !c.handle.is_finished());
             if !running {
-                let req = self
-                    .delivery_check_request(who, &purpose, &rec.name)
-                    .await?;
-                state.checker = Some(Checker::start(path.clone(), rec.length, rec.received, req));
+                state.checker = Some(Checker::start(
+                    path.clone(),
+                    rec.length,
+                    rec.received,
+                    req.clone(),
+                ));
             }
         }
         if state.hashed != rec.received {
@@ -221,21 +272,7 @@ impl App {
         let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
         let mut stopped: Option<AppError> = None;
         loop {
-            let next = match tokio::time::timeout(STALL, body.next()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    stopped = Some(AppError::invalid(
-                        "body",
-                        format!(
-                            "no bytes arrived for {} s after byte {}; resume from the offset the server reports",
-                            STALL.as_secs(),
-                            received + pending.len() as u64
-                        ),
-                    ));
-                    None
-                }
-            };
-            let last = match &next {
+            let last = match arriving.recv().await {
                 Some(Ok(bytes)) => {
                     let would = received
                         .saturating_add(pending.len() as u64)
@@ -247,17 +284,12 @@ impl App {
                         )));
                         true
                     } else {
-                        pending.extend_from_slice(bytes);
+                        pending.extend_from_slice(&bytes);
                         false
                     }
                 }
                 Some(Err(e)) => {
-                    stopped = Some(AppError::invalid(
-                        "body",
-                        format!(
-                            "the connection ended after byte {received}: {e}; resume from the offset the server reports"
-                        ),
-                    ));
+                    stopped = Some(e);
                     true
                 }
                 None => true,
@@ -291,15 +323,13 @@ impl App {
             }
             drop(file);
             let sha = hex::encode(std::mem::take(&mut state.hasher).finalize());
-            let verdict = match &purpose {
-                Purpose::Delivery { .. } => {
+            state.hashed = 0;
+            let verdict = match check {
+                Some(req) => {
                     let checker = state.checker.take();
-                    let req = self
-                        .delivery_check_request(who, &purpose, &rec.name)
-                        .await?;
                     judge_delivery(checker, path.clone(), req, &rec.name).await?
                 }
-                Purpose::Clip { .. } => judge_clip(path.clone()).await?,
+                None => judge_clip(path.clone()).await?,
             };
             match verdict {
                 Verdict::Accepted { outcome, waveform } => {
@@ -314,6 +344,13 @@ impl App {
                     self.files.remove_upload_file(id).await;
                 }
             }
+        }
+        if !complete
+            && stopped.is_some()
+            && let Some(c) = state.checker.take()
+        {
+            // Cut off: the client will take a while to come back; a later piece starts over.
+            c.arrival.abandon();
         }
         drop(state);
         if complete {
@@ -592,9 +629,11 @@ struct Checker {
     handle: tokio::task::JoinHandle<io::Result<audio::Report>>,
 }
 
-/// How long a checker waits for the next bytes before it gives up (the next piece then starts a
-/// new one, from the bytes on disk).
-const CHECKER_PATIENCE: Duration = Duration::from_secs(120);
+/// How long a checker waits for the next piece before it gives up (a later piece then starts a
+/// new one, from the bytes on disk). Clients that send a file in several pieces send them back
+/// to back; a client resuming after a failure takes longer, and re-reading what is on disk is
+/// fast next to the network.
+const CHECKER_PATIENCE: Duration = Duration::from_secs(5);
 
 impl Checker {
     fn start(path: PathBuf, length: u64, received: u64, req: audio::CheckRequest) -> Self {
