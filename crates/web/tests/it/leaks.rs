@@ -129,6 +129,54 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
             seen.push_str(&format!("{:?}", resp.headers()));
         }
     }
+    // Audio fulfilment: every title's Moments tab, and every fulfilment the studio lists with
+    // its clip, files and waveforms; the bell, where comments and decisions arrive.
+    for id in t.titles.values() {
+        seen.push_str(&s.get(&format!("/projects/{id}/moments")).await.1);
+        seen.push_str(
+            &s.api(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/audio-requests"),
+                None,
+            )
+            .await
+            .1
+            .to_string(),
+        );
+    }
+    for (f, clip, files) in all_fulfilments(t).await {
+        seen.push_str(&s.get(&format!("/fulfilments/{f}")).await.1);
+        seen.push_str(
+            &s.api(Method::GET, &format!("/api/v1/fulfilments/{f}"), None)
+                .await
+                .1
+                .to_string(),
+        );
+        let mut paths = vec![
+            format!("/audio-requests/{clip}/clip"),
+            format!("/api/v1/audio-requests/{clip}/clip"),
+        ];
+        for x in files {
+            paths.push(format!("/delivery-files/{x}"));
+            paths.push(format!("/delivery-files/{x}/waveform.svg"));
+            paths.push(format!("/api/v1/delivery-files/{x}"));
+            paths.push(format!("/api/v1/delivery-files/{x}/waveform"));
+        }
+        for path in paths {
+            let r = s.client.get(s.url(&path)).send().await.unwrap();
+            seen.push_str(&format!("{:?}", r.headers()));
+            if r.status().is_success() {
+                seen.push_str(&String::from_utf8_lossy(&r.bytes().await.unwrap()));
+            }
+        }
+    }
+    seen.push_str(&s.get("/notifications").await.1);
+    seen.push_str(
+        &s.api(Method::GET, "/api/v1/notifications?limit=200", None)
+            .await
+            .1
+            .to_string(),
+    );
     seen.push_str(&s.get("/tasks").await.1);
     seen.push_str(
         &s.api(Method::GET, "/api/v1/tasks", None)
@@ -164,6 +212,44 @@ async fn all_requests(t: &TestApp) -> Vec<String> {
             out.push(r["id"].as_str().unwrap_or_default().to_string());
         }
     }
+    out
+}
+
+/// Every fulfilment of every title as the studio lists them: its id, its request's id (for the
+/// clip) and its files.
+async fn all_fulfilments(t: &TestApp) -> Vec<(String, String, Vec<String>)> {
+    let pm = t.sign_in("pm@northlight.test").await;
+    let mut out = Vec::new();
+    for id in t.titles.values() {
+        let (_, list) = pm
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/audio-requests"),
+                None,
+            )
+            .await;
+        for r in list.as_array().cloned().unwrap_or_default() {
+            for f in r["fulfilments"].as_array().cloned().unwrap_or_default() {
+                let fid = f["id"].as_str().unwrap_or_default().to_string();
+                let (_, d) = pm
+                    .api(Method::GET, &format!("/api/v1/fulfilments/{fid}"), None)
+                    .await;
+                let files = d["versions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .flat_map(|v| v["files"].as_array().cloned().unwrap_or_default())
+                    .map(|x| x["id"].as_str().unwrap_or_default().to_string())
+                    .collect();
+                out.push((fid, r["id"].as_str().unwrap_or_default().to_string(), files));
+            }
+        }
+    }
+    assert!(
+        out.len() >= 5,
+        "the demo's fulfilments are all listed: {out:?}"
+    );
     out
 }
 
@@ -227,6 +313,7 @@ async fn studio_talks_everywhere(t: &TestApp) {
 pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     let t = TestApp::spawn(db).await;
     t.app.seed_demo_requests().await.unwrap();
+    t.app.seed_demo_audio().await.unwrap();
     studio_talks_everywhere(&t).await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     // A follows everything it can see so My Projects is full.
@@ -244,8 +331,11 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
             && seen.contains("es-ES casting.pdf")
             && seen.contains("broadcast schedule.pdf")
             && seen.contains("Lucía Gómez")
-            && seen.contains("Ferry_to_Jeju_S1E1_DL_v2.txt"),
-        "A sees its own titles, messages, files and requests"
+            && seen.contains("Ferry_to_Jeju_S1E1_DL_v2.txt")
+            && seen.contains("TheLighthouseKeeper_Lucia_Moments_Mixed.wav")
+            && seen.contains("Softer delivery, please")
+            && seen.contains("S1E1 dialogue premix"),
+        "A sees its own titles, messages, files, requests and fulfilments"
     );
     assert!(seen.contains(app::demo::PARTNER_A));
     for forbidden in [
@@ -263,6 +353,8 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         "\"ja\"",
         "Bruna",
         "bruna@",
+        "Camila",
+        "Lovely and intimate",
         ">ja<",
         "Japanese",
         "Portuguese",
@@ -282,11 +374,16 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
 pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let t = TestApp::spawn(db).await;
     t.app.seed_demo_requests().await.unwrap();
+    t.app.seed_demo_audio().await.unwrap();
     studio_talks_everywhere(&t).await;
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
     assert!(seen.contains("Northern Frontier") && seen.contains("The Lighthouse Keeper"));
     assert!(seen.contains("Notes for the ja team only") && seen.contains("ja casting.pdf"));
+    assert!(
+        seen.contains("The keeper&#x27;s farewell") || seen.contains("The keeper's farewell"),
+        "C sees the clip it is asked for"
+    );
     for forbidden in [
         app::demo::PARTNER_A,
         app::demo::PARTNER_B,
@@ -302,6 +399,12 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
         "Ferry",
         "Lucía",
         "Bruna",
+        "Lucia_Moments",
+        "Camila",
+        "Softer",
+        "Lovely and intimate",
+        "S1E1 dialogue premix",
+        "FerryToJeju_S1E1_premix",
     ] {
         assert!(
             !seen.contains(forbidden),
