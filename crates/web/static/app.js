@@ -416,7 +416,8 @@ function clipTimecode() {
   const d = clip.dataset;
   const num = Number(d.fpsNum);
   const den = Number(d.fpsDen);
-  const frame = Number(d.start) + Math.floor((clip.currentTime * num) / den + 1e-6);
+  // A seek lands on a frame's start give or take a rounding error: allow a thousandth of a frame.
+  const frame = Number(d.start) + Math.floor((clip.currentTime * num) / den + 1e-3);
   return timecodeLabel(frame, num, den, d.df === "1");
 }
 if (clip) {

@@ -673,8 +673,241 @@ pub async fn a_script_request_from_order_to_approval(db: TestDb) {
     }
 }
 
+/// Waits until `script` (a JS expression) is true in the page.
+async fn wait_until(c: &Client, script: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = c
+            .execute(&format!("return !!({script});"), vec![])
+            .await
+            .unwrap_or_default();
+        if v.as_bool() == Some(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Issue 12 end to end in a real browser: the studio asks for a Moments clip from a small MP4
+/// (uploaded with the resumable protocol); partner A watches it, uploads a WAV one frame short
+/// (refused with the checker's words), then the right one (accepted after a progress bar, its
+/// waveform shown once sent); the studio comments at a timecode (the link seeks the player) and
+/// approves; A's bell and e-mail say so; partner B sees nothing of A's.
+pub async fn a_moments_clip_from_request_to_approval(db: TestDb) {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let mail_dir = tempfile::tempdir().unwrap();
+    let mut mail = app::mail::MailConfig::new("http://portal.test");
+    mail.coalesce = time::Duration::ZERO;
+    let config = app::AppConfig {
+        mail,
+        ..app::AppConfig::default()
+    };
+    let mailer = std::sync::Arc::new(app::mail::FileMailer::new(mail_dir.path()));
+    let t = TestApp::spawn_with(db, move |a| a.with_config(config).with_mailer(mailer)).await;
+    let film = t.title("The Lighthouse Keeper").to_string();
+    let profiles: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+
+    // The studio asks for the clip.
+    let qc = browser(&driver, &profiles[0]).await;
+    sign_in(&qc, &t, "qc@northlight.test").await;
+    qc.goto(&t.url(&format!("/projects/{film}/moments")))
+        .await
+        .unwrap();
+    click(&qc, "#new-audio summary").await;
+    let clip_path = profiles[0].path().join("farewell.mp4");
+    std::fs::write(&clip_path, app::demo_audio::DEMO_CLIP).unwrap();
+    qc.find(Locator::Id("audio-title"))
+        .await
+        .unwrap()
+        .send_keys("The keeper's farewell")
+        .await
+        .unwrap();
+    set_value(&qc, "audio-in", "01:00:00:00").await;
+    set_value(&qc, "audio-out", "01:00:02:00").await;
+    qc.find(Locator::Id("clip-file"))
+        .await
+        .unwrap()
+        .send_keys(clip_path.to_str().unwrap())
+        .await
+        .unwrap();
+    wait_for_text(&qc, "#clip-status", "Clip uploaded: 2.002 s").await;
+    click(&qc, "#audio-submit").await;
+    wait_for_text(&qc, ".flash", "Requested").await;
+    let fulfilment = {
+        let mut found = None;
+        for a in qc
+            .find_all(Locator::Css("#audio-requests a"))
+            .await
+            .unwrap()
+        {
+            if a.text().await.unwrap() == "es-ES" {
+                found = a.attr("href").await.unwrap();
+            }
+        }
+        found.unwrap()
+    };
+
+    // Partner A: the clip plays with its timecode; a file one frame short is refused.
+    let marta = browser(&driver, &profiles[1]).await;
+    sign_in(&marta, &t, "marta@iberiavoices.test").await;
+    marta.goto(&t.url(&fulfilment)).await.unwrap();
+    wait_until(
+        &marta,
+        "document.getElementById('clip').readyState >= 1",
+        "the clip loads",
+    )
+    .await;
+    let duration = marta
+        .execute("return document.getElementById('clip').duration;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        (duration.as_f64().unwrap() - 2.002).abs() < 0.01,
+        "{duration}"
+    );
+    marta
+        .execute(
+            "const v = document.getElementById('clip'); v.currentTime = 1.5;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_text(&marta, "#timecode", "01:00:01:11").await;
+    let name = "TheLighthouseKeeper_Lucia_Moments_AsRecord.wav";
+    let upload = async |c: &Client, dir: &std::path::Path, samples: u64| {
+        let path = dir.join(format!("{samples}")).join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, app::demo_audio::demo_wav(1, 24, samples, 0.3)).unwrap();
+        c.find(Locator::Id("talent"))
+            .await
+            .unwrap()
+            .send_keys("Lucia")
+            .await
+            .unwrap();
+        c.find(Locator::Id("delivery-files"))
+            .await
+            .unwrap()
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+    };
+    let samples = app::demo_audio::DEMO_CLIP_SAMPLES;
+    upload(&marta, profiles[1].path(), samples - 2002).await;
+    let refused = wait_for_text(&marta, "#delivery-uploads", "Refused").await;
+    assert!(
+        refused.contains("2,002 samples") && refused.contains("short"),
+        "{refused}"
+    );
+    assert!(
+        marta
+            .find(Locator::Id("delivery-submit"))
+            .await
+            .unwrap()
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "nothing to send"
+    );
+    // The right length, on a fresh form: a progress bar that fills, then the verdict.
+    marta.refresh().await.unwrap();
+    upload(&marta, profiles[1].path(), samples).await;
+    wait_until(
+        &marta,
+        "document.querySelector('#delivery-uploads progress') !== null",
+        "a progress bar",
+    )
+    .await;
+    wait_for_text(&marta, "#delivery-uploads", "Accepted").await;
+    let progress = marta
+        .execute(
+            "return document.querySelector('#delivery-uploads progress').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(progress.as_f64(), Some(100.0));
+    click(&marta, "#delivery-submit").await;
+    wait_for_text(&marta, ".flash", "Sent").await;
+    wait_until(
+        &marta,
+        "document.querySelector('img.waveform') && document.querySelector('img.waveform').naturalWidth > 0",
+        "the waveform is drawn",
+    )
+    .await;
+    assert!(body_text(&marta).await.contains("Version 1"));
+    let bell_before = bell_count(&marta).await;
+
+    // The studio comments at a timecode, seeks with its link, and approves.
+    qc.goto(&t.url(&fulfilment)).await.unwrap();
+    qc.find(Locator::Id("comment-body"))
+        .await
+        .unwrap()
+        .send_keys("The breath at the end is too loud")
+        .await
+        .unwrap();
+    set_value(&qc, "comment-at", "01:00:01:00").await;
+    click(&qc, "#comment-form button[type=submit]").await;
+    wait_for_text(&qc, ".flash", "Comment posted").await;
+    click(&qc, "a.tc[data-seek]").await;
+    wait_until(
+        &qc,
+        "Math.abs(document.getElementById('clip').currentTime - 1.001) < 0.01",
+        "the comment's link seeks the player",
+    )
+    .await;
+    wait_for_text(&qc, "#timecode", "01:00:01:00").await;
+    click(&qc, "#approve").await;
+    wait_for_text(&qc, "#fulfilment-state", "Approved").await;
+
+    // Partner A hears of both: the bell (live) and e-mail.
+    wait_for_bell(&marta, bell_before + 2).await;
+    t.app.plan_due_emails().await.unwrap();
+    t.app.deliver_due_emails().await.unwrap();
+    let emls: Vec<String> = std::fs::read_dir(mail_dir.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let to_marta: Vec<&String> = emls
+        .iter()
+        .filter(|m| m.contains("marta@iberiavoices.test"))
+        .collect();
+    assert!(
+        to_marta.iter().any(|m| m.contains("approved")),
+        "{to_marta:?}"
+    );
+    assert!(
+        to_marta.iter().any(|m| m.contains("breath at the end")),
+        "{to_marta:?}"
+    );
+
+    // Partner B sees its own language only, and nothing of A's.
+    let joao = browser(&driver, &profiles[2]).await;
+    sign_in(&joao, &t, "joao@vozdobrasil.test").await;
+    joao.goto(&t.url(&format!("/projects/{film}/moments")))
+        .await
+        .unwrap();
+    let seen = body_text(&joao).await;
+    assert!(seen.contains("pt-BR"), "{seen}");
+    for forbidden in ["es-ES", "Iberia", "Lucia", "Approved"] {
+        assert!(
+            !seen.contains(forbidden),
+            "partner B sees {forbidden:?}: {seen}"
+        );
+    }
+    joao.goto(&t.url(&fulfilment)).await.unwrap();
+    assert!(body_text(&joao).await.contains("Not found"));
+    for c in [qc, marta, joao] {
+        let _ = c.close().await;
+    }
+}
+
 testkit::both_backends!(db: super => [
     pm_creates_partner_follows,
     badges_and_messages_update_live,
     a_script_request_from_order_to_approval,
+    a_moments_clip_from_request_to_approval,
 ]);
