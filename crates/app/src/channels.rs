@@ -831,7 +831,7 @@ impl App {
         &self,
         who: &Authenticated,
         id: domain::AttachmentId,
-    ) -> AppResult<(Attachment, tokio::fs::File)> {
+    ) -> AppResult<(Attachment, crate::files::ByteStream)> {
         let mut tx = self.store.read().await?;
         let a = tx.get_attachment(id).await?.ok_or(AppError::NotFound)?;
         let m = tx
@@ -844,7 +844,7 @@ impl App {
             return Err(AppError::NotFound);
         }
         drop(tx);
-        let file = self.files.open(&a.storage_key).await.map_err(|e| {
+        let file = self.files.read(&a.storage_key, None).await.map_err(|e| {
             AppError::Internal(format!("attachment {} ({}): {e}", a.id, a.storage_key))
         })?;
         Ok((a, file))

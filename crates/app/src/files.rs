@@ -1,30 +1,151 @@
-//! File storage for attachments (and, later, deliverables): a directory on the local disk.
+//! File storage for attachments, script work, clips and recordings: a directory on the local
+//! disk (the default) or an S3-compatible bucket.
 //!
-//! An upload is written to a staging file while it arrives — counted, hashed and with its first
-//! bytes kept for the content check — so memory does not grow with the file. Only a file that
-//! passed every check is *kept*: renamed into the store under a name the server chose, in the
-//! same file system, so keeping is atomic. A refused or abandoned upload's staging file is
-//! removed when it is dropped; nothing of it stays behind.
+//! An upload is written to a local staging file while it arrives — counted, hashed and with its
+//! first bytes kept for the content check — so memory does not grow with the file. Only a file
+//! that passed every check is *kept*: on disk, renamed into the store under a name the server
+//! chose, in the same file system, so keeping is atomic; in a bucket, streamed from the staging
+//! file as a multipart upload, which the bucket makes visible only once it is complete. A
+//! refused or abandoned upload's staging file is removed when it is dropped; nothing of it stays
+//! behind. Kept files are read back as streams, whole or a byte range.
 
 use domain::attachments::{Accept, AttachmentName, AttachmentRefusal, FileType, HEAD_BYTES};
+use futures::StreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Path, PathBuf};
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-/// Where kept files and staging files live.
-#[derive(Clone, Debug)]
+/// The bytes of a kept file, as they are read.
+pub type ByteStream = futures::stream::BoxStream<'static, io::Result<bytes::Bytes>>;
+
+/// Where kept files live: `root` on the local disk, or a bucket (then `root` holds only the
+/// staging files and resumable uploads of this instance).
+#[derive(Clone)]
 pub struct FileStore {
     root: PathBuf,
+    bucket: Option<Bucket>,
 }
+
+/// An S3-compatible bucket and the prefix under which the portal's keys go.
+#[derive(Clone)]
+struct Bucket {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    url: String,
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("root", &self.root)
+            .field("bucket", &self.bucket.as_ref().map(|b| &b.url))
+            .finish()
+    }
+}
+
+/// How to reach an S3-compatible bucket: `s3://bucket/prefix`, plus the endpoint, region and
+/// credentials (otherwise taken from the usual `AWS_*` environment variables).
+#[derive(Clone, Debug, Default)]
+pub struct BucketSettings {
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+/// Bytes sent per part of a multipart upload to a bucket (S3's minimum is 5 MiB).
+const PART_BYTES: usize = 8 * 1024 * 1024;
 
 impl FileStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            bucket: None,
+        }
+    }
+
+    /// Kept files in an S3-compatible bucket; `staging_root` is this instance's local directory
+    /// for files still arriving.
+    pub fn s3(staging_root: impl Into<PathBuf>, settings: &BucketSettings) -> Result<Self, String> {
+        let rest = settings.url.strip_prefix("s3://").ok_or_else(|| {
+            format!(
+                "{:?} is not an S3 address; write s3://bucket or s3://bucket/prefix",
+                settings.url
+            )
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("the S3 address names no bucket: write s3://bucket/prefix".into());
+        }
+        // HTTPS through rustls with the ring provider, installed once per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(e) = &settings.endpoint {
+            b = b
+                .with_endpoint(e)
+                .with_allow_http(e.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        if let Some(r) = &settings.region {
+            b = b.with_region(r);
+        }
+        if let Some(k) = &settings.access_key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(k) = &settings.secret_access_key {
+            b = b.with_secret_access_key(k);
+        }
+        let store = b.build().map_err(|e| format!("S3 settings: {e}"))?;
+        Ok(Self {
+            root: staging_root.into(),
+            bucket: Some(Bucket {
+                store: Arc::new(store),
+                prefix: prefix.trim_matches('/').to_string(),
+                url: settings.url.clone(),
+            }),
+        })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where kept files go, for the start-up message.
+    pub fn describe(&self) -> String {
+        match &self.bucket {
+            Some(b) => b.url.clone(),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// Checks that the bucket answers (listing one key); the local disk always does.
+    pub async fn ping(&self) -> io::Result<()> {
+        if let Some(b) = &self.bucket {
+            let prefix = object_store::path::Path::from(b.prefix.as_str());
+            let mut list = b.store.list(Some(&prefix));
+            if let Some(Err(e)) = list.next().await {
+                return Err(io::Error::other(format!(
+                    "the bucket {} does not answer: {e}",
+                    b.url
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn object_path(&self, b: &Bucket, key: &str) -> io::Result<object_store::path::Path> {
+        self.path_of(key)?;
+        let full = if b.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", b.prefix)
+        };
+        object_store::path::Path::parse(&full)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
     }
 
     fn staging(&self) -> PathBuf {
@@ -79,30 +200,156 @@ impl FileStore {
         })
     }
 
-    /// Moves a checked file into the store under `key`.
+    /// Moves a checked file into the store under `key`: renamed on disk, or sent to the bucket
+    /// as a multipart upload (then the staging file goes).
     pub async fn keep(&self, staged: &mut StagedPath, key: &str) -> io::Result<()> {
-        let target = self.path_of(key)?;
-        if let Some(parent) = target.parent() {
-            private_dir(parent).await?;
-        }
-        let Some(from) = staged.0.as_ref() else {
+        let Some(from) = staged.0.clone() else {
             return Err(io::Error::other("this upload was already kept"));
         };
-        tokio::fs::rename(from, &target).await?;
+        match &self.bucket {
+            None => {
+                let target = self.path_of(key)?;
+                if let Some(parent) = target.parent() {
+                    private_dir(parent).await?;
+                }
+                tokio::fs::rename(&from, &target).await?;
+            }
+            Some(b) => {
+                let path = self.object_path(b, key)?;
+                let upload = b
+                    .store
+                    .put_multipart(&path)
+                    .await
+                    .map_err(io::Error::other)?;
+                let mut writer =
+                    object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+                let mut file = tokio::fs::File::open(&from).await?;
+                let mut buf = vec![0u8; 1024 * 1024];
+                let sent = async {
+                    loop {
+                        let n = file.read(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        writer
+                            .wait_for_capacity(4)
+                            .await
+                            .map_err(io::Error::other)?;
+                        writer.write(buf.get(..n).unwrap_or_default());
+                    }
+                    Ok::<(), io::Error>(())
+                }
+                .await;
+                match sent {
+                    Ok(()) => {
+                        writer.finish().await.map_err(io::Error::other)?;
+                    }
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        return Err(e);
+                    }
+                }
+                // Now in the bucket: the local copy has served its purpose.
+                let _ = tokio::fs::remove_file(&from).await;
+            }
+        }
         staged.0 = None;
         Ok(())
     }
 
-    /// Opens a kept file for reading.
-    pub async fn open(&self, key: &str) -> io::Result<tokio::fs::File> {
-        tokio::fs::File::open(self.path_of(key)?).await
+    /// Reads a kept file: all of it, or the bytes `from..=to`.
+    pub async fn read(&self, key: &str, range: Option<(u64, u64)>) -> io::Result<ByteStream> {
+        match &self.bucket {
+            None => {
+                let mut file = tokio::fs::File::open(self.path_of(key)?).await?;
+                Ok(match range {
+                    None => tokio_util::io::ReaderStream::new(file).boxed(),
+                    Some((from, to)) => {
+                        file.seek(io::SeekFrom::Start(from)).await?;
+                        tokio_util::io::ReaderStream::new(file.take(to - from + 1)).boxed()
+                    }
+                })
+            }
+            Some(b) => {
+                let path = self.object_path(b, key)?;
+                let options = object_store::GetOptions {
+                    range: range.map(|(from, to)| object_store::GetRange::Bounded(from..to + 1)),
+                    ..Default::default()
+                };
+                let got = b
+                    .store
+                    .get_opts(&path, options)
+                    .await
+                    .map_err(|e| match e {
+                        object_store::Error::NotFound { .. } => {
+                            io::Error::new(io::ErrorKind::NotFound, e.to_string())
+                        }
+                        other => io::Error::other(other),
+                    })?;
+                Ok(got
+                    .into_stream()
+                    .map(|r| r.map_err(io::Error::other))
+                    .boxed())
+            }
+        }
     }
 
     /// Removes a kept file; a file already gone is not an error.
     pub async fn remove(&self, key: &str) -> io::Result<()> {
-        match tokio::fs::remove_file(self.path_of(key)?).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        match &self.bucket {
+            None => match tokio::fs::remove_file(self.path_of(key)?).await {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+            Some(b) => match b.store.delete(&self.object_path(b, key)?).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(io::Error::other(e)),
+            },
+        }
+    }
+
+    /// The keys kept under `dir` ("attachments", "deliveries", …), for tests and checks.
+    pub async fn kept_keys(&self, dir: &str) -> io::Result<Vec<String>> {
+        match &self.bucket {
+            None => {
+                let mut out = Vec::new();
+                let base = self.root.join(dir);
+                let mut stack = vec![base.clone()];
+                while let Some(d) = stack.pop() {
+                    let Ok(mut entries) = tokio::fs::read_dir(&d).await else {
+                        continue;
+                    };
+                    while let Some(e) = entries.next_entry().await? {
+                        let p = e.path();
+                        if e.file_type().await?.is_dir() {
+                            stack.push(p);
+                        } else if let Ok(rel) = p.strip_prefix(&self.root) {
+                            out.push(rel.to_string_lossy().replace('\\', "/"));
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+            Some(b) => {
+                let under = self.object_path(b, dir)?;
+                let mut list = b.store.list(Some(&under));
+                let mut out = Vec::new();
+                while let Some(meta) = list.next().await {
+                    let meta = meta.map_err(io::Error::other)?;
+                    let full = meta.location.to_string();
+                    let key = if b.prefix.is_empty() {
+                        full
+                    } else {
+                        full.strip_prefix(&format!("{}/", b.prefix))
+                            .unwrap_or(&full)
+                            .to_string()
+                    };
+                    out.push(key);
+                }
+                out.sort();
+                Ok(out)
+            }
         }
     }
 
@@ -184,6 +431,113 @@ impl FileStore {
                 .unwrap_or(0)
         }
         count(&self.root.join("attachments"))
+    }
+}
+
+/// Which bytes of a file a download sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Whole,
+    /// `from..=to`.
+    Range(u64, u64),
+    /// Nothing of the range asked for is in the file (HTTP 416).
+    Unsatisfiable,
+}
+
+/// The part of a file of `size` bytes a `Range` header asks for. Only one `bytes=` range is
+/// honoured; several ranges, or a header that cannot be read, get the whole file.
+pub fn byte_range(header: Option<&str>, size: u64) -> Part {
+    let Some(spec) = header.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return Part::Whole;
+    };
+    if spec.contains(',') {
+        return Part::Whole;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Part::Whole;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        // The last `b` bytes.
+        return match b.parse::<u64>() {
+            Ok(0) => Part::Unsatisfiable,
+            Ok(_) if size == 0 => Part::Unsatisfiable,
+            Ok(n) => Part::Range(size.saturating_sub(n), size - 1),
+            Err(_) => Part::Whole,
+        };
+    }
+    let Ok(start) = a.parse::<u64>() else {
+        return Part::Whole;
+    };
+    let end = if b.is_empty() {
+        size.saturating_sub(1)
+    } else {
+        match b.parse::<u64>() {
+            Ok(e) => e,
+            Err(_) => return Part::Whole,
+        }
+    };
+    if start >= size || end < start {
+        return Part::Unsatisfiable;
+    }
+    Part::Range(start, end.min(size - 1))
+}
+
+/// A kept file on its way out: what it is, which part is sent, and the bytes.
+pub struct Served {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub part: Part,
+    /// `None` for [`Part::Unsatisfiable`].
+    pub body: Option<ByteStream>,
+}
+
+impl crate::App {
+    /// Opens the part of the kept file `key` that `range` (a `Range` header) asks for.
+    pub(crate) async fn serve(
+        &self,
+        key: &str,
+        name: &str,
+        size: u64,
+        sha256: &str,
+        range: Option<&str>,
+    ) -> crate::AppResult<Served> {
+        let part = byte_range(range, size);
+        let body = match part {
+            Part::Unsatisfiable => None,
+            Part::Whole => Some(self.files.read(key, None).await),
+            Part::Range(from, to) => Some(self.files.read(key, Some((from, to))).await),
+        }
+        .transpose()
+        .map_err(|e| crate::AppError::Internal(format!("opening {key}: {e}")))?;
+        Ok(Served {
+            name: name.to_string(),
+            size,
+            sha256: sha256.to_string(),
+            part,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::{Part, byte_range};
+
+    #[test]
+    fn byte_ranges() {
+        let r = |h: &str| byte_range(Some(h), 1000);
+        assert_eq!(r("bytes=0-99"), Part::Range(0, 99));
+        assert_eq!(r("bytes=900-"), Part::Range(900, 999));
+        assert_eq!(r("bytes=-100"), Part::Range(900, 999));
+        assert_eq!(r("bytes=990-5000"), Part::Range(990, 999));
+        assert_eq!(r("bytes=1000-"), Part::Unsatisfiable);
+        assert_eq!(r("bytes=5-2"), Part::Unsatisfiable);
+        assert_eq!(r("bytes=0-1,5-6"), Part::Whole);
+        assert_eq!(r("items=0-1"), Part::Whole);
+        assert_eq!(r("bytes=x-1"), Part::Whole);
+        assert_eq!(byte_range(None, 10), Part::Whole);
     }
 }
 

@@ -1020,12 +1020,14 @@ impl App {
         Ok(next)
     }
 
-    /// The clip of an audio request, for playing or saving, if `who` may see a fulfilment of it.
+    /// The clip of an audio request, for playing or saving (the part a `Range` header asks
+    /// for), if `who` may see a fulfilment of it.
     pub async fn open_clip(
         &self,
         who: &Authenticated,
         id: AudioRequestId,
-    ) -> AppResult<(ClipRecord, tokio::fs::File)> {
+        range: Option<&str>,
+    ) -> AppResult<crate::files::Served> {
         let mut tx = self.store.read().await?;
         let r = tx.get_audio_request(id).await?.ok_or(AppError::NotFound)?;
         let project = tx
@@ -1033,6 +1035,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let fulfilments = tx.project_fulfilments(r.project_id).await?;
+        drop(tx);
         let allowed = fulfilments
             .iter()
             .filter(|f| f.audio_request_id == id)
@@ -1043,20 +1046,24 @@ impl App {
             return Err(AppError::NotFound);
         }
         let clip = r.clip.ok_or(AppError::NotFound)?;
-        let file = self
-            .files
-            .open(&clip.storage_key)
-            .await
-            .map_err(|e| AppError::Internal(format!("opening {}: {e}", clip.storage_key)))?;
-        Ok((clip, file))
+        self.serve(
+            &clip.storage_key,
+            &clip.name,
+            clip.size,
+            &clip.sha256,
+            range,
+        )
+        .await
     }
 
-    /// A delivered file, for listening or saving, if `who` may see its version.
+    /// A delivered file, for listening or saving (the part a `Range` header asks for), if
+    /// `who` may see its version.
     pub async fn open_delivery(
         &self,
         who: &Authenticated,
         id: SubmissionFileId,
-    ) -> AppResult<(SubmissionFileRecord, tokio::fs::File)> {
+        range: Option<&str>,
+    ) -> AppResult<crate::files::Served> {
         let mut tx = self.store.read().await?;
         let x = tx
             .get_submission_file(id)
@@ -1064,12 +1071,9 @@ impl App {
             .ok_or(AppError::NotFound)?;
         self.load_fulfilment(&mut tx, who, x.fulfilment_id, AudioAction::SeeSubmission)
             .await?;
-        let file = self
-            .files
-            .open(&x.storage_key)
+        drop(tx);
+        self.serve(&x.storage_key, &x.name, x.size, &x.sha256, range)
             .await
-            .map_err(|e| AppError::Internal(format!("opening {}: {e}", x.storage_key)))?;
-        Ok((x, file))
     }
 
     /// A delivered file's waveform picture (SVG), if `who` may see its version.

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_audio;
 pub mod error;
 pub mod files;
+pub mod files_contract;
 pub mod fulfilment;
 pub mod live;
 pub mod mail;

@@ -1890,7 +1890,7 @@ impl App {
         &self,
         who: &Authenticated,
         id: RequestFileId,
-    ) -> AppResult<(RequestFileRecord, tokio::fs::File)> {
+    ) -> AppResult<(RequestFileRecord, crate::files::ByteStream)> {
         let mut tx = self.store.read().await?;
         let f = tx.get_request_file(id).await?.ok_or(AppError::NotFound)?;
         let r = tx
@@ -1908,7 +1908,7 @@ impl App {
             return Err(AppError::NotFound);
         }
         drop(tx);
-        let file = self.files.open(&f.storage_key).await.map_err(|e| {
+        let file = self.files.read(&f.storage_key, None).await.map_err(|e| {
             AppError::Internal(format!("request file {} ({}): {e}", f.id, f.storage_key))
         })?;
         Ok((f, file))

@@ -335,6 +335,7 @@ pub fn check_clip_duration(span: &Span, duration: u64, timescale: u64) -> Result
 pub const DEFAULT_TRUE_PEAK_LIMIT_DBTP: f64 = -6.0;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use FulfilmentEvent as E;

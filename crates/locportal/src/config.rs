@@ -36,9 +36,60 @@ impl DatabaseArgs {
 pub struct DemoArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Where attached files and the files of requests are kept (as for `serve`).
+    /// Where the demo's files are kept (as for `serve`).
+    #[command(flatten)]
+    pub files: FilesArgs,
+}
+
+/// Where files are kept: a directory (the default), or an S3-compatible bucket.
+#[derive(Args, Debug, Clone)]
+pub struct FilesArgs {
+    /// Where attached files, scripts, clips and recordings are kept (a directory; created if
+    /// missing). With --files-url, only files still arriving are kept here. Instances sharing
+    /// one PostgreSQL database must share it too, unless the files are in a bucket.
     #[arg(long, env = "LOCPORTAL_FILES_DIR", default_value = app::DEFAULT_FILES_DIR)]
     pub files_dir: std::path::PathBuf,
+    /// Keep files in an S3-compatible bucket instead: s3://bucket or s3://bucket/prefix.
+    /// Credentials come from --s3-access-key-id/--s3-secret-access-key or the usual
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables.
+    #[arg(long, env = "LOCPORTAL_FILES_URL", value_name = "S3_URL")]
+    pub files_url: Option<String>,
+    /// The S3 endpoint (for a server other than AWS, e.g. http://127.0.0.1:9000).
+    #[arg(long, env = "LOCPORTAL_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket's region (default: AWS_REGION, else us-east-1).
+    #[arg(long, env = "LOCPORTAL_S3_REGION")]
+    pub s3_region: Option<String>,
+    #[arg(long, env = "LOCPORTAL_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    #[arg(long, env = "LOCPORTAL_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+}
+
+impl FilesArgs {
+    /// The file store these settings describe; a bucket is asked to answer first, so a wrong
+    /// address or credentials fail at start-up, not at the first upload.
+    pub async fn store(&self) -> anyhow::Result<app::files::FileStore> {
+        let Some(url) = &self.files_url else {
+            return Ok(app::files::FileStore::new(&self.files_dir));
+        };
+        let store = app::files::FileStore::s3(
+            &self.files_dir,
+            &app::files::BucketSettings {
+                url: url.clone(),
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        store
+            .ping()
+            .await
+            .with_context(|| format!("reaching the bucket {url}"))?;
+        Ok(store)
+    }
 }
 
 /// Opens a store by URL scheme. Unknown schemes are refused loudly rather than guessed.
@@ -95,10 +146,11 @@ pub struct ServeArgs {
     /// How long after posting an author may edit or delete a message, in minutes.
     #[arg(long, env = "LOCPORTAL_EDIT_WINDOW_MINUTES", default_value_t = 15)]
     pub edit_window_minutes: u16,
-    /// Where attached files are kept (a directory; created if missing). Instances sharing one
-    /// PostgreSQL database must share it too.
-    #[arg(long, env = "LOCPORTAL_FILES_DIR", default_value = app::DEFAULT_FILES_DIR)]
-    pub files_dir: std::path::PathBuf,
+    #[command(flatten)]
+    pub files: FilesArgs,
+    /// The largest file a resumable upload may send (clips, recordings, premixes), in bytes.
+    #[arg(long, env = "LOCPORTAL_MAX_UPLOAD_BYTES", default_value_t = app::uploads::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
     /// Behind a reverse proxy: count failed sign-ins per the client address the proxy puts last
     /// in X-Forwarded-For (only enable when every request comes through that proxy).
     #[arg(long, env = "LOCPORTAL_TRUST_FORWARDED_FOR")]
@@ -220,11 +272,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         session_lifetime: time::Duration::days(i64::from(args.session_days.max(1))),
         edit_window: time::Duration::minutes(i64::from(args.edit_window_minutes)),
         mail,
+        max_upload_bytes: args.max_upload_bytes,
         ..app::AppConfig::default()
     };
     let app = App::new(store.clone())
         .with_config(config)
-        .with_files(app::files::FileStore::new(&args.files_dir))
+        .with_files(args.files.store().await?)
         .with_mailer(mailer);
     if args.demo {
         let accounts = app.seed_demo().await.map_err(crate::admin_cli::describe)?;
@@ -236,6 +289,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         redact(&args.db.database_url)
     );
     println!("E-mail: {}.", app.mailer().describe());
+    println!("Files: {}.", app.files.describe());
     let (stop_mail, mail_stopping) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(app::mail::MailWorker::run(app.clone(), mail_stopping));
     web::serve(

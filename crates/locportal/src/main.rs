@@ -118,7 +118,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .db
                 .open_app()
                 .await?
-                .with_files(app::files::FileStore::new(&args.files_dir));
+                .with_files(args.files.store().await?);
             let accounts = app.seed_demo().await.map_err(admin_cli::describe)?;
             config::print_demo_accounts(&accounts);
             Ok(ExitCode::SUCCESS)

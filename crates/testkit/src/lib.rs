@@ -471,3 +471,94 @@ macro_rules! both_backends {
         $f($db).await
     };
 }
+
+/// An S3-compatible server (`s3s-fs`, installed by `.ci/run` with `cargo install s3s-fs`)
+/// serving a temporary directory on a free loopback port, with one empty bucket. Stopped when
+/// dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    _root: tempfile::TempDir,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the `s3s-fs` binary is: `LOCPORTAL_TEST_S3S_FS`, then `PATH`, then the directories
+/// `.ci/run` and `cargo install` use.
+fn s3s_fs_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("LOCPORTAL_TEST_S3S_FS") {
+        return Some(PathBuf::from(p));
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.push(PathBuf::from("/opt/s3s/bin"));
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join("s3s-fs"))
+        .find(|p| p.is_file())
+}
+
+/// Starts an S3-compatible server for one test. `None` (after [`missing_service`]) when the
+/// binary is not installed.
+pub async fn s3_server() -> Option<S3Server> {
+    let Some(bin) = s3s_fs_binary() else {
+        missing_service(
+            "S3-compatible server",
+            "s3s-fs not found (cargo install s3s-fs@0.14.1 --features binary --locked --root /opt/s3s)",
+        );
+        return None;
+    };
+    let root = tempfile::tempdir().expect("a directory for the S3 server");
+    let bucket = "locportal-test".to_string();
+    std::fs::create_dir_all(root.path().join(&bucket)).expect("the bucket's directory");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let (access_key, secret_key) = (
+        "locportal-test-key".to_string(),
+        "locportal-test-secret".to_string(),
+    );
+    let child = Command::new(&bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", &access_key, "--secret-key", &secret_key])
+        .arg(root.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let server = S3Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        bucket,
+        access_key,
+        secret_key,
+        _root: root,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "s3s-fs did not start within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(server)
+}

@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use domain::attachments::{Attachment, FileType};
 use serde::Deserialize;
-use tokio_util::io::ReaderStream;
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,7 +40,11 @@ fn disposition(name: &str, inline: bool) -> String {
     )
 }
 
-pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool) -> Response {
+pub fn file_response(
+    a: &Attachment,
+    file: app::files::ByteStream,
+    force_download: bool,
+) -> Response {
     send_file(
         &a.name,
         a.file_type,
@@ -55,7 +58,7 @@ pub fn file_response(a: &Attachment, file: tokio::fs::File, force_download: bool
 /// A file of a request (reference or a step's version), sent the same way.
 pub fn request_file_response(
     f: &store::RequestFileRecord,
-    file: tokio::fs::File,
+    file: app::files::ByteStream,
     force_download: bool,
 ) -> Response {
     // Stored types are the accepted extensions; anything else is sent as bytes to save.
@@ -70,7 +73,7 @@ fn send_file(
     file_type: FileType,
     size: u64,
     sha256: &str,
-    file: tokio::fs::File,
+    file: app::files::ByteStream,
     force_download: bool,
 ) -> Response {
     let inline = file_type.previews_inline() && !force_download;
@@ -94,7 +97,7 @@ fn send_file(
             },
         ),
     ];
-    let mut response = (headers, Body::from_stream(ReaderStream::new(file))).into_response();
+    let mut response = (headers, Body::from_stream(file)).into_response();
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -102,23 +105,16 @@ fn send_file(
     response
 }
 
-/// A media file (a clip, a recording) that players seek in: sent whole (200) or, for a
-/// `Range: bytes=a-b` header, the part asked for (206, `Content-Range`). Several ranges or an
-/// unreadable header get the whole file; a range past the end is 416.
-pub async fn media_response(
-    name: &str,
+/// A media file (a clip, a recording) that players seek in: sent whole (200) or the part a
+/// `Range` header asked for (206 with `Content-Range`); a range past the end is 416.
+pub fn media_response(
+    served: app::files::Served,
     media_type: &'static str,
-    size: u64,
-    sha256: &str,
-    mut file: tokio::fs::File,
-    range: Option<&axum::http::HeaderValue>,
     force_download: bool,
 ) -> Response {
+    use app::files::Part;
     use axum::http::StatusCode;
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let wanted = range
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_range(v, size));
+    let size = served.size;
     let mut headers = axum::http::HeaderMap::new();
     let mut put = |name: header::HeaderName, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -130,90 +126,36 @@ pub async fn media_response(
         (header::ACCEPT_RANGES, "bytes".to_string()),
         (
             header::CONTENT_DISPOSITION,
-            disposition(name, !force_download),
+            disposition(&served.name, !force_download),
         ),
         (header::CACHE_CONTROL, "private, max-age=300".to_string()),
-        (header::ETAG, format!("\"{sha256}\"")),
+        (header::ETAG, format!("\"{}\"", served.sha256)),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; media-src 'self'; sandbox".to_string(),
         ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
     ] {
         put(name, value);
     }
-    let mut response = match wanted {
-        Some(Err(())) => {
+    match (served.part, served.body) {
+        (Part::Range(from, to), Some(body)) => {
+            put(header::CONTENT_LENGTH, (to - from + 1).to_string());
+            put(header::CONTENT_RANGE, format!("bytes {from}-{to}/{size}"));
+            (
+                StatusCode::PARTIAL_CONTENT,
+                headers,
+                Body::from_stream(body),
+            )
+                .into_response()
+        }
+        (Part::Whole, Some(body)) => {
+            put(header::CONTENT_LENGTH, size.to_string());
+            (headers, Body::from_stream(body)).into_response()
+        }
+        _ => {
             put(header::CONTENT_RANGE, format!("bytes */{size}"));
             (StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response()
         }
-        Some(Ok((start, end))) => {
-            if let Err(e) = file.seek(std::io::SeekFrom::Start(start)).await {
-                tracing::warn!(%e, "seeking in a media file");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-            let len = end - start + 1;
-            put(header::CONTENT_LENGTH, len.to_string());
-            put(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
-            let body = Body::from_stream(ReaderStream::new(file.take(len)));
-            (StatusCode::PARTIAL_CONTENT, headers, body).into_response()
-        }
-        None => {
-            put(header::CONTENT_LENGTH, size.to_string());
-            (headers, Body::from_stream(ReaderStream::new(file))).into_response()
-        }
-    };
-    response.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
-
-/// One `bytes=` range of a file of `size` bytes, as inclusive offsets. `None`: not a single
-/// byte range (send everything); `Err`: nothing of it is in the file (416).
-fn parse_range(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let range = if a.is_empty() {
-        // The last `b` bytes.
-        let n: u64 = b.parse().ok()?;
-        if n == 0 || size == 0 {
-            return Some(Err(()));
-        }
-        (size.saturating_sub(n), size - 1)
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end: u64 = if b.is_empty() {
-            size.saturating_sub(1)
-        } else {
-            b.parse().ok()?
-        };
-        if start >= size || end < start {
-            return Some(Err(()));
-        }
-        (start, end.min(size - 1))
-    };
-    Some(Ok(range))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_range;
-
-    #[test]
-    fn byte_ranges() {
-        assert_eq!(parse_range("bytes=0-99", 1000), Some(Ok((0, 99))));
-        assert_eq!(parse_range("bytes=900-", 1000), Some(Ok((900, 999))));
-        assert_eq!(parse_range("bytes=-100", 1000), Some(Ok((900, 999))));
-        assert_eq!(parse_range("bytes=990-5000", 1000), Some(Ok((990, 999))));
-        assert_eq!(parse_range("bytes=1000-", 1000), Some(Err(())));
-        assert_eq!(parse_range("bytes=5-2", 1000), Some(Err(())));
-        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
-        assert_eq!(parse_range("items=0-1", 1000), None);
-        assert_eq!(parse_range("bytes=x-1", 1000), None);
     }
 }

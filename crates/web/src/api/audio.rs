@@ -488,17 +488,13 @@ pub(crate) async fn clip_response(
     headers: &HeaderMap,
     download: bool,
 ) -> Result<Response, AppError> {
-    let (c, file) = state.app.open_clip(who, id).await?;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let served = state.app.open_clip(who, id, range).await?;
     Ok(crate::download::media_response(
-        &c.name,
+        served,
         "video/mp4",
-        c.size,
-        &c.sha256,
-        file,
-        headers.get(header::RANGE),
         download,
-    )
-    .await)
+    ))
 }
 
 /// A delivered WAV (Range requests supported).
@@ -525,17 +521,13 @@ pub(crate) async fn delivery_response(
     headers: &HeaderMap,
     download: bool,
 ) -> Result<Response, AppError> {
-    let (x, file) = state.app.open_delivery(who, id).await?;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let served = state.app.open_delivery(who, id, range).await?;
     Ok(crate::download::media_response(
-        &x.name,
+        served,
         "audio/wav",
-        x.size,
-        &x.sha256,
-        file,
-        headers.get(header::RANGE),
         download,
-    )
-    .await)
+    ))
 }
 
 /// A delivered WAV's waveform picture (SVG; red where it clips).
@@ -629,10 +621,10 @@ fn offset_headers(response: &mut Response, u: &UploadRecord) {
 }
 
 /// Refuses a client speaking another tus version (412), as the protocol asks.
-fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+fn version_refusal(headers: &HeaderMap) -> Option<Response> {
     match headers.get("tus-resumable").map(HeaderValue::to_str) {
-        None => Ok(()),
-        Some(Ok(v)) if v.trim() == TUS_VERSION => Ok(()),
+        None => None,
+        Some(Ok(v)) if v.trim() == TUS_VERSION => None,
         Some(_) => {
             let mut r = crate::error::api_error_response(
                 crate::error::ErrorCode::BadRequest,
@@ -643,7 +635,7 @@ fn check_version(headers: &HeaderMap) -> Result<(), Response> {
             *r.status_mut() = StatusCode::PRECONDITION_FAILED;
             r.headers_mut()
                 .insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-            Err(r)
+            Some(r)
         }
     }
 }
@@ -753,7 +745,7 @@ pub async fn create_upload(
     ApiUser(who): ApiUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = check_version(&headers) {
+    if let Some(r) = version_refusal(&headers) {
         return Ok(r);
     }
     let length = header_u64(&headers, "upload-length")?;
@@ -840,7 +832,7 @@ pub async fn append_upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if let Err(r) = check_version(&headers) {
+    if let Some(r) = version_refusal(&headers) {
         return Ok(r);
     }
     let id: UploadId = parse_id(&id)?;

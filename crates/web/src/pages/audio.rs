@@ -238,6 +238,7 @@ pub fn silences(report: &serde_json::Value) -> String {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render_board(
     state: &AppState,
     who: &app::auth::Authenticated,

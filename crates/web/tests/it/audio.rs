@@ -149,7 +149,7 @@ pub async fn audio_policy_through_use_cases(db: TestDb) {
             let talent = if f == fa { "Lucia" } else { "Camila" };
             let got: String = [
                 code(app.view_fulfilment(&p, f).await),
-                code(app.open_clip(&p, audio_request).await),
+                code(app.open_clip(&p, audio_request, None).await),
                 code(
                     app.create_upload(
                         &p,
@@ -161,7 +161,7 @@ pub async fn audio_policy_through_use_cases(db: TestDb) {
                     )
                     .await,
                 ),
-                code(app.open_delivery(&p, file).await),
+                code(app.open_delivery(&p, file, None).await),
                 code(app.comment_fulfilment(&p, f, "A note", None).await),
                 code(app.decide_fulfilment(&p, f, Decision::Approve, "").await),
             ]

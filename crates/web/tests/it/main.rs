@@ -20,3 +20,4 @@ mod policy_table;
 mod requests;
 mod search;
 mod security;
+mod storage;
