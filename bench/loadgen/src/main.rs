@@ -16,6 +16,7 @@ mod seed;
 mod sse;
 mod stats;
 mod text;
+mod upload;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +44,9 @@ enum Command {
     Mail(mail::MailArgs),
     /// Requests benchmark: the Requests page, a bulk EDD change and My Projects, over HTTP.
     Requests(requests::RequestsArgs),
+    /// Upload benchmark: a 45-minute premix sent with the resumable protocol and checked as it
+    /// arrives (local disk, or an S3-compatible server with --s3).
+    Upload(upload::UploadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +67,7 @@ fn main() -> anyhow::Result<()> {
             Command::Run(args) => run::run(args).await,
             Command::Mail(args) => mail::mail(args).await,
             Command::Requests(args) => requests::requests(args).await,
+            Command::Upload(args) => upload::upload(args).await,
         }
     })
 }
