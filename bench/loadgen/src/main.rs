@@ -51,6 +51,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    testkit::install_tls();
     let runtime = if cli.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -45,7 +45,11 @@ fn write_premix(path: &std::path::Path, samples: u64) -> anyhow::Result<u64> {
     let data = samples * 3;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     w.write_all(b"RIFF")?;
-    w.write_all(&u32::try_from(36 + data).context("over 4 GiB: use fewer minutes")?.to_le_bytes())?;
+    w.write_all(
+        &u32::try_from(36 + data)
+            .context("over 4 GiB: use fewer minutes")?
+            .to_le_bytes(),
+    )?;
     w.write_all(b"WAVEfmt ")?;
     w.write_all(&16u32.to_le_bytes())?;
     w.write_all(&1u16.to_le_bytes())?;
@@ -160,7 +164,9 @@ pub async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     let who = |email: &'static str| {
         let app = app.clone();
         async move {
-            let s = app.sign_in(email, app::demo::DEMO_PASSWORD, "127.0.0.1").await?;
+            let s = app
+                .sign_in(email, app::demo::DEMO_PASSWORD, "127.0.0.1")
+                .await?;
             app.authenticate_session(&s.secret)
                 .await?
                 .context("no session")
@@ -181,7 +187,9 @@ pub async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     {
         let app = app.clone();
         let config = web::WebConfig::new(base.clone());
-        tokio::spawn(async move { web::serve(listener, app, config, std::future::pending()).await });
+        tokio::spawn(
+            async move { web::serve(listener, app, config, std::future::pending()).await },
+        );
     }
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -189,11 +197,7 @@ pub async fn upload(args: UploadArgs) -> anyhow::Result<()> {
         .build()?;
 
     let frames = args.minutes * 60 * 24;
-    let tc_out = format!(
-        "{:02}:{:02}:00:00",
-        args.minutes / 60,
-        args.minutes % 60
-    );
+    let tc_out = format!("{:02}:{:02}:00:00", args.minutes / 60, args.minutes % 60);
     let mut results = Vec::new();
     for run in 0..args.runs {
         let request = app
@@ -241,23 +245,26 @@ pub async fn upload(args: UploadArgs) -> anyhow::Result<()> {
         let last_byte: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
         let (f1, l1) = (first_byte.clone(), last_byte.clone());
         let file = tokio::fs::File::open(&wav).await?;
-        let stream = futures::StreamExt::map(
+        let mut sent: u64 = 0;
+        // The last byte is stamped when it is handed over (the client stops asking for more
+        // once the declared length has gone, so the end of the stream is never polled).
+        let ended = futures::StreamExt::map(
             tokio_util::io::ReaderStream::with_capacity(file, 1 << 20),
             move |chunk| {
+                let now = Instant::now();
                 if let Ok(mut f) = f1.lock() {
-                    f.get_or_insert_with(Instant::now);
+                    f.get_or_insert(now);
+                }
+                if let Ok(c) = &chunk {
+                    sent += c.len() as u64;
+                    if sent >= size
+                        && let Ok(mut l) = l1.lock()
+                    {
+                        l.get_or_insert(now);
+                    }
                 }
                 chunk.map(http_body::Frame::data)
             },
-        );
-        let ended = futures::StreamExt::chain(
-            stream,
-            futures::stream::poll_fn(move |_| {
-                if let Ok(mut l) = l1.lock() {
-                    l.get_or_insert_with(Instant::now);
-                }
-                std::task::Poll::Ready(None)
-            }),
         );
         let rss_before = rss_kib();
         let watch = RssWatch::start();

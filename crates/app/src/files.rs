@@ -191,7 +191,7 @@ impl FileStore {
         let file = private_file(&path).await?;
         Ok(Upload {
             name,
-            staged: StagedPath(Some(path), true),
+            staged: StagedPath(Some(path), None),
             file: tokio::io::BufWriter::with_capacity(64 * 1024, file),
             size: 0,
             max_bytes: accept.max_bytes(),
@@ -216,6 +216,31 @@ impl FileStore {
             }
             Some(b) => {
                 let path = self.object_path(b, key)?;
+                if let Some(id) = staged.1 {
+                    // A resumable upload is in the bucket already, in pieces. One piece (the
+                    // usual case) becomes the file by a copy inside the bucket (S3 copies up
+                    // to 5 GiB so); otherwise the pieces are put together here and sent.
+                    let pieces = self.pieces(b, id).await?;
+                    if let [(0, piece, size)] = pieces.as_slice()
+                        && *size <= 5 * 1024 * 1024 * 1024
+                    {
+                        b.store
+                            .rename(piece, &path)
+                            .await
+                            .map_err(io::Error::other)?;
+                        let _ = tokio::fs::remove_file(&from).await;
+                        staged.0 = None;
+                        return Ok(());
+                    }
+                    let total = pieces.last().map_or(0, |(start, _, size)| start + size);
+                    let here = tokio::fs::metadata(&from)
+                        .await
+                        .map(|m| m.len())
+                        .unwrap_or(0);
+                    if here != total {
+                        self.restore_pieces(id, total).await?;
+                    }
+                }
                 let upload = b
                     .store
                     .put_multipart(&path)
@@ -249,8 +274,11 @@ impl FileStore {
                         return Err(e);
                     }
                 }
-                // Now in the bucket: the local copy has served its purpose.
+                // Now in the bucket: the local copy (and an upload's pieces) have served.
                 let _ = tokio::fs::remove_file(&from).await;
+                if let Some(id) = staged.1 {
+                    self.remove_pieces(id).await;
+                }
             }
         }
         staged.0 = None;
@@ -388,11 +416,124 @@ impl FileStore {
         }
     }
 
-    /// A complete, checked upload as a staged file, to be kept by an action.
+    /// A complete, checked upload as a staged file, to be kept by an action (with a bucket, from
+    /// its pieces there, whichever instance received them).
     pub(crate) fn staged_upload(&self, id: domain::UploadId) -> crate::AppResult<StagedPath> {
-        self.upload_path(id)
-            .map(|p| StagedPath(Some(p), false))
-            .map_err(|e| crate::AppError::Internal(e.to_string()))
+        let path = self
+            .upload_path(id)
+            .map_err(|e| crate::AppError::Internal(e.to_string()))?;
+        Ok(StagedPath(Some(path), Some(id)))
+    }
+
+    /// Whether resumable uploads are shared between instances (through the bucket).
+    pub fn shares_uploads(&self) -> bool {
+        self.bucket.is_some()
+    }
+
+    fn piece_prefix(
+        &self,
+        b: &Bucket,
+        id: domain::UploadId,
+    ) -> io::Result<object_store::path::Path> {
+        self.object_path(b, &format!("uploads/{id}"))
+    }
+
+    /// Starts the piece of upload `id` that begins at byte `from`: the bytes written to it go to
+    /// the bucket as they arrive (a multipart upload, at most two parts in flight), so another
+    /// instance can carry the upload on. `None` without a bucket.
+    pub async fn begin_piece(
+        &self,
+        id: domain::UploadId,
+        from: u64,
+    ) -> io::Result<Option<PieceWriter>> {
+        let Some(b) = &self.bucket else {
+            return Ok(None);
+        };
+        let path = self.object_path(b, &format!("uploads/{id}/{from:020}"))?;
+        let upload = b
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(io::Error::other)?;
+        Ok(Some(PieceWriter {
+            writer: object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES),
+            bytes: 0,
+        }))
+    }
+
+    /// The pieces of upload `id` in the bucket, by the offset they start at.
+    async fn pieces(
+        &self,
+        b: &Bucket,
+        id: domain::UploadId,
+    ) -> io::Result<Vec<(u64, object_store::path::Path, u64)>> {
+        let under = self.piece_prefix(b, id)?;
+        let mut list = b.store.list(Some(&under));
+        let mut out = Vec::new();
+        while let Some(meta) = list.next().await {
+            let meta = meta.map_err(io::Error::other)?;
+            let start = meta
+                .location
+                .filename()
+                .and_then(|f| f.parse::<u64>().ok())
+                .ok_or_else(|| io::Error::other(format!("not a piece: {}", meta.location)))?;
+            out.push((start, meta.location, meta.size));
+        }
+        out.sort_by_key(|p| p.0);
+        Ok(out)
+    }
+
+    /// Rebuilds upload `id`'s file on this instance's disk from its pieces in the bucket, up to
+    /// byte `upto` (the offset the database records).
+    pub async fn restore_pieces(&self, id: domain::UploadId, upto: u64) -> io::Result<()> {
+        let Some(b) = &self.bucket else {
+            return Ok(());
+        };
+        private_dir(&self.root.join("uploads")).await?;
+        let mut file = private_file(&self.upload_path(id)?).await?;
+        let mut at = 0u64;
+        for (start, path, size) in self.pieces(b, id).await? {
+            if at >= upto {
+                break;
+            }
+            if start != at {
+                return Err(io::Error::other(format!(
+                    "upload {id}: the bucket has no bytes from {at} (next piece at {start})"
+                )));
+            }
+            let mut stream = b
+                .store
+                .get(&path)
+                .await
+                .map_err(io::Error::other)?
+                .into_stream();
+            while let Some(chunk) = stream.next().await {
+                file.write_all(&chunk.map_err(io::Error::other)?).await?;
+            }
+            at = start + size;
+        }
+        file.flush().await?;
+        if at < upto {
+            return Err(io::Error::other(format!(
+                "upload {id}: the bucket holds {at} of its {upto} bytes"
+            )));
+        }
+        file.set_len(upto).await?;
+        Ok(())
+    }
+
+    /// Removes upload `id`'s pieces from the bucket; best effort.
+    pub async fn remove_pieces(&self, id: domain::UploadId) {
+        let Some(b) = &self.bucket else {
+            return;
+        };
+        if let Ok(pieces) = self.pieces(b, id).await {
+            for (_, path, _) in pieces {
+                if let Err(e) = b.store.delete(&path).await {
+                    tracing::warn!(%id, %e, "could not remove an upload's piece");
+                }
+            }
+        }
     }
 
     /// The number of resumable uploads with bytes on disk (tests).
@@ -431,6 +572,41 @@ impl FileStore {
                 .unwrap_or(0)
         }
         count(&self.root.join("attachments"))
+    }
+}
+
+/// A piece of a resumable upload on its way to the bucket.
+pub struct PieceWriter {
+    writer: object_store::WriteMultipart,
+    bytes: u64,
+}
+
+impl PieceWriter {
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.writer
+            .wait_for_capacity(2)
+            .await
+            .map_err(io::Error::other)?;
+        self.writer.write(bytes);
+        self.bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Completes the piece (an empty one is dropped: it holds nothing).
+    pub async fn finish(self) -> io::Result<()> {
+        if self.bytes == 0 {
+            let _ = self.writer.abort().await;
+            return Ok(());
+        }
+        self.writer
+            .finish()
+            .await
+            .map(|_| ())
+            .map_err(io::Error::other)
+    }
+
+    pub async fn abort(self) {
+        let _ = self.writer.abort().await;
     }
 }
 
@@ -541,11 +717,11 @@ mod range_tests {
     }
 }
 
-/// A staging file, removed when dropped unless it was kept. A resumable upload's file is not
-/// removed (`false`): an action refused for another reason leaves it for the next try, and the
-/// upload's own life (cancel, staleness) removes it.
+/// A staging file, removed when dropped unless it was kept. A resumable upload's file (its id
+/// given) is not removed: an action refused for another reason leaves it for the next try, and
+/// the upload's own life (cancel, staleness) removes it.
 #[derive(Debug)]
-pub struct StagedPath(Option<PathBuf>, bool);
+pub struct StagedPath(Option<PathBuf>, Option<domain::UploadId>);
 
 impl StagedPath {
     pub fn path(&self) -> Option<&Path> {
@@ -555,7 +731,7 @@ impl StagedPath {
 
 impl Drop for StagedPath {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take().filter(|_| self.1) {
+        if let Some(p) = self.0.take().filter(|_| self.1.is_none()) {
             // Best effort: a leftover .part file holds nothing anyone can reach.
             let _ = std::fs::remove_file(p);
         }

@@ -137,6 +137,7 @@ impl App {
         // Bytes written before a piece was cut off (the connection dropped, the portal
         // stopped) may not be recorded yet; they are on disk, in order, so they count.
         if rec.state == UploadState::Receiving
+            && !self.files.shares_uploads()
             && let Ok(path) = self.files.upload_path(id)
             && let Ok(meta) = tokio::fs::metadata(&path).await
         {
@@ -243,6 +244,24 @@ impl App {
             .files
             .upload_path(id)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        // With a bucket, the pieces so far may have reached other instances: fetch them.
+        if self.files.shares_uploads() {
+            let here = tokio::fs::metadata(&path)
+                .await
+                .map(|m| m.len())
+                .unwrap_or(0);
+            if here < rec.received {
+                self.files
+                    .restore_pieces(id, rec.received)
+                    .await
+                    .map_err(|e| {
+                        AppError::Internal(format!("fetching the upload's pieces: {e}"))
+                    })?;
+                state.checker = None;
+                state.hashed = u64::MAX;
+            }
+        }
+        let started_at = rec.received;
         // The checker follows the file; a new one (after a restart or a pause) starts over.
         if let Some(req) = &check {
             let running = state
@@ -268,6 +287,11 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("opening the upload's file: {e}")))?;
 
+        let mut piece = self
+            .files
+            .begin_piece(id, started_at)
+            .await
+            .map_err(|e| AppError::Internal(format!("starting a piece in the bucket: {e}")))?;
         let mut received = rec.received;
         let mut pending: Vec<u8> = Vec::with_capacity(WRITE_CHUNK);
         let mut stopped: Option<AppError> = None;
@@ -295,7 +319,17 @@ impl App {
                 None => true,
             };
             if pending.len() >= WRITE_CHUNK || (last && !pending.is_empty()) {
-                if let Err(e) = file.write_all(&pending).await {
+                // A tokio file hands writes to a blocking thread: flush, so the bytes are in the
+                // file before the checker is told it may read them.
+                let written = match file.write_all(&pending).await {
+                    Ok(()) => file.flush().await,
+                    Err(e) => Err(e),
+                };
+                let shared = match (&written, piece.as_mut()) {
+                    (Ok(()), Some(p)) => p.write(&pending).await,
+                    _ => Ok(()),
+                };
+                if let Err(e) = written.and(shared) {
                     stopped = Some(AppError::Internal(format!("writing the upload: {e}")));
                     break;
                 }
@@ -314,23 +348,64 @@ impl App {
         if let Err(e) = file.flush().await {
             stopped.get_or_insert(AppError::Internal(format!("writing the upload: {e}")));
         }
-        rec.received = received;
-        rec.updated_at = self.now();
-        let complete = received == rec.length && stopped.is_none();
+        let mut complete = received == rec.length && stopped.is_none();
+        let mut verdict = None;
         if complete {
             if let Err(e) = file.sync_all().await {
                 return Err(AppError::Internal(format!("writing the upload: {e}")));
             }
             drop(file);
+            let judged = async {
+                match check {
+                    Some(req) => {
+                        let checker = state.checker.take();
+                        judge_delivery(checker, path.clone(), req, &rec.name).await
+                    }
+                    None => judge_clip(path.clone()).await,
+                }
+            };
+            // With a bucket, the piece is completed there (while the verdict is reached)
+            // before it counts, so any instance can go on or keep the file.
+            let saved = async {
+                match piece.take() {
+                    Some(p) => p.finish().await,
+                    None => Ok(()),
+                }
+            };
+            let (saved, judged) = tokio::join!(saved, judged);
+            match saved {
+                Ok(()) => verdict = Some(judged?),
+                Err(e) => {
+                    complete = false;
+                    received = started_at;
+                    stopped = Some(AppError::Internal(format!(
+                        "storing the piece in the bucket: {e}"
+                    )));
+                }
+            }
+        } else if let Some(p) = piece.take() {
+            let disk_failed = stopped
+                .as_ref()
+                .is_some_and(|e| matches!(e, AppError::Internal(_)));
+            let saved = if disk_failed {
+                // What the piece holds may not be what the file holds: drop it.
+                p.abort().await;
+                Err(std::io::Error::other("the disk failed"))
+            } else {
+                p.finish().await
+            };
+            if let Err(e) = saved {
+                received = started_at;
+                stopped.get_or_insert(AppError::Internal(format!(
+                    "storing the piece in the bucket: {e}"
+                )));
+            }
+        }
+        rec.received = received;
+        rec.updated_at = self.now();
+        if let Some(verdict) = verdict {
             let sha = hex::encode(std::mem::take(&mut state.hasher).finalize());
             state.hashed = 0;
-            let verdict = match check {
-                Some(req) => {
-                    let checker = state.checker.take();
-                    judge_delivery(checker, path.clone(), req, &rec.name).await?
-                }
-                None => judge_clip(path.clone()).await?,
-            };
             match verdict {
                 Verdict::Accepted { outcome, waveform } => {
                     rec.state = UploadState::Accepted;
@@ -342,6 +417,7 @@ impl App {
                     rec.state = UploadState::Refused;
                     rec.outcome = Some(why);
                     self.files.remove_upload_file(id).await;
+                    self.files.remove_pieces(id).await;
                 }
             }
         }
@@ -373,6 +449,7 @@ impl App {
         tx.delete_upload(rec.id).await?;
         tx.commit().await?;
         self.files.remove_upload_file(rec.id).await;
+        self.files.remove_pieces(rec.id).await;
         Ok(())
     }
 
@@ -453,6 +530,7 @@ impl App {
                 && tx.commit().await.is_ok()
             {
                 self.files.remove_upload_file(id).await;
+                self.files.remove_pieces(id).await;
             }
         }
     }

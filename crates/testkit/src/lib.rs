@@ -105,8 +105,15 @@ pub fn missing_service(service: &str, why: &str) {
     eprintln!("SKIPPED (no {service}): {why}");
 }
 
+/// Installs the process's TLS provider (ring), as the portal does before building an HTTPS
+/// client: reqwest is built without one of its own. Idempotent.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Runs a test body on a fresh multi-threaded Tokio runtime (two workers).
 pub fn block_on<F: Future>(f: F) -> F::Output {
+    install_tls();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

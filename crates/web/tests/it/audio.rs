@@ -668,7 +668,7 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
             &format!("/api/v1/projects/{ferry}/audio-requests"),
             Some(json!({
                 "kind": "premix", "title": "S1E1 premix", "frame_rate": "24",
-                "tc_in": "00:00:00:00", "tc_out": "00:00:02:00", "episode": "S1E1",
+                "tc_in": "00:00:00:00", "tc_out": "00:00:30:00", "episode": "S1E1",
                 "languages": ["es-ES"]
             })),
         )
@@ -685,6 +685,8 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
         .as_str()
         .unwrap()
         .to_string();
+    // 30 s (4.3 MB), so the checker runs well behind the writer.
+    let premix = demo_wav(1, 24, 30 * 48_000, 0.95);
     let (status, up) = tus_send(
         &marta,
         &[
@@ -693,7 +695,7 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
             ("fulfilment", &fp),
             ("mix", "premix"),
         ],
-        demo_wav(1, 24, 96_000, 0.95),
+        premix.clone(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{up}");
@@ -702,6 +704,25 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
         warnings.contains("qc_true_peak_limit") && warnings.contains("−6.0 dBTP"),
         "{warnings}"
     );
+    // Checked as it arrived, the report is the one the checker gives for the finished file.
+    let whole = audio::check(
+        &mut std::io::Cursor::new(&premix),
+        &audio::CheckRequest {
+            profile: audio::Profile::Premix,
+            fps: Some(domain::timecode::FrameRate::parse("24").unwrap()),
+            expected: Some(audio::ExpectedLength::Frames(720)),
+            name: Some("premix.wav".into()),
+            title: Some("Ferry to Jeju".into()),
+            talent: None,
+            qc: true,
+            waveform_columns: audio::DEFAULT_WAVEFORM_COLUMNS,
+            threads: 0,
+            true_peak_limit: Some(-6.0),
+        },
+    )
+    .unwrap();
+    let whole: Value = serde_json::from_str(&whole.to_json_line("premix.wav").unwrap()).unwrap();
+    assert_eq!(up["report"], whole);
 }
 
 /// An upload cut off halfway and resumed — on this instance, then on another one as after a

@@ -98,8 +98,18 @@ impl TestApp {
     /// A second portal instance on the same database (as a scale-out deployment runs it).
     /// Returns its base URL; it stops when the returned sender is dropped.
     pub async fn second_instance(&self) -> (String, oneshot::Sender<()>) {
+        self.second_instance_with(app::files::FileStore::new(self.files.path()))
+            .await
+    }
+
+    /// A second portal instance on the same database with its own file store (e.g. its own
+    /// disk and a shared bucket).
+    pub async fn second_instance_with(
+        &self,
+        files: app::files::FileStore,
+    ) -> (String, oneshot::Sender<()>) {
         let store = self._db.open_another().await;
-        let app = App::new(store).with_files(app::files::FileStore::new(self.files.path()));
+        let app = App::new(store).with_files(files);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -179,6 +189,7 @@ impl TestApp {
 }
 
 pub fn client() -> reqwest::Client {
+    testkit::install_tls();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())

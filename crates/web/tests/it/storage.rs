@@ -195,4 +195,115 @@ pub async fn the_portal_runs_on_a_bucket(db: TestDb) {
     assert!(!staging.path().join("deliveries").exists());
 }
 
-testkit::both_backends!(db: super => [the_portal_runs_on_a_bucket]);
+/// Two instances sharing the database and one bucket, each with its own disk: an upload begun
+/// on one is finished on the other, checked, then kept by the first, and read back by the
+/// second; nothing of it stays in the bucket's upload area.
+pub async fn instances_share_uploads_through_the_bucket(db: TestDb) {
+    let Some(server) = testkit::s3_server().await else {
+        return;
+    };
+    let (disk_a, disk_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let url = format!("s3://{}/shared", server.bucket);
+    let settings = BucketSettings {
+        url,
+        endpoint: Some(server.endpoint.clone()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some(server.access_key.clone()),
+        secret_access_key: Some(server.secret_key.clone()),
+    };
+    let files_a = FileStore::s3(disk_a.path(), &settings).unwrap();
+    let files_b = FileStore::s3(disk_b.path(), &settings).unwrap();
+    let t = TestApp::spawn_with(db, move |a| a.with_files(files_a)).await;
+    let (other, _stop) = t.second_instance_with(files_b).await;
+    let studio = t.sign_in("qc@northlight.test").await;
+    let marta = t.sign_in("marta@iberiavoices.test").await;
+    let ferry = t.title("Ferry to Jeju");
+    let (status, _) = studio
+        .api(
+            Method::POST,
+            &format!("/api/v1/projects/{ferry}/audio-requests"),
+            Some(json!({
+                "kind": "premix", "title": "Shared premix", "frame_rate": "24",
+                "tc_in": "00:00:00:00", "tc_out": "00:00:02:00", "episode": "S1E1",
+                "languages": ["es-ES"]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, list) = marta
+        .api(
+            Method::GET,
+            &format!("/api/v1/projects/{ferry}/audio-requests"),
+            None,
+        )
+        .await;
+    let f = list[0]["fulfilments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wav = demo_wav(1, 24, 96_000, 0.3);
+    let pairs = [
+        ("filename", "premix.wav"),
+        ("for", "delivery"),
+        ("fulfilment", f.as_str()),
+        ("mix", "premix"),
+    ];
+    let (status, location, _) = tus_create(&marta, &pairs, wav.len()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let location = location.unwrap();
+    let third = wav.len() / 3;
+    // A third on A, a third on B, the rest on A again.
+    let (status, _, _) = tus_patch(&marta, &t.base, &location, 0, wav[..third].to_vec()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, at, _) = tus_patch(
+        &marta,
+        &other,
+        &location,
+        third,
+        wav[third..2 * third].to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(at, Some(2 * third as u64));
+    let (status, _, up) = tus_patch(
+        &marta,
+        &t.base,
+        &location,
+        2 * third,
+        wav[2 * third..].to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{up}");
+    assert_eq!(up["report"]["length"]["samples"], 96_000);
+    // Kept through B, which never saw the first and last pieces.
+    // (Cookies are per host, not per port: the same browser is signed in on both.)
+    let on_b = crate::harness::Session {
+        base: other.clone(),
+        client: marta.client.clone(),
+        csrf: marta.csrf.clone(),
+        email: marta.email.clone(),
+    };
+    let (status, d) = on_b
+        .api(
+            Method::POST,
+            &format!("/api/v1/fulfilments/{f}/submissions"),
+            Some(json!({"uploads": [up["id"]]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let href = d["versions"][0]["files"][0]["download"].as_str().unwrap();
+    let r = marta.client.get(marta.url(href)).send().await.unwrap();
+    assert!(
+        r.bytes().await.unwrap().to_vec() == wav,
+        "A reads back what B kept"
+    );
+    assert!(
+        t.app.files.kept_keys("uploads").await.unwrap().is_empty(),
+        "no pieces left in the bucket"
+    );
+}
+
+testkit::both_backends!(db: super => [
+    the_portal_runs_on_a_bucket,
+    instances_share_uploads_through_the_bucket,
+]);
