@@ -11,9 +11,9 @@
 //! - A WAV delivery is measured by the audio checker on a blocking thread that follows the file
 //!   as it grows ([`audio::check_arriving`]), so the verdict is ready when the last byte is. After
 //!   a restart (or a long pause) a new checker starts from the bytes already on disk.
-//! - When the last byte arrives, a refused file is deleted at once and its row keeps the
-//!   checker's words; an accepted one waits, checked, until the action that uses it (a
-//!   submission, a clip) keeps it in the same transaction that records it.
+//! - When the last byte arrives, a refused file is deleted at once with its row (the answer to
+//!   that last piece carries the checker's words); an accepted one waits, checked, until the
+//!   action that uses it (a submission, a clip) keeps it in the same transaction that records it.
 
 use crate::auth::Authenticated;
 use crate::files::Staged;
@@ -433,7 +433,12 @@ impl App {
             self.uploads.forget(id);
         }
         let mut tx = self.store.begin().await?;
-        tx.update_upload(&rec).await?;
+        if rec.state == UploadState::Refused {
+            // Nothing of a refused file is kept, not even its row: the answer says why.
+            tx.delete_upload(id).await?;
+        } else {
+            tx.update_upload(&rec).await?;
+        }
         tx.commit().await?;
         match stopped {
             Some(e) => Err(e),

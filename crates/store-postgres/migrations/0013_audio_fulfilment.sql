@@ -38,6 +38,7 @@ CREATE TABLE fulfilments (
 );
 CREATE UNIQUE INDEX fulfilments_request_language_key ON fulfilments (audio_request_id, language);
 CREATE INDEX fulfilments_project_idx ON fulfilments (project_id, created_at);
+CREATE INDEX fulfilments_partner_idx ON fulfilments (partner_id);
 
 CREATE TABLE submissions (
     id            uuid PRIMARY KEY,
@@ -57,12 +58,14 @@ CREATE TABLE submission_files (
     name          text NOT NULL,
     size          bigint NOT NULL CHECK (size >= 0),
     sha256        text NOT NULL,
-    storage_key   text NOT NULL CONSTRAINT submission_files_storage_key_key UNIQUE,
+    storage_key   text NOT NULL,
     report        text NOT NULL,
     waveform_svg  text NOT NULL,
     created_at    timestamptz NOT NULL
 );
 CREATE INDEX submission_files_fulfilment_idx ON submission_files (fulfilment_id, created_at);
+CREATE INDEX submission_files_submission_idx ON submission_files (submission_id);
+CREATE UNIQUE INDEX submission_files_storage_key_key ON submission_files (storage_key);
 
 CREATE TABLE fulfilment_notes (
     id            uuid PRIMARY KEY,
@@ -91,3 +94,4 @@ CREATE TABLE uploads (
     updated_at   timestamptz NOT NULL
 );
 CREATE INDEX uploads_updated_idx ON uploads (updated_at);
+CREATE INDEX uploads_user_idx ON uploads (user_id);

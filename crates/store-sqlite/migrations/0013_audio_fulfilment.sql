@@ -38,6 +38,7 @@ CREATE TABLE fulfilments (
 ) STRICT;
 CREATE UNIQUE INDEX fulfilments_request_language_key ON fulfilments (audio_request_id, language);
 CREATE INDEX fulfilments_project_idx ON fulfilments (project_id, created_at);
+CREATE INDEX fulfilments_partner_idx ON fulfilments (partner_id);
 
 CREATE TABLE submissions (
     id            TEXT PRIMARY KEY,
@@ -57,12 +58,14 @@ CREATE TABLE submission_files (
     name          TEXT NOT NULL,
     size          INTEGER NOT NULL CHECK (size >= 0),
     sha256        TEXT NOT NULL,
-    storage_key   TEXT NOT NULL UNIQUE,
+    storage_key   TEXT NOT NULL,
     report        TEXT NOT NULL,
     waveform_svg  TEXT NOT NULL,
     created_at    INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX submission_files_fulfilment_idx ON submission_files (fulfilment_id, created_at);
+CREATE INDEX submission_files_submission_idx ON submission_files (submission_id);
+CREATE UNIQUE INDEX submission_files_storage_key_key ON submission_files (storage_key);
 
 CREATE TABLE fulfilment_notes (
     id            TEXT PRIMARY KEY,
@@ -91,3 +94,4 @@ CREATE TABLE uploads (
     updated_at   INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX uploads_updated_idx ON uploads (updated_at);
+CREATE INDEX uploads_user_idx ON uploads (user_id);

@@ -429,6 +429,29 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
         assert_eq!(t.app.files.upload_count(), 0, "{why}: bytes left behind");
         assert_eq!(t.app.files.kept_in("deliveries"), 0, "{why}: a file kept");
     };
+    let marta_id: domain::UserId = t.user_id("marta@iberiavoices.test").parse().unwrap();
+    let no_rows = |why: &'static str| {
+        let store = t.app.store.clone();
+        async move {
+            let mut tx = store.read().await.unwrap();
+            let stale = tx
+                .stale_uploads(time::OffsetDateTime::now_utc() + time::Duration::days(1))
+                .await
+                .unwrap();
+            let mut mine = Vec::new();
+            for id in stale {
+                if tx
+                    .get_upload(id)
+                    .await
+                    .unwrap()
+                    .is_some_and(|u| u.user_id == marta_id)
+                {
+                    mine.push(id);
+                }
+            }
+            assert!(mine.is_empty(), "{why}: upload rows left: {mine:?}");
+        }
+    };
 
     // One frame short: refused with the checker's words, nothing kept.
     let short = demo_wav(1, 24, DEMO_CLIP_SAMPLES - 2002, 0.3);
@@ -440,6 +463,7 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
         "{text}"
     );
     nothing_kept("one frame short");
+    no_rows("one frame short").await;
 
     // Wrong channels, bits, rate; not a WAV; truncated.
     let mut rate = demo_wav(1, 24, DEMO_CLIP_SAMPLES, 0.3);
@@ -465,6 +489,7 @@ pub async fn upload_verdicts_end_to_end(db: TestDb) {
         let text = error_text(&body);
         assert!(text.contains(expect), "{why}: {text}");
         nothing_kept(why);
+        no_rows(why).await;
     }
     // A wrong name is refused before a single byte is sent.
     let (status, _, body) = tus_create(
