@@ -477,23 +477,31 @@ pub async fn clip(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<crate::download::DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let id: AudioRequestId = parse_id(&id)?;
-    Ok(clip_response(&state, &who, id, &headers, q.download.is_some()).await?)
+    let what = Media::Clip(parse_id(&id)?);
+    Ok(media(&state, &who, what, &headers, q.download.is_some()).await?)
 }
 
-pub(crate) async fn clip_response(
+/// A clip or a delivered recording: the two media files players seek in.
+pub(crate) enum Media {
+    Clip(AudioRequestId),
+    Delivery(SubmissionFileId),
+}
+
+/// Sends a clip or a recording (the part a `Range` header asks for), through the policy.
+pub(crate) async fn media(
     state: &AppState,
     who: &app::auth::Authenticated,
-    id: AudioRequestId,
+    what: Media,
     headers: &HeaderMap,
     download: bool,
 ) -> Result<Response, AppError> {
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let served = state.app.open_clip(who, id, range).await?;
+    let (served, media_type) = match what {
+        Media::Clip(id) => (state.app.open_clip(who, id, range).await?, "video/mp4"),
+        Media::Delivery(id) => (state.app.open_delivery(who, id, range).await?, "audio/wav"),
+    };
     Ok(crate::download::media_response(
-        served,
-        "video/mp4",
-        download,
+        served, media_type, download,
     ))
 }
 
@@ -510,24 +518,8 @@ pub async fn delivery_file(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<crate::download::DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let id: SubmissionFileId = parse_id(&id)?;
-    Ok(delivery_response(&state, &who, id, &headers, q.download.is_some()).await?)
-}
-
-pub(crate) async fn delivery_response(
-    state: &AppState,
-    who: &app::auth::Authenticated,
-    id: SubmissionFileId,
-    headers: &HeaderMap,
-    download: bool,
-) -> Result<Response, AppError> {
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let served = state.app.open_delivery(who, id, range).await?;
-    Ok(crate::download::media_response(
-        served,
-        "audio/wav",
-        download,
-    ))
+    let what = Media::Delivery(parse_id(&id)?);
+    Ok(media(&state, &who, what, &headers, q.download.is_some()).await?)
 }
 
 /// A delivered WAV's waveform picture (SVG; red where it clips).

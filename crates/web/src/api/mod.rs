@@ -17,8 +17,7 @@ mod requests;
 mod tokens;
 
 pub(crate) use audio::{
-    clip_response as audio_clip_response, delivery_response as audio_delivery_response,
-    waveform_response as audio_waveform_response,
+    Media as AudioMedia, media as audio_media, waveform_response as audio_waveform_response,
 };
 pub use dto::*;
 pub use extract::{ApiQuery, JsonBody};

@@ -505,8 +505,8 @@ pub async fn clip(
     headers: HeaderMap,
     Query(q): Query<DownloadFlag>,
 ) -> Result<Response, PageError> {
-    let id: AudioRequestId = parse_id(&id)?;
-    Ok(crate::api::audio_clip_response(&state, &who, id, &headers, q.download.is_some()).await?)
+    let what = crate::api::AudioMedia::Clip(parse_id::<AudioRequestId>(&id)?);
+    Ok(crate::api::audio_media(&state, &who, what, &headers, q.download.is_some()).await?)
 }
 
 /// `GET /delivery-files/{id}`: a delivered WAV.
@@ -517,11 +517,8 @@ pub async fn delivery(
     headers: HeaderMap,
     Query(q): Query<DownloadFlag>,
 ) -> Result<Response, PageError> {
-    let id: SubmissionFileId = parse_id(&id)?;
-    Ok(
-        crate::api::audio_delivery_response(&state, &who, id, &headers, q.download.is_some())
-            .await?,
-    )
+    let what = crate::api::AudioMedia::Delivery(parse_id::<SubmissionFileId>(&id)?);
+    Ok(crate::api::audio_media(&state, &who, what, &headers, q.download.is_some()).await?)
 }
 
 /// `GET /delivery-files/{id}/waveform.svg`.
