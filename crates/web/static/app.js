@@ -337,7 +337,13 @@ if (deliveryForm) {
           row.bar.value = 100;
           row.li.className = "accepted";
           const warnings = (up.report && up.report.warnings) || [];
-          row.status.textContent = warnings.length ? `Accepted, with ${warnings.length} warning(s): ${warnings.map((w) => w.message).join("; ")}` : "Accepted";
+          row.status.textContent = "Accepted";
+          if (warnings.length) {
+            const warn = document.createElement("span");
+            warn.className = "warn";
+            warn.textContent = ` with ${warnings.length} warning(s): ${warnings.map((w) => w.message).join("; ")}`;
+            row.status.after(warn);
+          }
           const hidden = document.createElement("input");
           hidden.type = "hidden";
           hidden.name = "uploads";
