@@ -235,6 +235,7 @@ fn name_pattern(project: &Project, mix: Mix) -> String {
         Mix::AsRecord => format!("{title}_[Talent]_Moments_AsRecord.wav"),
         Mix::Mixed => format!("{title}_[Talent]_Moments_Mixed.wav"),
         Mix::Premix => "any name ending in .wav".into(),
+        Mix::Sample => "[Role]_[Actor].wav".into(),
     }
 }
 
@@ -416,6 +417,7 @@ impl App {
             }),
             created_by: Some(who.user.id),
             created_at: now,
+            character_id: None,
         };
         tx.insert_audio_request(&record).await?;
         let episode = episode_label(&project, &record);
@@ -760,6 +762,7 @@ impl App {
                 Mix::AsRecord => audio::Profile::MomentsAsRecord,
                 Mix::Mixed => audio::Profile::MomentsMixed,
                 Mix::Premix => audio::Profile::Premix,
+                Mix::Sample => audio::Profile::CastingSample,
             },
             fps: Some(span.rate),
             expected: Some(audio::ExpectedLength::Frames(span.frames())),

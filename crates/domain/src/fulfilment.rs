@@ -16,15 +16,19 @@ pub enum AudioKind {
     Moments,
     /// The dialogue premix of one episode (or film) in one language.
     Premix,
+    /// An audition for a character: talent samples, approved or rejected one by one, and the
+    /// talent cast.
+    Casting,
 }
 
 impl AudioKind {
-    pub const ALL: [AudioKind; 2] = [AudioKind::Moments, AudioKind::Premix];
+    pub const ALL: [AudioKind; 3] = [AudioKind::Moments, AudioKind::Premix, AudioKind::Casting];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AudioKind::Moments => "moments",
             AudioKind::Premix => "premix",
+            AudioKind::Casting => "casting",
         }
     }
 
@@ -32,13 +36,16 @@ impl AudioKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown audio request type {s:?}; use moments or premix"))
+            .ok_or_else(|| {
+                format!("unknown audio request type {s:?}; use moments, premix or casting")
+            })
     }
 
     pub fn label(self) -> &'static str {
         match self {
             AudioKind::Moments => "Moments clip",
             AudioKind::Premix => "Premix dialogue WAV",
+            AudioKind::Casting => "Audition",
         }
     }
 
@@ -47,6 +54,7 @@ impl AudioKind {
         match self {
             AudioKind::Moments => &[Mix::AsRecord, Mix::Mixed],
             AudioKind::Premix => &[Mix::Premix],
+            AudioKind::Casting => &[Mix::Sample],
         }
     }
 }
@@ -60,16 +68,19 @@ pub enum Mix {
     Mixed,
     /// One mono premix dialogue file.
     Premix,
+    /// One talent sample for an audition (`[Role]_[Actor].wav`).
+    Sample,
 }
 
 impl Mix {
-    pub const ALL: [Mix; 3] = [Mix::AsRecord, Mix::Mixed, Mix::Premix];
+    pub const ALL: [Mix; 4] = [Mix::AsRecord, Mix::Mixed, Mix::Premix, Mix::Sample];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Mix::AsRecord => "asrecord",
             Mix::Mixed => "mixed",
             Mix::Premix => "premix",
+            Mix::Sample => "sample",
         }
     }
 
@@ -77,7 +88,7 @@ impl Mix {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown delivery {s:?}; use asrecord, mixed or premix"))
+            .ok_or_else(|| format!("unknown delivery {s:?}; use asrecord, mixed, premix or sample"))
     }
 
     pub fn label(self) -> &'static str {
@@ -85,6 +96,7 @@ impl Mix {
             Mix::AsRecord => "As-recorded (mono files)",
             Mix::Mixed => "Mixed (one stereo file)",
             Mix::Premix => "Premix (one mono file)",
+            Mix::Sample => "Talent sample (one file)",
         }
     }
 
@@ -92,13 +104,13 @@ impl Mix {
     pub fn max_files(self) -> usize {
         match self {
             Mix::AsRecord => 16,
-            Mix::Mixed | Mix::Premix => 1,
+            Mix::Mixed | Mix::Premix | Mix::Sample => 1,
         }
     }
 
     /// Whether the file names carry the talent (`[Title]_[Talent]_Moments_…`).
     pub fn needs_talent(self) -> bool {
-        matches!(self, Mix::AsRecord | Mix::Mixed)
+        matches!(self, Mix::AsRecord | Mix::Mixed | Mix::Sample)
     }
 }
 
@@ -111,16 +123,19 @@ pub enum FulfilmentState {
     Submitted,
     /// The studio asked for changes; the partner sends a new version.
     ChangesRequested,
-    /// The studio approved the latest version.
+    /// The studio approved the latest version (an audition: at least one sample).
     Approved,
+    /// An audition whose talent is chosen.
+    Cast,
 }
 
 impl FulfilmentState {
-    pub const ALL: [FulfilmentState; 4] = [
+    pub const ALL: [FulfilmentState; 5] = [
         FulfilmentState::Open,
         FulfilmentState::Submitted,
         FulfilmentState::ChangesRequested,
         FulfilmentState::Approved,
+        FulfilmentState::Cast,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +144,7 @@ impl FulfilmentState {
             FulfilmentState::Submitted => "submitted",
             FulfilmentState::ChangesRequested => "changes_requested",
             FulfilmentState::Approved => "approved",
+            FulfilmentState::Cast => "cast",
         }
     }
 
@@ -142,6 +158,7 @@ impl FulfilmentState {
             FulfilmentState::Submitted => "In review",
             FulfilmentState::ChangesRequested => "Changes requested",
             FulfilmentState::Approved => "Approved",
+            FulfilmentState::Cast => "Cast",
         }
     }
 }
@@ -215,6 +232,9 @@ pub fn apply(
             "this delivery is approved; ask the studio to reopen it before sending a new version"
                 .into(),
         )),
+        (_, S::Cast) => Err(Refusal(
+            "this audition is cast; the studio decides on auditions sample by sample".into(),
+        )),
         (E::Approve, S::Submitted) => Ok(S::Approved),
         (E::RequestChanges, S::Submitted) => Ok(S::ChangesRequested),
         (E::Approve | E::RequestChanges, S::Open) => Err(Refusal(
@@ -228,6 +248,43 @@ pub fn apply(
         )),
         (E::Reopen, S::Approved) => Ok(S::ChangesRequested),
         (E::Reopen, _) => Err(Refusal("only an approved delivery can be reopened".into())),
+    }
+}
+
+/// Where an audition stands, from its samples: what the casting overview shows per character
+/// and language.
+pub fn casting_state(samples: usize, approved: usize, cast: bool) -> FulfilmentState {
+    if cast {
+        FulfilmentState::Cast
+    } else if approved > 0 {
+        FulfilmentState::Approved
+    } else if samples > 0 {
+        FulfilmentState::Submitted
+    } else {
+        FulfilmentState::Open
+    }
+}
+
+/// A studio decision on one talent sample of an audition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SampleDecision {
+    Approve,
+    Reject,
+    /// Choose this (approved) sample's talent for the character in this language.
+    Cast,
+}
+
+/// Whether a sample may get `decision`, given what it has (`approved`: its latest decision was
+/// an approval). Only the studio decides; only an approved sample is cast.
+pub fn decide_sample(decision: SampleDecision, side: Side, approved: bool) -> Result<(), Refusal> {
+    if side == Side::Partner {
+        return Err(Refusal("only the studio decides on talent samples".into()));
+    }
+    match decision {
+        SampleDecision::Cast if !approved => Err(Refusal(
+            "approve this sample before casting its talent".into(),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -349,6 +406,7 @@ mod tests {
                 (E::Submit, Side::Partner, S::Open | S::Submitted | S::ChangesRequested) => {
                     Some(S::Submitted)
                 }
+                (_, _, S::Cast) => None,
                 (E::Approve, Side::Studio, S::Submitted) => Some(S::Approved),
                 (E::RequestChanges, Side::Studio, S::Submitted) => Some(S::ChangesRequested),
                 (E::Reopen, Side::Studio, S::Approved) => Some(S::ChangesRequested),
@@ -372,7 +430,27 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cells, 32);
+        assert_eq!(cells, 40);
+    }
+
+    #[test]
+    fn casting_states_and_sample_decisions() {
+        assert_eq!(casting_state(0, 0, false), S::Open);
+        assert_eq!(casting_state(2, 0, false), S::Submitted);
+        assert_eq!(casting_state(2, 1, false), S::Approved);
+        assert_eq!(casting_state(2, 1, true), S::Cast);
+        for d in [
+            SampleDecision::Approve,
+            SampleDecision::Reject,
+            SampleDecision::Cast,
+        ] {
+            assert!(decide_sample(d, Side::Partner, true).is_err());
+        }
+        assert!(decide_sample(SampleDecision::Cast, Side::Studio, false).is_err());
+        assert!(decide_sample(SampleDecision::Cast, Side::Studio, true).is_ok());
+        assert!(decide_sample(SampleDecision::Reject, Side::Studio, true).is_ok());
+        assert!(Mix::Sample.needs_talent() && Mix::Sample.max_files() == 1);
+        assert_eq!(AudioKind::Casting.mixes(), &[Mix::Sample]);
     }
 
     #[test]

@@ -118,6 +118,10 @@ id_type!(
     UploadId
 );
 id_type!(
+    /// An item of a Show Guide: a character, a key name, a translation, a reference file.
+    GuideItemId
+);
+id_type!(
     /// A file of a request: a reference file or one version of a step's work.
     RequestFileId
 );

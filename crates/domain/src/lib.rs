@@ -8,6 +8,7 @@ pub mod channels;
 pub mod email;
 pub mod events;
 pub mod fulfilment;
+pub mod guide;
 pub mod ids;
 pub mod mentions;
 pub mod notify;
@@ -23,9 +24,9 @@ pub mod values;
 
 pub use channels::{Channel, ChannelKind, ChannelPrefs, Message, MessageBody, WorkLanguages};
 pub use ids::{
-    AttachmentId, AudioRequestId, ChannelId, EmailId, EpisodeId, FulfilmentId, MessageId, NoteId,
-    OrgId, ProjectId, RequestFileId, RequestId, SeasonId, SubmissionFileId, SubmissionId, TokenId,
-    UploadId, UserId,
+    AttachmentId, AudioRequestId, ChannelId, EmailId, EpisodeId, FulfilmentId, GuideItemId,
+    MessageId, NoteId, OrgId, ProjectId, RequestFileId, RequestId, SeasonId, SubmissionFileId,
+    SubmissionId, TokenId, UploadId, UserId,
 };
 pub use org::{OrgKind, Organisation};
 pub use policy::{

@@ -640,6 +640,88 @@ pub fn authorize_audio(
     }
 }
 
+/// What someone may do with a title's Show Guide and its casting selections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GuideAction {
+    /// Read the characters, key names, reference files and versions.
+    See,
+    /// Add, change or remove characters, key names and files; publish a version.
+    Edit,
+    /// Read one language's translations.
+    SeeTranslation,
+    /// Propose a translation in one language.
+    ProposeTranslation,
+    /// Approve or reject a translation.
+    DecideTranslation,
+    /// See who is cast for the characters in one language.
+    SeeSelection,
+}
+
+impl GuideAction {
+    pub const ALL: [GuideAction; 6] = [
+        GuideAction::See,
+        GuideAction::Edit,
+        GuideAction::SeeTranslation,
+        GuideAction::ProposeTranslation,
+        GuideAction::DecideTranslation,
+        GuideAction::SeeSelection,
+    ];
+}
+
+/// What decides access to a Show Guide (and, for the per-language actions, one language of it).
+#[derive(Clone, Copy, Debug)]
+pub struct GuideFacts<'a> {
+    /// Every organisation assigned on the title (any language, any service).
+    pub assigned_orgs: &'a [OrgId],
+    /// The organisations assigned to the language in question (any service).
+    pub language_orgs: &'a [OrgId],
+    /// The subject is a script viewer of the title (a partner's dub director).
+    pub script_viewer: bool,
+}
+
+/// The one decision about a Show Guide. The studio's portal users read and edit it; a partner's
+/// portal users read it while assigned on the title, and read and propose translations (and see
+/// the cast) only in the languages they are assigned to; a partner's script viewer reads it and
+/// its languages' translations and cast; linguists do not see it.
+pub fn authorize_guide(
+    subject: Option<&Subject>,
+    action: GuideAction,
+    facts: &GuideFacts<'_>,
+) -> Decision {
+    use Decision::{Allow, Deny};
+    let Some(s) = subject else {
+        return Deny(DenyReason::NotSignedIn);
+    };
+    let portal = s.has(Role::PortalUser);
+    if s.is_studio() {
+        return if portal {
+            Allow
+        } else {
+            Deny(DenyReason::NotVisible)
+        };
+    }
+    let on_title = facts.assigned_orgs.contains(&s.org_id);
+    let reader = on_title && (portal || facts.script_viewer);
+    if !reader {
+        return Deny(DenyReason::NotVisible);
+    }
+    let ours = facts.language_orgs.contains(&s.org_id);
+    match action {
+        GuideAction::See => Allow,
+        GuideAction::SeeTranslation | GuideAction::SeeSelection => {
+            if ours {
+                Allow
+            } else {
+                Deny(DenyReason::NotVisible)
+            }
+        }
+        GuideAction::ProposeTranslation if !ours => Deny(DenyReason::NotVisible),
+        GuideAction::ProposeTranslation if portal => Allow,
+        GuideAction::ProposeTranslation => Deny(DenyReason::NoPortalAccess),
+        GuideAction::Edit | GuideAction::DecideTranslation => Deny(DenyReason::StudioOnly),
+    }
+}
+
 fn studio_manager(s: &Subject) -> Decision {
     if !s.is_studio() {
         Decision::Deny(DenyReason::StudioOnly)
@@ -740,6 +822,77 @@ mod tests {
                 languages: crate::channels::WorkLanguages::All,
             },
         }
+    }
+
+    /// The Show Guide: every kind of person × every action × a language of A's and one of B's.
+    /// A = allow, - = not found, S = studio only, N = no portal access.
+    #[test]
+    fn guide_policy_table() {
+        let w = World {
+            studio: OrgId::new(),
+            partner_a: OrgId::new(),
+            partner_b: OrgId::new(),
+        };
+        let studio = subject(w.studio, OrgKind::Studio, &[PortalUser]);
+        let studio_linguist = subject(w.studio, OrgKind::Studio, &[Author]);
+        let a_pm = subject(w.partner_a, OrgKind::Partner, &[PortalUser]);
+        let a_linguist = subject(w.partner_a, OrgKind::Partner, &[Author]);
+        let a_viewer = subject(w.partner_a, OrgKind::Partner, &[]);
+        let b_pm = subject(w.partner_b, OrgKind::Partner, &[PortalUser]);
+        let c_pm = subject(OrgId::new(), OrgKind::Partner, &[PortalUser]);
+        // Columns: See Edit SeeTranslation ProposeTranslation DecideTranslation SeeSelection.
+        let rows: [(&str, &Subject, bool, [&str; 2]); 7] = [
+            ("studio", &studio, false, ["AAAAAA", "AAAAAA"]),
+            (
+                "studio linguist",
+                &studio_linguist,
+                false,
+                ["------", "------"],
+            ),
+            ("A pm", &a_pm, false, ["ASAASA", "AS--S-"]),
+            ("A linguist", &a_linguist, false, ["------", "------"]),
+            ("A script viewer", &a_viewer, true, ["ASANSA", "AS--S-"]),
+            ("B pm", &b_pm, false, ["AS--S-", "ASAASA"]),
+            (
+                "C pm (not on the title)",
+                &c_pm,
+                false,
+                ["------", "------"],
+            ),
+        ];
+        let code = |d: Decision| match d {
+            Decision::Allow => 'A',
+            Decision::Deny(DenyReason::NotVisible) => '-',
+            Decision::Deny(DenyReason::StudioOnly) => 'S',
+            Decision::Deny(DenyReason::NoPortalAccess) => 'N',
+            Decision::Deny(_) => '?',
+        };
+        let assigned = [w.partner_a, w.partner_b];
+        for (name, who, viewer, want) in rows {
+            for (language_orgs, want) in
+                [(&[w.partner_a][..], want[0]), (&[w.partner_b][..], want[1])]
+            {
+                let facts = GuideFacts {
+                    assigned_orgs: &assigned,
+                    language_orgs,
+                    script_viewer: viewer,
+                };
+                let got: String = GuideAction::ALL
+                    .iter()
+                    .map(|a| code(authorize_guide(Some(who), *a, &facts)))
+                    .collect();
+                assert_eq!(got, want, "{name}");
+            }
+        }
+        let nobody = GuideFacts {
+            assigned_orgs: &assigned,
+            language_orgs: &[],
+            script_viewer: false,
+        };
+        assert_eq!(
+            authorize_guide(None, GuideAction::See, &nobody),
+            Decision::Deny(DenyReason::NotSignedIn)
+        );
     }
 
     /// Audio fulfilment: every kind of person × every action × A's fulfilment, B's, and A's

@@ -66,6 +66,7 @@ fn audio_request_row(row: &PgRow) -> StoreResult<AudioRequestRecord> {
         clip_timescale: get(row, 17)?,
         created_by: opt_uid(row, 18, "audio_requests.created_by")?,
         created_at: at(row, 19, "audio_requests.created_at")?,
+        character_id: opt_uid(row, 20, "audio_requests.character_id")?,
     })
 }
 
@@ -154,7 +155,7 @@ impl AudioRepo for PgTx {
         let clip = r.clip.as_ref();
         sqlx::query(sql(format!(
             "INSERT INTO audio_requests ({AUDIO_REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, \
-             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         )))
         .bind(r.id.as_uuid())
         .bind(r.project_id.as_uuid())
@@ -176,6 +177,7 @@ impl AudioRepo for PgTx {
         .bind(clip.map(|c| stored(c.timescale)))
         .bind(r.created_by.map(|u| u.as_uuid()))
         .bind(stamp(r.created_at))
+        .bind(r.character_id.map(|u| u.as_uuid()))
         .execute(self.conn())
         .await
         .map_err(db_error)?;

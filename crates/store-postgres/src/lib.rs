@@ -11,6 +11,7 @@ mod channels;
 mod convert;
 mod events;
 mod follows;
+mod guide;
 mod mentions;
 mod orgs;
 mod outbox;

@@ -70,6 +70,7 @@ fn audio_request_row(row: &SqliteRow) -> StoreResult<AudioRequestRecord> {
         clip_timescale: get(row, 17)?,
         created_by: opt_uid(row, 18, "audio_requests.created_by")?,
         created_at: at(row, 19, "audio_requests.created_at")?,
+        character_id: opt_uid(row, 20, "audio_requests.character_id")?,
     })
 }
 
@@ -158,7 +159,7 @@ impl AudioRepo for SqliteTx {
         let clip = r.clip.as_ref();
         sqlx::query(sql(format!(
             "INSERT INTO audio_requests ({AUDIO_REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, \
-             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         )))
         .bind(uuid_text(r.id))
         .bind(uuid_text(r.project_id))
@@ -180,6 +181,7 @@ impl AudioRepo for SqliteTx {
         .bind(clip.map(|c| stored(c.timescale)))
         .bind(opt_text(r.created_by))
         .bind(micros(r.created_at))
+        .bind(opt_text(r.character_id))
         .execute(self.conn())
         .await
         .map_err(db_error)?;

@@ -17,6 +17,7 @@ mod channels;
 mod convert;
 mod events;
 mod follows;
+mod guide;
 mod mentions;
 mod orgs;
 mod outbox;

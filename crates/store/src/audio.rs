@@ -10,7 +10,7 @@ use crate::columns::{corrupt, language};
 use async_trait::async_trait;
 use domain::fulfilment::{AudioKind, FulfilmentState, Mix};
 use domain::{
-    AudioRequestId, EpisodeId, FulfilmentId, LanguageTag, NoteId, OrgId, ProjectId,
+    AudioRequestId, EpisodeId, FulfilmentId, GuideItemId, LanguageTag, NoteId, OrgId, ProjectId,
     SubmissionFileId, SubmissionId, UploadId, UserId,
 };
 use time::OffsetDateTime;
@@ -47,6 +47,8 @@ pub struct AudioRequestRecord {
     pub clip: Option<ClipRecord>,
     pub created_by: Option<UserId>,
     pub created_at: OffsetDateTime,
+    /// An audition's character (a Show Guide item).
+    pub character_id: Option<GuideItemId>,
 }
 
 /// One language's fulfilment.
@@ -247,7 +249,7 @@ pub trait AudioRepo {
 /// The columns of `audio_requests` in the order every backend selects them.
 pub const AUDIO_REQUEST_COLUMNS: &str = "id, project_id, episode_id, kind, title, description, \
     instructions, frame_rate, tc_in, tc_out, frames, true_peak_limit, clip_key, clip_name, \
-    clip_size, clip_sha256, clip_duration, clip_timescale, created_by, created_at";
+    clip_size, clip_sha256, clip_duration, clip_timescale, created_by, created_at, character_id";
 pub const FULFILMENT_COLUMNS: &str = "id, audio_request_id, project_id, language, partner_id, \
     state, version, created_at, updated_at";
 pub const SUBMISSION_COLUMNS: &str =
@@ -291,6 +293,7 @@ pub struct AudioRequestColumns {
     pub clip_timescale: Option<i64>,
     pub created_by: Option<UserId>,
     pub created_at: OffsetDateTime,
+    pub character_id: Option<GuideItemId>,
 }
 
 pub fn audio_request(c: AudioRequestColumns) -> StoreResult<AudioRequestRecord> {
@@ -330,6 +333,7 @@ pub fn audio_request(c: AudioRequestColumns) -> StoreResult<AudioRequestRecord> 
         clip,
         created_by: c.created_by,
         created_at: c.created_at,
+        character_id: c.character_id,
     })
 }
 

@@ -3622,6 +3622,7 @@ pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
         }),
         created_by: Some(sam.id),
         created_at: at(1),
+        character_id: None,
     };
     let premix = AudioRequestRecord {
         id: AudioRequestId::new(),
@@ -3635,6 +3636,7 @@ pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
     let elsewhere = AudioRequestRecord {
         id: AudioRequestId::new(),
         project_id: other.id,
+        character_id: Some(domain::GuideItemId::new()),
         ..premix.clone()
     };
     let mut tx = begin(store).await;
@@ -3805,4 +3807,179 @@ pub async fn audio_fulfilment_round_trip(store: &dyn Store) {
     tx.delete_upload(up.id).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(read(store).await.get_upload(up.id).await.unwrap(), None);
+}
+
+/// The Show Guide: items with their JSON, listed live and by language, updated and removed;
+/// versions (newest first) published; revisions by version range; what each reader last opened.
+pub async fn show_guide_round_trip(store: &dyn Store) {
+    use crate::{GuideItemFilter, GuideItemRecord, GuideVersionRecord};
+    use domain::GuideItemId;
+    use domain::guide::{ItemKind, Revision};
+    let studio = add_org(store, "The Studio", OrgKind::Studio).await;
+    let sam = add_user(store, &studio, "sam@studio.test").await;
+    let show = film(8300, "Guided");
+    add_project(store, &show).await;
+    let other = film(8400, "Elsewhere");
+    add_project(store, &other).await;
+    let item = |kind: ItemKind, position: i64, data: &str| GuideItemRecord {
+        id: GuideItemId::new(),
+        project_id: show.id,
+        kind,
+        parent_id: None,
+        language: None,
+        position,
+        data: data.into(),
+        removed_at: None,
+        created_at: at(position),
+        updated_at: at(position),
+    };
+    let mina = item(ItemKind::Character, 1, "{\"name\":\"Mina «민아»\"}");
+    let joon = item(ItemKind::Character, 2, "{\"name\":\"Joon\"}");
+    let key = item(ItemKind::KeyName, 1, "{\"term\":\"Gull\"}");
+    let es = GuideItemRecord {
+        parent_id: Some(key.id),
+        language: Some(lang("es-ES")),
+        ..item(ItemKind::Translation, 0, "{\"text\":\"Gaviota\"}")
+    };
+    let pt = GuideItemRecord {
+        parent_id: Some(key.id),
+        language: Some(lang("pt-BR")),
+        ..item(ItemKind::Translation, 0, "{\"text\":\"Gaivota\"}")
+    };
+    let mut tx = begin(store).await;
+    for i in [&mina, &joon, &key, &es, &pt] {
+        tx.insert_guide_item(i).await.unwrap();
+    }
+    // One translation per key name and language.
+    tx.commit().await.unwrap();
+    let mut tx = begin(store).await;
+    let twice = GuideItemRecord {
+        id: GuideItemId::new(),
+        ..es.clone()
+    };
+    assert!(matches!(
+        tx.insert_guide_item(&twice).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    let mut tx = read(store).await;
+    let all = tx
+        .guide_items(show.id, &GuideItemFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        tx.get_guide_item(mina.id).await.unwrap(),
+        Some(mina.clone())
+    );
+    assert_eq!(
+        tx.guide_translation(key.id, &lang("pt-BR")).await.unwrap(),
+        Some(pt.clone())
+    );
+    assert_eq!(
+        tx.guide_translation(key.id, &lang("ja")).await.unwrap(),
+        None
+    );
+    let only_es = tx
+        .guide_items(
+            show.id,
+            &GuideItemFilter {
+                languages: Some(vec![lang("es-ES")]),
+                no_translations: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_es.len(), 4);
+    assert!(only_es.iter().all(|i| i.language != Some(lang("pt-BR"))));
+    let none = tx
+        .guide_items(
+            show.id,
+            &GuideItemFilter {
+                languages: None,
+                no_translations: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(none.len(), 3);
+    assert!(
+        tx.guide_items(other.id, &GuideItemFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.guide_version(show.id).await.unwrap(), 0);
+    drop(tx);
+
+    // Changed and removed items; versions and revisions; readers.
+    let mut changed = joon.clone();
+    changed.removed_at = Some(at(10));
+    changed.updated_at = at(10);
+    let revs = vec![
+        Revision {
+            version: 1,
+            kind: ItemKind::Character,
+            item: mina.id.to_string(),
+            language: None,
+            name: "Mina".into(),
+            before: None,
+            after: Some("Mina".into()),
+        },
+        Revision {
+            version: 2,
+            kind: ItemKind::Translation,
+            item: key.id.to_string(),
+            language: Some(lang("es-ES")),
+            name: "Gull".into(),
+            before: Some("Gaviota".into()),
+            after: None,
+        },
+    ];
+    let mut tx = begin(store).await;
+    tx.update_guide_item(&changed).await.unwrap();
+    for v in 1..=2 {
+        tx.insert_guide_version(&GuideVersionRecord {
+            project_id: show.id,
+            version: v,
+            actor_id: Some(sam.id),
+            summary: format!("change {v}"),
+            published_at: None,
+            created_at: at(i64::from(v)),
+        })
+        .await
+        .unwrap();
+    }
+    tx.insert_guide_revisions(show.id, &revs).await.unwrap();
+    tx.publish_guide_version(show.id, 2, at(20)).await.unwrap();
+    tx.set_guide_read(sam.id, show.id, 1).await.unwrap();
+    tx.set_guide_read(sam.id, show.id, 2).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = read(store).await;
+    let live = tx
+        .guide_items(show.id, &GuideItemFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        live.iter().all(|i| i.id != joon.id),
+        "a removed item is not listed"
+    );
+    assert_eq!(tx.get_guide_item(joon.id).await.unwrap(), Some(changed));
+    assert_eq!(tx.guide_version(show.id).await.unwrap(), 2);
+    let versions = tx.guide_versions(show.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    assert_eq!(versions[0].published_at, Some(at(20)));
+    assert_eq!(versions[1].published_at, None);
+    assert_eq!(tx.guide_revisions(show.id, 0, 2).await.unwrap(), revs);
+    assert_eq!(
+        tx.guide_revisions(show.id, 1, 2).await.unwrap(),
+        revs[1..].to_vec()
+    );
+    assert!(tx.guide_revisions(other.id, 0, 2).await.unwrap().is_empty());
+    assert_eq!(tx.guide_read(sam.id, show.id).await.unwrap(), 2);
+    assert_eq!(tx.guide_read(sam.id, other.id).await.unwrap(), 0);
 }

@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 pub mod audio;
 pub mod columns;
+pub mod guide;
 pub mod outbox;
 pub mod page;
 pub mod requests;
@@ -27,6 +28,7 @@ pub use audio::{
     AudioRepo, AudioRequestRecord, ClipRecord, FulfilmentRecord, NoteKind, NoteRecord,
     SubmissionFileRecord, SubmissionRecord, UploadRecord, UploadState,
 };
+pub use guide::{GuideItemFilter, GuideItemRecord, GuideRepo, GuideVersionRecord};
 pub use outbox::{
     BellItem, EmailCounts, EmailRecord, EmailState, NewNotification, OutboxRepo,
     PendingNotification, RecipientFacts,
@@ -532,6 +534,7 @@ pub trait Tx:
     + OutboxRepo
     + RequestRepo
     + AudioRepo
+    + GuideRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

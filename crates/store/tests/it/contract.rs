@@ -59,4 +59,5 @@ testkit::both_backends!(store: store::contract => [
     request_files_history_and_script_viewers,
     open_request_groups_count_open_requests,
     audio_fulfilment_round_trip,
+    show_guide_round_trip,
 ]);
