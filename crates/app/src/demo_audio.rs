@@ -186,6 +186,7 @@ impl App {
                 languages: Vec::new(),
                 true_peak_limit: None,
                 clip_upload: Some(clip),
+                character: None,
             },
         )
         .await?;
@@ -263,6 +264,7 @@ impl App {
                 languages: vec!["es-ES".into(), "pt-BR".into()],
                 true_peak_limit: Some(-6.0),
                 clip_upload: None,
+                character: None,
             },
         )
         .await?;

@@ -19,8 +19,8 @@ use domain::fulfilment::{
 use domain::policy::{AudioAction, FulfilmentFacts, authorize_audio};
 use domain::timecode::Timecode;
 use domain::{
-    AudioRequestId, ChannelKind, FulfilmentId, LanguageTag, NoteId, OrgId, Project, ProjectId,
-    Role, Service, SubmissionFileId, SubmissionId, UploadId, UserId,
+    AudioRequestId, ChannelKind, FulfilmentId, GuideItemId, LanguageTag, NoteId, OrgId, Project,
+    ProjectId, Role, Service, SubmissionFileId, SubmissionId, UploadId, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use store::{
@@ -54,6 +54,9 @@ pub struct NewAudioRequestInput {
     /// The clip's MP4, uploaded first (Moments).
     #[serde(default)]
     pub clip_upload: Option<UploadId>,
+    /// An audition's character (a Show Guide item).
+    #[serde(default)]
+    pub character: Option<GuideItemId>,
 }
 
 /// One language's fulfilment, as a viewer may see it.
@@ -132,6 +135,12 @@ pub struct FulfilmentDetail {
     pub mixes: Vec<Mix>,
     /// The name files must have, for the form's hint.
     pub name_pattern: String,
+    /// An audition: each sample's standing (`approved`, `rejected`, `cast`) by version.
+    pub samples: BTreeMap<u32, &'static str>,
+    /// Talents cast for this language on the title (what recordings are named after).
+    pub cast_talents: Vec<String>,
+    /// An audition's character, from the Show Guide.
+    pub character: Option<crate::guide::CharacterData>,
 }
 
 /// A studio decision.
@@ -183,6 +192,11 @@ fn facts(project: &Project, f: &FulfilmentRecord) -> FulfilmentFacts {
     }
 }
 
+/// Whether `who` may see fulfilment `f` of `project`.
+pub(crate) fn may_see(who: &Authenticated, project: &Project, f: &FulfilmentRecord) -> bool {
+    may(who, AudioAction::See, project, f)
+}
+
 fn may(who: &Authenticated, action: AudioAction, project: &Project, f: &FulfilmentRecord) -> bool {
     authorize_audio(Some(&who.subject), action, Some(&facts(project, f))).is_allowed()
 }
@@ -213,6 +227,24 @@ fn episode_label(project: &Project, r: &AudioRequestRecord) -> String {
         .find(|(_, e)| e.id == id)
         .map(|(s, e)| format!("S{s}E{}", e.number))
         .unwrap_or_default()
+}
+
+/// Whether a partner may send a version now: an audition takes samples until it is cast; a
+/// clip or premix follows the workflow.
+fn submit_allowed(
+    kind: AudioKind,
+    state: FulfilmentState,
+) -> Result<(), domain::fulfilment::Refusal> {
+    if kind == AudioKind::Casting {
+        return if state == FulfilmentState::Cast {
+            Err(domain::fulfilment::Refusal(
+                "this audition is cast; the studio reopens it by casting another sample".into(),
+            ))
+        } else {
+            Ok(())
+        };
+    }
+    apply(state, FulfilmentEvent::Submit, Side::Partner).map(|_| ())
 }
 
 fn side(who: &Authenticated) -> Side {
@@ -260,17 +292,60 @@ impl App {
             "kind",
             AudioKind::parse(&input.kind).map_err(domain::ValueError),
         );
-        let title = input.title.trim();
+        // An audition is for a character of the title's Show Guide.
+        let character = match (kind, input.character) {
+            (Some(AudioKind::Casting), Some(c)) => {
+                let item = tx.get_guide_item(c).await?.filter(|i| {
+                    i.project_id == project_id
+                        && i.kind == domain::guide::ItemKind::Character
+                        && i.removed_at.is_none()
+                });
+                match item {
+                    Some(i) => {
+                        let data: crate::guide::CharacterData = serde_json::from_str(&i.data)
+                            .map_err(|e| AppError::Internal(e.to_string()))?;
+                        Some((c, data))
+                    }
+                    None => {
+                        errors.add("character", "no such character in this title's Show Guide");
+                        None
+                    }
+                }
+            }
+            (Some(AudioKind::Casting), None) => {
+                errors.add("character", "choose the character the audition is for");
+                None
+            }
+            _ => None,
+        };
+        let default_title = character
+            .as_ref()
+            .map(|(_, c)| format!("Audition: {}", c.name))
+            .unwrap_or_default();
+        let title = match input.title.trim() {
+            "" => default_title.as_str(),
+            t => t,
+        };
         if title.is_empty() {
             errors.add("title", "give the clip a title");
         } else if title.chars().count() > 200 {
             errors.add("title", "the title has more than 200 characters");
         }
-        let span = errors.take(
-            "tc_out",
-            Span::parse(&input.frame_rate, &input.tc_in, &input.tc_out)
-                .map_err(|e| domain::ValueError(e.0)),
-        );
+        // An audition without a VTK clip has no picture: its samples are not held to a length.
+        // It keeps a nominal span (one minute, the longest a sample should last).
+        let no_picture = kind == Some(AudioKind::Casting)
+            && input.clip_upload.is_none()
+            && input.tc_in.trim().is_empty()
+            && input.tc_out.trim().is_empty();
+        let span = if no_picture {
+            Span::parse("24", "00:00:00:00", "00:01:00:00").ok()
+        } else {
+            errors.take(
+                "tc_out",
+                Span::parse(&input.frame_rate, &input.tc_in, &input.tc_out)
+                    .map_err(|e| domain::ValueError(e.0)),
+            )
+        };
         let episode_id = match input.episode.trim() {
             "" => None,
             label => {
@@ -344,7 +419,7 @@ impl App {
         }
         // The clip: uploaded first, its own duration against the in and out points.
         let mut clip = None;
-        if kind == Some(AudioKind::Moments) {
+        if kind == Some(AudioKind::Moments) || (kind == Some(AudioKind::Casting) && !no_picture) {
             match input.clip_upload {
                 None => errors.add("clip", "choose the clip's MP4 file"),
                 Some(upload) => {
@@ -417,7 +492,7 @@ impl App {
             }),
             created_by: Some(who.user.id),
             created_at: now,
-            character_id: None,
+            character_id: character.as_ref().map(|(c, _)| *c),
         };
         tx.insert_audio_request(&record).await?;
         let episode = episode_label(&project, &record);
@@ -541,7 +616,7 @@ impl App {
     }
 
     /// Loads a fulfilment with its request and project, if `who` may see it.
-    async fn load_fulfilment(
+    pub(crate) async fn load_fulfilment(
         &self,
         tx: &mut Box<dyn Tx>,
         who: &Authenticated,
@@ -613,7 +688,7 @@ impl App {
             })
             .collect();
         let start = span.rate.frames_of(&span.tc_in).unwrap_or(0);
-        let notes = notes
+        let notes: Vec<NoteView> = notes
             .into_iter()
             .map(|n| {
                 let (author, badge) = label(n.author_id);
@@ -627,8 +702,8 @@ impl App {
                 }
             })
             .collect();
-        let may_upload = may(who, AudioAction::Upload, &project, &f)
-            && apply(f.state, FulfilmentEvent::Submit, Side::Partner).is_ok();
+        let may_upload =
+            may(who, AudioAction::Upload, &project, &f) && submit_allowed(r.kind, f.state).is_ok();
         let mixes: Vec<Mix> = if may_upload {
             r.kind.mixes().to_vec()
         } else {
@@ -641,7 +716,32 @@ impl App {
             .map(|m| name_pattern(&project, *m))
             .collect::<Vec<_>>()
             .join(" or ");
+        let mut samples = BTreeMap::new();
+        if r.kind == AudioKind::Casting {
+            let (decided, cast) = crate::casting::sample_decisions(
+                &notes.iter().map(|n| n.record.clone()).collect::<Vec<_>>(),
+            );
+            for (v, ok) in decided {
+                samples.insert(v, if ok { "approved" } else { "rejected" });
+            }
+            if let Some(v) = cast {
+                samples.insert(v, "cast");
+            }
+        }
+        let mut tx = self.store.read().await?;
+        let cast_talents = self.cast_talent(&mut tx, project.id, &f.language).await?;
+        let character = match r.character_id {
+            Some(c) => tx
+                .get_guide_item(c)
+                .await?
+                .and_then(|i| serde_json::from_str(&i.data).ok()),
+            None => None,
+        };
+        drop(tx);
         Ok(FulfilmentDetail {
+            samples,
+            cast_talents,
+            character,
             episode: episode_label(&project, &r),
             duration: span.duration_label(),
             partner: names.get(&f.partner_id).cloned().unwrap_or_default(),
@@ -693,6 +793,9 @@ impl App {
                             req.talent.as_deref(),
                         )
                     }
+                    audio::Profile::CastingSample => {
+                        audio::rules::check_casting_name(name, req.talent.as_deref())
+                    }
                     _ => Vec::new(),
                 };
                 let errors: Vec<String> = findings
@@ -731,8 +834,7 @@ impl App {
         let (f, r, project) = self
             .load_fulfilment(&mut tx, who, *fulfilment, AudioAction::Upload)
             .await?;
-        apply(f.state, FulfilmentEvent::Submit, Side::Partner)
-            .map_err(|e| AppError::conflict("fulfilment", e.0))?;
+        submit_allowed(r.kind, f.state).map_err(|e| AppError::conflict("fulfilment", e.0))?;
         let mix = Mix::parse(mix).map_err(|e| AppError::invalid("mix", e))?;
         if !r.kind.mixes().contains(&mix) {
             return Err(AppError::invalid(
@@ -765,7 +867,9 @@ impl App {
                 Mix::Sample => audio::Profile::CastingSample,
             },
             fps: Some(span.rate),
-            expected: Some(audio::ExpectedLength::Frames(span.frames())),
+            // A talent sample has no set length (30–60 s is the checker's advice).
+            expected: (r.kind != AudioKind::Casting)
+                .then(|| audio::ExpectedLength::Frames(span.frames())),
             name: Some(name.to_string()),
             title: Some(project.name.as_str().to_string()),
             talent: mix.needs_talent().then(|| talent.to_string()),
@@ -788,8 +892,18 @@ impl App {
         let (mut f, r, project) = self
             .load_fulfilment(&mut tx, who, id, AudioAction::Upload)
             .await?;
-        let next = apply(f.state, FulfilmentEvent::Submit, side(who))
-            .map_err(|e| AppError::conflict("fulfilment", e.0))?;
+        if side(who) == Side::Studio {
+            return Err(AppError::Denied(domain::DenyReason::PartnerOnly));
+        }
+        submit_allowed(r.kind, f.state).map_err(|e| AppError::conflict("fulfilment", e.0))?;
+        let next = if r.kind == AudioKind::Casting {
+            // One more sample: the audition has samples in, or keeps its approval.
+            let (samples, approved, cast) = self.sample_facts(&mut tx, f.id).await?;
+            domain::fulfilment::casting_state(samples + 1, approved, cast)
+        } else {
+            apply(f.state, FulfilmentEvent::Submit, Side::Partner)
+                .map_err(|e| AppError::conflict("fulfilment", e.0))?
+        };
         if uploads.is_empty() {
             return Err(AppError::invalid("uploads", "upload at least one WAV file"));
         }
@@ -979,6 +1093,12 @@ impl App {
         let (mut f, r, project) = self
             .load_fulfilment(&mut tx, who, id, AudioAction::Decide)
             .await?;
+        if r.kind == AudioKind::Casting {
+            return Err(AppError::invalid(
+                "decision",
+                "an audition is decided sample by sample: approve, reject or cast a sample",
+            ));
+        }
         let next = apply(f.state, decision.event(), side(who))
             .map_err(|e| AppError::conflict("decision", e.0))?;
         let body = note_body(body, decision != Decision::Approve)?;
@@ -1095,7 +1215,7 @@ impl App {
         Ok(x.waveform_svg)
     }
 
-    fn fulfilment_link(&self, id: FulfilmentId) -> String {
+    pub(crate) fn fulfilment_link(&self, id: FulfilmentId) -> String {
         format!(
             "{}/fulfilments/{id}",
             self.config.mail.public_url.trim_end_matches('/')
@@ -1104,7 +1224,7 @@ impl App {
 
     /// Whom a note from `who` concerns: the partner's people for the studio's words, the
     /// studio user who asked (and whoever reviewed) for the partner's.
-    async fn counterpart(
+    pub(crate) async fn counterpart(
         &self,
         tx: &mut Box<dyn Tx>,
         who: &Authenticated,
@@ -1142,7 +1262,7 @@ impl App {
 
     /// The robot's words in the fulfilment's vendor channel, mentioning `to`, and a live event
     /// there; inside the caller's transaction.
-    async fn tell(
+    pub(crate) async fn tell(
         &self,
         tx: &mut Box<dyn Tx>,
         project: &Project,

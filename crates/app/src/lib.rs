@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod casting;
 pub mod channels;
 pub mod clock;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod files;
 pub mod files_contract;
 pub mod fulfilment;
+pub mod guide;
 pub mod live;
 pub mod mail;
 pub mod passwords;

@@ -103,15 +103,21 @@ pub enum NoteKind {
     Approved,
     ChangesRequested,
     Reopened,
+    /// An audition's sample turned down (with the feedback).
+    Rejected,
+    /// An audition's sample chosen: its talent is cast.
+    Cast,
 }
 
 impl NoteKind {
-    pub const ALL: [NoteKind; 5] = [
+    pub const ALL: [NoteKind; 7] = [
         NoteKind::Comment,
         NoteKind::Submitted,
         NoteKind::Approved,
         NoteKind::ChangesRequested,
         NoteKind::Reopened,
+        NoteKind::Rejected,
+        NoteKind::Cast,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +127,8 @@ impl NoteKind {
             NoteKind::Approved => "approved",
             NoteKind::ChangesRequested => "changes_requested",
             NoteKind::Reopened => "reopened",
+            NoteKind::Rejected => "rejected",
+            NoteKind::Cast => "cast",
         }
     }
 

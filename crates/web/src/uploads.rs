@@ -73,6 +73,19 @@ pub struct ReceivedForm {
     pub files: Vec<Staged>,
 }
 
+/// A form sent as `application/x-www-form-urlencoded` (no files), in the same shape.
+pub async fn read_urlencoded(req: Request) -> Result<ReceivedForm, AppError> {
+    use axum::extract::FromRequest;
+    let axum_extra::extract::Form(fields): axum_extra::extract::Form<Vec<(String, String)>> =
+        axum_extra::extract::Form::from_request(req, &())
+            .await
+            .map_err(|e| AppError::invalid("form", format!("the form could not be read: {e}")))?;
+    Ok(ReceivedForm {
+        fields,
+        files: Vec::new(),
+    })
+}
+
 impl ReceivedForm {
     /// The first value of a text field.
     pub fn field(&self, name: &str) -> Option<&str> {

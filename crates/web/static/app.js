@@ -30,7 +30,7 @@ const live = document.body.dataset.live === "1" && "EventSource" in window;
 const messages = document.getElementById("messages");
 const myProjects = document.querySelector("main");
 const requestsView = document.getElementById("requests") || document.getElementById("request-detail") || document.getElementById("requests-count");
-const audioView = document.getElementById("fulfilment") || document.getElementById("audio-list");
+const audioView = document.getElementById("fulfilment") || document.getElementById("audio-list") || document.getElementById("casting-matrix");
 let pending = null;
 let uploading = 0;
 
@@ -83,7 +83,7 @@ async function refresh() {
       pending = setTimeout(refresh, 3000);
       return;
     }
-    for (const id of ["audio-list", "versions", "notes", "fulfilment-state"]) {
+    for (const id of ["audio-list", "versions", "notes", "fulfilment-state", "casting-matrix"]) {
       const el = document.getElementById(id);
       const fresh = next.getElementById(id);
       if (el && fresh && el.innerHTML !== fresh.innerHTML) {
@@ -365,12 +365,14 @@ if (deliveryForm) {
 const audioForm = document.getElementById("audio-form");
 if (audioForm) {
   const kind = document.getElementById("audio-kind");
-  const toggle = () => {
-    document.getElementById("clip-only").hidden = kind.value !== "moments";
-    document.getElementById("premix-only").hidden = kind.value !== "premix";
-  };
-  kind.addEventListener("change", toggle);
-  toggle();
+  if (kind) {
+    const toggle = () => {
+      document.getElementById("clip-only").hidden = kind.value !== "moments";
+      document.getElementById("premix-only").hidden = kind.value !== "premix";
+    };
+    kind.addEventListener("change", toggle);
+    toggle();
+  }
   const file = document.getElementById("clip-file");
   const bar = document.getElementById("clip-progress");
   const status = document.getElementById("clip-status");

@@ -267,20 +267,25 @@ impl From<&FulfilmentDetail> for FulfilmentDetailJson {
 /// A new Moments clip or premix.
 #[derive(Deserialize, ToSchema)]
 pub struct NewAudioRequestJson {
-    /// `moments` or `premix`.
-    #[schema(pattern = r"^(moments|premix)$")]
+    /// `moments`, `premix` or `casting` (an audition).
+    #[schema(pattern = r"^(moments|premix|casting)$")]
     pub kind: String,
-    #[schema(min_length = 1, max_length = 200)]
+    /// Empty for an audition: "Audition: <character>".
+    #[serde(default)]
+    #[schema(max_length = 200)]
     pub title: String,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
     pub instructions: String,
-    /// "23.976", "24", "25", "29.97", "29.97DF", "30", …
+    /// "23.976", "24", "25", "29.97", "29.97DF", "30", … (an audition without a clip: empty)
+    #[serde(default)]
     pub frame_rate: String,
     /// The in point, "01:00:00:00".
+    #[serde(default)]
     pub tc_in: String,
     /// The out point (exclusive: the first frame after the clip).
+    #[serde(default)]
     pub tc_out: String,
     /// An episode ("S1E2"); a premix of a series needs one.
     #[serde(default)]
@@ -291,9 +296,13 @@ pub struct NewAudioRequestJson {
     /// The premix limiter advice in dBTP (default −6).
     #[serde(default)]
     pub true_peak_limit: Option<f64>,
-    /// A Moments clip's MP4, sent first as a resumable upload (`for: clip`).
+    /// A Moments clip's MP4 (or an audition's VTK clip), sent first as a resumable upload
+    /// (`for: clip`).
     #[serde(default)]
     pub clip_upload: Option<uuid::Uuid>,
+    /// An audition's character (`kind: casting`): a character of the title's Show Guide.
+    #[serde(default)]
+    pub character: Option<uuid::Uuid>,
 }
 
 /// Created.
@@ -346,6 +355,7 @@ pub async fn create_audio_request(
         languages: body.languages,
         true_peak_limit: body.true_peak_limit,
         clip_upload: body.clip_upload.map(UploadId::from),
+        character: body.character.map(domain::GuideItemId::from),
     };
     let created = state.app.create_audio_request(&who, id, &input).await?;
     Ok((

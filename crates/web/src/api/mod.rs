@@ -10,6 +10,7 @@ mod channels;
 pub mod contract;
 mod dto;
 pub mod extract;
+mod guide;
 mod mail;
 pub mod page;
 mod projects;
@@ -21,6 +22,7 @@ pub(crate) use audio::{
 };
 pub use dto::*;
 pub use extract::{ApiQuery, JsonBody};
+pub(crate) use guide::{guide_file_response, parse_sample_decision};
 
 use crate::AppState;
 use crate::auth::ApiSignedIn;
@@ -45,6 +47,7 @@ use utoipa_axum::routes;
         (name = "projects", description = "Titles, languages, partner assignments, following"),
         (name = "communication", description = "Channels, messages, unread counts, App Settings"),
         (name = "requests", description = "Script work: requests, their steps, files, dates and dependencies; My tasks; members and script viewers"),
+        (name = "guide", description = "The Show Guide (characters, key names and translations, reference files, versions) and casting (the overview, decisions on talent samples)"),
         (name = "audio", description = "Audio fulfilment: Moments clips and premixes, versions checked on arrival, comments and decisions; resumable uploads (tus 1.0)"),
         (name = "admin", description = "Organisations, users and roles, outgoing mail (studio admins)")
     )
@@ -119,6 +122,18 @@ fn router() -> OpenApiRouter<AppState> {
             audio::append_upload,
             audio::delete_upload
         ))
+        .routes(routes!(guide::get_guide))
+        .routes(routes!(guide::save_character))
+        .routes(routes!(guide::save_key_name))
+        .routes(routes!(guide::remove_item))
+        .routes(routes!(guide::propose_translation))
+        .routes(routes!(guide::decide_translation))
+        .routes(routes!(guide::publish))
+        .routes(routes!(guide::diff))
+        .routes(routes!(guide::csv))
+        .routes(routes!(guide::guide_file))
+        .routes(routes!(guide::casting))
+        .routes(routes!(guide::decide_sample))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::list_messages, channels::post_message))
         .routes(routes!(channels::edit_message, channels::delete_message))

@@ -52,6 +52,12 @@ pub struct AudioForm {
     true_peak_limit: String,
     #[serde(default)]
     clip_upload: String,
+    /// An audition's character.
+    #[serde(default)]
+    character: String,
+    /// Where to go back to: the Moments tab, or `casting`.
+    #[serde(default)]
+    back: String,
 }
 
 impl AudioForm {
@@ -83,6 +89,15 @@ struct FulfilmentTemplate {
 impl FulfilmentTemplate {
     fn state_class(&self) -> &'static str {
         self.d.fulfilment.state.as_str()
+    }
+
+    fn is_casting(&self) -> bool {
+        self.d.request.kind == domain::fulfilment::AudioKind::Casting
+    }
+
+    /// An audition sample's standing: `approved`, `rejected`, `cast`, or "" (undecided).
+    fn sample_state(&self, version: &u32) -> &'static str {
+        self.d.samples.get(version).copied().unwrap_or("")
     }
 
     fn in_review(&self) -> bool {
@@ -121,6 +136,8 @@ impl FulfilmentTemplate {
             NoteKind::Approved => "Approved",
             NoteKind::ChangesRequested => "Asked for changes",
             NoteKind::Reopened => "Reopened",
+            NoteKind::Rejected => "Turned a sample down",
+            NoteKind::Cast => "Cast",
         }
     }
 
@@ -345,16 +362,37 @@ pub async fn create(
             languages: form.languages.clone(),
             true_peak_limit: limit,
             clip_upload,
+            character: match form.character.trim() {
+                "" => None,
+                c => c.parse().ok(),
+            },
         };
         match state.app.create_audio_request(&who, id, &input).await {
             Ok(_) => {
+                let tab = if form.back == "casting" {
+                    "casting"
+                } else {
+                    "moments"
+                };
                 return Ok(
-                    Redirect::to(&format!("/projects/{id}/moments?saved=created")).into_response(),
+                    Redirect::to(&format!("/projects/{id}/{tab}?saved=created")).into_response()
                 );
             }
             Err(AppError::Invalid(e) | AppError::Conflict(e)) => errors = e,
             Err(e) => return Err(e.into()),
         }
+    }
+    if form.back == "casting" {
+        return crate::pages::guide::render_casting(
+            &state,
+            &who,
+            &auth,
+            id,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
     }
     render_board(
         &state,
@@ -430,6 +468,9 @@ pub struct ActionForm {
     decision: String,
     #[serde(default)]
     uploads: Vec<String>,
+    /// The sample a decision is about.
+    #[serde(default)]
+    version: String,
 }
 
 /// `POST /fulfilments/{id}/{action}`: `comment`, `decision` or `submit` (naming finished uploads).
@@ -454,6 +495,18 @@ pub async fn act(
                 .await
                 .map(|_| "decided"),
             Err(e) => Err(AppError::invalid("decision", e)),
+        },
+        "sample" => match (
+            form.version.trim().parse::<u32>(),
+            crate::api::parse_sample_decision(&form.decision),
+        ) {
+            (Ok(v), Ok(d)) => state
+                .app
+                .decide_sample(&who, id, v, d, &form.body)
+                .await
+                .map(|_| "decided"),
+            (Err(_), _) => Err(AppError::invalid("version", "choose a sample")),
+            (_, Err(e)) => Err(e),
         },
         "submit" => {
             let ids: Result<Vec<UploadId>, _> =

@@ -4,6 +4,7 @@
 mod admin;
 mod audio;
 mod channels;
+pub(crate) mod guide;
 mod mail;
 mod projects;
 mod requests;
@@ -97,6 +98,11 @@ pub fn router() -> Router<AppState> {
             "/projects/{id}/moments",
             get(audio::board).post(audio::create),
         )
+        .route("/projects/{id}/guide", get(guide::show))
+        .route("/projects/{id}/guide.csv", get(guide::csv))
+        .route("/projects/{id}/guide/{action}", post(guide::act))
+        .route("/guide-files/{id}", get(guide::file))
+        .route("/projects/{id}/casting", get(guide::casting))
         .route("/fulfilments/{id}", get(audio::show))
         .route("/fulfilments/{id}/{action}", post(audio::act))
         .route("/audio-requests/{id}/clip", get(audio::clip))

@@ -14,7 +14,7 @@ use app::requests::{
 use app::{AppError, FieldErrors};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
@@ -273,13 +273,7 @@ where
     if is_multipart(req.headers()) {
         read_form(&state.app, req, Accept::Script, max_files, may_upload).await
     } else {
-        let Form(fields): Form<Vec<(String, String)>> = Form::from_request(req, &())
-            .await
-            .map_err(|e| AppError::invalid("form", format!("the form could not be read: {e}")))?;
-        Ok(ReceivedForm {
-            fields,
-            files: Vec::new(),
-        })
+        crate::uploads::read_urlencoded(req).await
     }
 }
 

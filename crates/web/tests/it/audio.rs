@@ -73,6 +73,7 @@ fn moments_input(clip: Option<domain::UploadId>) -> NewAudioRequestInput {
         languages: Vec::new(),
         true_peak_limit: None,
         clip_upload: clip,
+        character: None,
     }
 }
 
