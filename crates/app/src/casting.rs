@@ -272,6 +272,42 @@ impl App {
         })
     }
 
+    /// Who is cast for each character in `languages`: (character, language) → talent.
+    pub(crate) async fn selection(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        project_id: ProjectId,
+        languages: &[LanguageTag],
+    ) -> AppResult<BTreeMap<(GuideItemId, LanguageTag), String>> {
+        let requests: BTreeMap<_, _> = tx
+            .project_audio_requests(project_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.kind == AudioKind::Casting)
+            .filter_map(|r| r.character_id.map(|c| (r.id, c)))
+            .collect();
+        let mut out = BTreeMap::new();
+        for f in tx.project_fulfilments(project_id).await? {
+            let Some(character) = requests.get(&f.audio_request_id) else {
+                continue;
+            };
+            if f.state != FulfilmentState::Cast || !languages.contains(&f.language) {
+                continue;
+            }
+            let (_, cast) = sample_decisions(&tx.notes_of(f.id).await?);
+            if let Some(v) = cast
+                && let Some(sub) = tx
+                    .submissions_of(f.id)
+                    .await?
+                    .into_iter()
+                    .find(|x| x.version == v)
+            {
+                out.insert((*character, f.language.clone()), sub.talent);
+            }
+        }
+        Ok(out)
+    }
+
     /// The talent cast for a character in a language, if any (what a Moments recording of
     /// that character is named after).
     pub async fn cast_talent(

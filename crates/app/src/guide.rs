@@ -127,6 +127,19 @@ pub struct GuideView {
     /// Languages the viewer may propose translations in.
     pub may_propose: Vec<LanguageTag>,
     pub versions: Vec<GuideVersionRecord>,
+    /// Who is cast for each character, in the languages the viewer may see the selection of.
+    pub cast: BTreeMap<(GuideItemId, LanguageTag), String>,
+}
+
+impl GuideView {
+    /// The talents cast for a character, as "es-ES: Lucia".
+    pub fn cast_of(&self, character: &GuideItemId) -> Vec<String> {
+        self.cast
+            .iter()
+            .filter(|((c, _), _)| c == character)
+            .map(|((_, l), t)| format!("{l}: {t}"))
+            .collect()
+    }
 }
 
 /// Everything a decision about a title's guide needs.
@@ -339,6 +352,16 @@ impl App {
             .find(|v| v.published_at.is_some())
             .map_or(0, |v| v.version);
         let last_read = tx.guide_read(who.user.id, project_id).await?;
+        let selection_languages: Vec<LanguageTag> = scope
+            .project
+            .target_languages
+            .iter()
+            .filter(|l| scope.may(who, GuideAction::SeeSelection, Some(l)))
+            .cloned()
+            .collect();
+        let cast = self
+            .selection(&mut tx, project_id, &selection_languages)
+            .await?;
         let changes = if last_read < version && last_read > 0 {
             let revs = tx.guide_revisions(project_id, last_read, version).await?;
             diff(&revs, last_read, version)
@@ -405,6 +428,7 @@ impl App {
             language_choices: visible,
             may_propose,
             versions: versions.into_iter().take(20).collect(),
+            cast,
         })
     }
 

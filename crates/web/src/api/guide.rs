@@ -31,6 +31,8 @@ pub struct CharacterJson {
     pub pronunciation: String,
     /// The pronunciation recording, at this address.
     pub pronunciation_file: Option<String>,
+    /// Who is cast, per language the caller may see ("es-ES: Lucia").
+    pub cast: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -144,6 +146,7 @@ impl From<&app::guide::GuideView> for GuideJson {
                         .pronunciation_file
                         .as_ref()
                         .map(|_| format!("/api/v1/guide-files/{id}")),
+                    cast: g.cast_of(id),
                 })
                 .collect(),
             key_names: g

@@ -11,6 +11,7 @@ mod channels;
 mod contract;
 mod email;
 mod flows;
+mod guide;
 mod harness;
 mod leaks;
 mod live;
