@@ -473,6 +473,7 @@ impl App {
         let accounts = self.seed_demo_base().await?;
         self.seed_demo_requests().await?;
         self.seed_demo_audio().await?;
+        self.seed_demo_guide().await?;
         Ok(accounts)
     }
 

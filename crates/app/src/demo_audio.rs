@@ -286,3 +286,245 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Seeds the demo's Show Guide and casting on Ferry to Jeju once (nothing is added when its
+    /// guide has a version): four characters, key names with translations in every state, a
+    /// published version and a change after it, and auditions — Mina cast in Spanish, samples in
+    /// review in Portuguese, Joon still open.
+    pub async fn seed_demo_guide(&self) -> AppResult<()> {
+        use crate::guide::{CharacterInput, KeyNameInput};
+        use domain::fulfilment::SampleDecision;
+        let Some(ferry) = self.demo_project(crate::demo::FERRY_TO_JEJU).await? else {
+            return Ok(());
+        };
+        if self.store.read().await?.guide_version(ferry).await? > 0 {
+            return Ok(());
+        }
+        let (Some(pm), Some(qc), Some(marta), Some(joao)) = (
+            self.demo_person("pm@northlight.test").await?,
+            self.demo_person("qc@northlight.test").await?,
+            self.demo_person("marta@iberiavoices.test").await?,
+            self.demo_person("joao@vozdobrasil.test").await?,
+        ) else {
+            return Ok(());
+        };
+        let character =
+            |name: &str, kind: &str, age: &str, description: &str, notes: &str, says: &str| {
+                CharacterInput {
+                    name: name.into(),
+                    kind: kind.into(),
+                    description: description.into(),
+                    age_range: age.into(),
+                    notes: notes.into(),
+                    pronunciation: says.into(),
+                }
+            };
+        let mina = self
+            .save_character(
+                &pm,
+                ferry,
+                None,
+                &character(
+                    "Mina",
+                    "main",
+                    "30s",
+                    "Runs the ferry's café; left Seoul for Jeju.",
+                    "Warm, tired, never shouts. Her humour is dry: keep it understated.",
+                    "MEE-nah",
+                ),
+                None,
+            )
+            .await?;
+        let joon = self
+            .save_character(
+                &pm,
+                ferry,
+                None,
+                &character(
+                    "Joon",
+                    "main",
+                    "20s",
+                    "The new deckhand.",
+                    "Nervous energy; speaks fast when he lies.",
+                    "JOON (rhymes with moon)",
+                ),
+                None,
+            )
+            .await?;
+        self.save_character(
+            &pm,
+            ferry,
+            None,
+            &character(
+                "Captain Oh",
+                "secondary",
+                "60s",
+                "Has sailed the Gull for 30 years.",
+                "Gravel voice; few words.",
+                "OH",
+            ),
+            None,
+        )
+        .await?;
+        self.save_character(
+            &pm,
+            ferry,
+            None,
+            &character(
+                "Passengers",
+                "walla",
+                "",
+                "Morning commuters and tourists.",
+                "Korean walla in the original: dub it.",
+                "",
+            ),
+            None,
+        )
+        .await?;
+        let key = |term: &str, category: &str, context: &str| KeyNameInput {
+            term: term.into(),
+            category: category.into(),
+            context: context.into(),
+        };
+        let gull = self
+            .save_key_name(
+                &pm,
+                ferry,
+                None,
+                &key(
+                    "the Gull",
+                    "organization",
+                    "The ferry's name; never translate as a bird in dialogue.",
+                ),
+            )
+            .await?;
+        let jeju = self
+            .save_key_name(&pm, ferry, None, &key("Jeju", "location", "The island."))
+            .await?;
+        let pier = self
+            .save_key_name(
+                &pm,
+                ferry,
+                None,
+                &key("Seogwipo pier", "location", "Where the ferry docks."),
+            )
+            .await?;
+        self.save_key_name(
+            &pm,
+            ferry,
+            None,
+            &key(
+                "Safe travels",
+                "phrase",
+                "Mina's goodbye to every passenger; a running line.",
+            ),
+        )
+        .await?;
+        self.propose_translation(&marta, gull, "es-ES", "el Gaviota")
+            .await?;
+        self.decide_translation(&pm, gull, "es-ES", true, "")
+            .await?;
+        self.propose_translation(&joao, gull, "pt-BR", "o Gaivota")
+            .await?;
+        self.decide_translation(&pm, gull, "pt-BR", true, "")
+            .await?;
+        self.propose_translation(&marta, jeju, "es-ES", "Jeju")
+            .await?;
+        self.propose_translation(&marta, pier, "es-ES", "el muelle de Seogwipo")
+            .await?;
+        self.decide_translation(
+            &pm,
+            pier,
+            "es-ES",
+            false,
+            "Keep it as a name: «Seogwipo Pier».",
+        )
+        .await?;
+        self.publish_guide(&pm, ferry).await?;
+        // After the publication: a change partners see as new.
+        self.save_character(
+            &pm,
+            ferry,
+            Some(joon),
+            &character(
+                "Joon",
+                "main",
+                "early 20s",
+                "The new deckhand; Mina's nephew (revealed in S1E3).",
+                "Nervous energy; speaks fast when he lies.",
+                "JOON (rhymes with moon)",
+            ),
+            None,
+        )
+        .await?;
+
+        // Auditions: Mina in both languages, Joon in Spanish.
+        let audition =
+            |character: domain::GuideItemId, languages: Vec<String>| NewAudioRequestInput {
+                kind: "casting".into(),
+                instructions: "Read the pier scene (S1E1, 00:12:40) and the goodbye.".into(),
+                languages,
+                character: Some(character),
+                ..NewAudioRequestInput::default()
+            };
+        self.create_audio_request(
+            &qc,
+            ferry,
+            &audition(mina, vec!["es-ES".into(), "pt-BR".into()]),
+        )
+        .await?;
+        self.create_audio_request(&qc, ferry, &audition(joon, vec!["es-ES".into()]))
+            .await?;
+        let matrix = self.casting_matrix(&qc, ferry).await?;
+        let cell = |c: domain::GuideItemId, l: &str| {
+            matrix
+                .cells
+                .iter()
+                .find(|((ch, lang), _)| *ch == c && lang.as_str() == l)
+                .map(|(_, cell)| cell.fulfilment)
+        };
+        let sample = |f: FulfilmentId, actor: &str| Purpose::Delivery {
+            fulfilment: f,
+            mix: "sample".into(),
+            talent: actor.into(),
+        };
+        if let Some(f) = cell(mina, "es-ES") {
+            for (n, actor) in ["Lucia", "Pilar"].iter().enumerate() {
+                let up = self
+                    .demo_upload(
+                        &marta,
+                        sample(f, actor),
+                        &format!("Mina_{actor}.wav"),
+                        demo_wav(1, 24, (38 + n as u64 * 6) * 48_000, 0.3),
+                    )
+                    .await?;
+                self.submit_delivery(&marta, f, &[up]).await?;
+            }
+            self.decide_sample(
+                &qc,
+                f,
+                1,
+                SampleDecision::Reject,
+                "Too bright for Mina: she is tired, not cheerful.",
+            )
+            .await?;
+            self.decide_sample(&qc, f, 2, SampleDecision::Approve, "The dryness is right.")
+                .await?;
+            self.decide_sample(&qc, f, 2, SampleDecision::Cast, "")
+                .await?;
+        }
+        if let Some(f) = cell(mina, "pt-BR") {
+            let up = self
+                .demo_upload(
+                    &joao,
+                    sample(f, "Camila"),
+                    "Mina_Camila.wav",
+                    demo_wav(1, 24, 45 * 48_000, 0.3),
+                )
+                .await?;
+            self.submit_delivery(&joao, f, &[up]).await?;
+        }
+        Ok(())
+    }
+}

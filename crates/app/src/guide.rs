@@ -326,14 +326,22 @@ impl App {
             Some(l) => {
                 let tag = LanguageTag::parse(l).map_err(|e| AppError::invalid("language", e.0))?;
                 if !visible.contains(&tag) {
+                    // Said the same way for every language, so it tells nothing of others.
                     return Err(AppError::invalid(
                         "language",
-                        format!("{tag} is not a target language you may see"),
+                        "that is not one of the languages you may see on this title",
                     ));
                 }
                 vec![tag]
             }
-            None if who.subject.is_studio() => visible.iter().take(1).cloned().collect(),
+            // The studio sees one language at a time: first one a partner works in.
+            None if who.subject.is_studio() => visible
+                .iter()
+                .find(|l| scope.project.assignments.iter().any(|a| &a.language == *l))
+                .or(visible.first())
+                .cloned()
+                .into_iter()
+                .collect(),
             None => visible.clone(),
         };
         let items = tx
@@ -371,6 +379,26 @@ impl App {
         } else {
             Vec::new()
         };
+        // A version that only touched other languages' translations is not the viewer's
+        // business: it is left out of the list (its number stays a gap).
+        let shown_from = versions.get(19).map_or(0, |v| v.version.saturating_sub(1));
+        let recent = tx.guide_revisions(project_id, shown_from, version).await?;
+        let hidden: std::collections::BTreeSet<u32> = versions
+            .iter()
+            .filter(|v| {
+                let revs: Vec<&Revision> =
+                    recent.iter().filter(|r| r.version == v.version).collect();
+                !revs.is_empty()
+                    && revs
+                        .iter()
+                        .all(|r| r.language.as_ref().is_some_and(|l| !visible.contains(l)))
+            })
+            .map(|v| v.version)
+            .collect();
+        let versions: Vec<GuideVersionRecord> = versions
+            .into_iter()
+            .filter(|v| !hidden.contains(&v.version))
+            .collect();
         drop(tx);
         let mut characters = Vec::new();
         let mut keys: Vec<(GuideItemId, KeyNameData)> = Vec::new();

@@ -40,6 +40,12 @@ impl GuideTemplate {
         CharacterKind::parse(kind).map_or("", CharacterKind::label)
     }
 
+    /// RFC 3339, which the page script turns into the viewer's local time.
+    fn ts(&self, t: &time::OffsetDateTime) -> String {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+
     fn category_label(&self, c: &str) -> &'static str {
         KeyCategory::parse(c).map_or("", KeyCategory::label)
     }

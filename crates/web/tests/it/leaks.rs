@@ -170,6 +170,39 @@ async fn crawl(t: &TestApp, s: &Session) -> String {
             }
         }
     }
+    // The Show Guide (every language it offers) and casting of every title, and its files.
+    for id in t.titles.values() {
+        for path in [
+            format!("/projects/{id}/guide"),
+            format!("/projects/{id}/guide.csv"),
+            format!("/projects/{id}/casting"),
+        ] {
+            seen.push_str(&s.get(&path).await.1);
+        }
+        let (_, g) = s
+            .api(Method::GET, &format!("/api/v1/projects/{id}/guide"), None)
+            .await;
+        seen.push_str(&g.to_string());
+        for l in ["es-ES", "pt-BR", "ja", "en", "ko", "ca-ES"] {
+            seen.push_str(&s.get(&format!("/projects/{id}/guide?language={l}")).await.1);
+            seen.push_str(
+                &s.api(
+                    Method::GET,
+                    &format!("/api/v1/projects/{id}/guide?language={l}"),
+                    None,
+                )
+                .await
+                .1
+                .to_string(),
+            );
+        }
+        for path in [
+            format!("/api/v1/projects/{id}/guide/diff?from=0&to=100"),
+            format!("/api/v1/projects/{id}/casting"),
+        ] {
+            seen.push_str(&s.api(Method::GET, &path, None).await.1.to_string());
+        }
+    }
     seen.push_str(&s.get("/notifications").await.1);
     seen.push_str(
         &s.api(Method::GET, "/api/v1/notifications?limit=200", None)
@@ -314,6 +347,7 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
     let t = TestApp::spawn(db).await;
     t.app.seed_demo_requests().await.unwrap();
     t.app.seed_demo_audio().await.unwrap();
+    t.app.seed_demo_guide().await.unwrap();
     studio_talks_everywhere(&t).await;
     let marta = t.sign_in("marta@iberiavoices.test").await;
     // A follows everything it can see so My Projects is full.
@@ -334,7 +368,10 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
             && seen.contains("Ferry_to_Jeju_S1E1_DL_v2.txt")
             && seen.contains("TheLighthouseKeeper_Lucia_Moments_Mixed.wav")
             && seen.contains("Softer delivery, please")
-            && seen.contains("S1E1 dialogue premix"),
+            && seen.contains("S1E1 dialogue premix")
+            && seen.contains("el Gaviota")
+            && seen.contains("es-ES: Pilar")
+            && seen.contains("Too bright for Mina"),
         "A sees its own titles, messages, files, requests and fulfilments"
     );
     assert!(seen.contains(app::demo::PARTNER_A));
@@ -355,6 +392,8 @@ pub async fn partner_a_sees_nothing_of_b_or_c(db: TestDb) {
         "bruna@",
         "Camila",
         "Lovely and intimate",
+        "o Gaivota",
+        "(pt-BR)",
         ">ja<",
         "Japanese",
         "Portuguese",
@@ -375,6 +414,7 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
     let t = TestApp::spawn(db).await;
     t.app.seed_demo_requests().await.unwrap();
     t.app.seed_demo_audio().await.unwrap();
+    t.app.seed_demo_guide().await.unwrap();
     studio_talks_everywhere(&t).await;
     let haruka = t.sign_in("haruka@kazedubbing.test").await;
     let seen = crawl(&t, &haruka).await;
@@ -405,6 +445,10 @@ pub async fn partner_c_sees_nothing_of_a_or_b(db: TestDb) {
         "Lovely and intimate",
         "S1E1 dialogue premix",
         "FerryToJeju_S1E1_premix",
+        "Seogwipo",
+        "Gaviota",
+        "Pilar",
+        "Captain Oh",
     ] {
         assert!(
             !seen.contains(forbidden),
