@@ -905,9 +905,153 @@ pub async fn a_moments_clip_from_request_to_approval(db: TestDb) {
     }
 }
 
+/// Issue 13 in a real browser: the studio opens an audition for two languages on the Casting
+/// page; partner A sends two samples, the first refused by the checker; the studio approves the
+/// other and casts it; partner A's open casting overview shows the cast without a reload;
+/// partner B sees only its own column.
+pub async fn an_audition_from_opening_to_casting(db: TestDb) {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let t = TestApp::spawn(db).await;
+    let ferry = t.title("Ferry to Jeju").to_string();
+    let pm = {
+        let s = t
+            .app
+            .sign_in("pm@northlight.test", crate::harness::PASSWORD, "127.0.0.1")
+            .await
+            .unwrap();
+        t.app
+            .authenticate_session(&s.secret)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    t.app
+        .save_character(
+            &pm,
+            ferry.parse().unwrap(),
+            None,
+            &app::guide::CharacterInput {
+                name: "Mina".into(),
+                kind: "main".into(),
+                notes: "Warm, tired, never shouts".into(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let profiles: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+
+    let qc = browser(&driver, &profiles[0]).await;
+    sign_in(&qc, &t, "qc@northlight.test").await;
+    qc.goto(&t.url(&format!("/projects/{ferry}/casting")))
+        .await
+        .unwrap();
+    click(&qc, "#new-audition summary").await;
+    click(&qc, "input[name=languages][value='es-ES']").await;
+    click(&qc, "input[name=languages][value='pt-BR']").await;
+    click(&qc, "#audio-submit").await;
+    wait_for_text(&qc, ".flash", "Audition opened").await;
+    let matrix = wait_for_text(&qc, "#casting-matrix", "Open").await;
+    assert!(
+        matrix.contains("es-ES") && matrix.contains("pt-BR"),
+        "{matrix}"
+    );
+
+    // Partner A: a stereo sample is refused; a mono one is accepted and sent.
+    let marta = browser(&driver, &profiles[1]).await;
+    sign_in(&marta, &t, "marta@iberiavoices.test").await;
+    marta
+        .goto(&t.url(&format!("/projects/{ferry}/casting")))
+        .await
+        .unwrap();
+    click(&marta, "#casting-matrix a").await;
+    wait_for_text(&marta, "h1", "Audition: Mina").await;
+    let audition = marta.current_url().await.unwrap().to_string();
+    let send = async |c: &Client, actor: &str, channels: u16| {
+        let path = profiles[1]
+            .path()
+            .join(format!("{actor}{channels}"))
+            .join(format!("Mina_{actor}.wav"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            app::demo_audio::demo_wav(channels, 24, 40 * 48_000, 0.3),
+        )
+        .unwrap();
+        let talent = c.find(Locator::Id("talent")).await.unwrap();
+        talent.clear().await.unwrap();
+        talent.send_keys(actor).await.unwrap();
+        c.find(Locator::Id("delivery-files"))
+            .await
+            .unwrap()
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+    };
+    send(&marta, "Lucia", 2).await;
+    let refused = wait_for_text(&marta, "#delivery-uploads", "Refused").await;
+    assert!(
+        refused.contains("channel") || refused.contains("mono"),
+        "{refused}"
+    );
+    marta.refresh().await.unwrap();
+    send(&marta, "Pilar", 1).await;
+    wait_for_text(&marta, "#delivery-uploads", "Accepted").await;
+    click(&marta, "#delivery-submit").await;
+    wait_for_text(&marta, ".flash", "Sent").await;
+    assert!(body_text(&marta).await.contains("Sample 1"));
+    // A watches the overview while the studio decides.
+    marta
+        .goto(&t.url(&format!("/projects/{ferry}/casting")))
+        .await
+        .unwrap();
+    wait_for_text(&marta, "#casting-matrix", "Samples in").await;
+
+    qc.goto(&audition).await.unwrap();
+    click(&qc, "form.sample-decision button[value=approve]").await;
+    wait_for_text(&qc, ".flash", "Decision recorded").await;
+    click(&qc, "form.sample-decision button[value=cast]").await;
+    wait_for_text(&qc, "#fulfilment-state", "Cast").await;
+    let live = wait_for_text(&marta, "#casting-matrix", "Cast").await;
+    assert!(live.contains("Pilar"), "{live}");
+
+    // Partner B: its own column only.
+    let joao = browser(&driver, &profiles[2]).await;
+    sign_in(&joao, &t, "joao@vozdobrasil.test").await;
+    joao.goto(&t.url(&format!("/projects/{ferry}/casting")))
+        .await
+        .unwrap();
+    let seen = body_text(&joao).await;
+    assert!(seen.contains("pt-BR") && seen.contains("Mina"), "{seen}");
+    for forbidden in ["es-ES", "Pilar", "Lucia"] {
+        assert!(
+            !seen.contains(forbidden),
+            "partner B sees {forbidden:?}: {seen}"
+        );
+    }
+    let b_matrix = joao
+        .find(Locator::Id("casting-matrix"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        b_matrix.contains("Open") && !b_matrix.contains("Cast"),
+        "{b_matrix}"
+    );
+    for c in [qc, marta, joao] {
+        let _ = c.close().await;
+    }
+}
+
 testkit::both_backends!(db: super => [
     pm_creates_partner_follows,
     badges_and_messages_update_live,
     a_script_request_from_order_to_approval,
     a_moments_clip_from_request_to_approval,
+    an_audition_from_opening_to_casting,
 ]);
