@@ -8,6 +8,7 @@
 //! `loadgen requests` are self-contained benchmarks (issues 4 and 11) that seed a fresh database
 //! and measure in one process.
 
+mod guide;
 mod mail;
 mod manifest;
 mod requests;
@@ -47,6 +48,9 @@ enum Command {
     /// Upload benchmark: a 45-minute premix sent with the resumable protocol and checked as it
     /// arrives (local disk, or an S3-compatible server with --s3).
     Upload(upload::UploadArgs),
+    /// Show Guide benchmark: 300 characters, 2,000 key names × 20 languages: the page, the API
+    /// and version diffs.
+    Guide(guide::GuideArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +73,7 @@ fn main() -> anyhow::Result<()> {
             Command::Mail(args) => mail::mail(args).await,
             Command::Requests(args) => requests::requests(args).await,
             Command::Upload(args) => upload::upload(args).await,
+            Command::Guide(args) => guide::guide(args).await,
         }
     })
 }

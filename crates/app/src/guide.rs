@@ -334,15 +334,24 @@ impl App {
                 }
                 vec![tag]
             }
-            // The studio sees one language at a time: first one a partner works in.
-            None if who.subject.is_studio() => visible
-                .iter()
-                .find(|l| scope.project.assignments.iter().any(|a| &a.language == *l))
-                .or(visible.first())
-                .cloned()
-                .into_iter()
-                .collect(),
-            None => visible.clone(),
+            // One language at a time (a title may have twenty): first one dubbed (by the
+            // viewer's organisation, for a partner), else the first the viewer sees.
+            None => {
+                let dubbed = |l: &LanguageTag| {
+                    scope.project.assignments.iter().any(|a| {
+                        &a.language == l
+                            && a.service == domain::Service::Dubbing
+                            && (who.subject.is_studio() || a.org_id == who.org.id)
+                    })
+                };
+                visible
+                    .iter()
+                    .find(|l| dubbed(l))
+                    .or(visible.first())
+                    .cloned()
+                    .into_iter()
+                    .collect()
+            }
         };
         let items = tx
             .guide_items(

@@ -297,8 +297,8 @@ pub async fn guide_versions_diffs_and_announcements(db: TestDb) {
         )
         .await;
     assert_eq!(g["version"], 3);
-    // Partner A scripts English and dubs Spanish on this title.
-    assert_eq!(g["languages"], json!(["en", "es-ES"]));
+    // Partner A scripts English and dubs Spanish on this title: Spanish is shown first.
+    assert_eq!(g["languages"], json!(["es-ES"]));
     // v4: Mina changes; v5: Joon goes; v6: a key name is added; v7 and v8: A proposes es-ES,
     // the studio approves; v9: B proposes pt-BR.
     post(
