@@ -51,7 +51,10 @@ fn operations(doc: &Value) -> Vec<Op> {
                 .replace("{id}", "0190a0b0-0000-7000-8000-000000000000")
                 .replace("{user}", "0190a0b0-0000-7000-8000-000000000001")
                 .replace("{step}", "author")
-                .replace("{dependency}", "1");
+                .replace("{dependency}", "1")
+                .replace("{version}", "1")
+                .replace("{language}", "es-ES")
+                .replace("{item}", "0190a0b0-0000-7000-8000-000000000002");
             assert!(
                 !concrete.contains('{'),
                 "a path parameter to fill in: {concrete}"
