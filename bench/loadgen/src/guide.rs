@@ -61,7 +61,8 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
     let db_url = format!("sqlite://{}", args.dir.join("guide.db").display());
     let store: Arc<dyn store::Store> = Arc::new(store_sqlite::SqliteStore::open(&db_url).await?);
     store.migrate().await?;
-    let app = App::new(store.clone()).with_files(app::files::FileStore::new(args.dir.join("files")));
+    let app =
+        App::new(store.clone()).with_files(app::files::FileStore::new(args.dir.join("files")));
     app.seed_demo_base().await?;
     let orgs = app.list_orgs(Actor::Operator).await?;
     let org = |name: &str| {
@@ -96,8 +97,12 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
     let who = |email: &'static str| {
         let app = app.clone();
         async move {
-            let s = app.sign_in(email, app::demo::DEMO_PASSWORD, "127.0.0.1").await?;
-            app.authenticate_session(&s.secret).await?.context("no session")
+            let s = app
+                .sign_in(email, app::demo::DEMO_PASSWORD, "127.0.0.1")
+                .await?;
+            app.authenticate_session(&s.secret)
+                .await?
+                .context("no session")
         }
     };
     let pm = who("pm@northlight.test").await?;
@@ -146,7 +151,8 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
         let mut revisions = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
             let text = format!("{l} term {i:04}");
-            let data = serde_json::json!({"text": text, "status": "approved", "note": ""}).to_string();
+            let data =
+                serde_json::json!({"text": text, "status": "approved", "note": ""}).to_string();
             tx.insert_guide_item(&GuideItemRecord {
                 id: GuideItemId::new(),
                 project_id: project.id,
@@ -185,7 +191,10 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
     // The last 100 changes: character edits after the translations.
     for i in 0..100 {
         let g = app.view_guide(&pm, project.id, None).await?;
-        let (id, c) = g.characters.get(i % g.characters.len()).context("a character")?;
+        let (id, c) = g
+            .characters
+            .get(i % g.characters.len())
+            .context("a character")?;
         app.save_character(
             &pm,
             project.id,
@@ -216,15 +225,32 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
     {
         let app = app.clone();
         let config = web::WebConfig::new(base.clone());
-        tokio::spawn(async move { web::serve(listener, app, config, std::future::pending()).await });
+        tokio::spawn(
+            async move { web::serve(listener, app, config, std::future::pending()).await },
+        );
     }
-    let client = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build()?;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()?;
     let (_, pm_token) = app.create_api_token(&pm, "guide bench").await?;
     let (_, a_token) = app.create_api_token(&marta, "guide bench").await?;
     for (label, token, path) in [
-        ("Show Guide page, studio (es-ES column)", &pm_token, format!("/projects/{}/guide", project.id)),
-        ("Show Guide page, partner A (es-ES)", &a_token, format!("/projects/{}/guide", project.id)),
-        ("Show Guide API, studio", &pm_token, format!("/api/v1/projects/{}/guide", project.id)),
+        (
+            "Show Guide page, studio (es-ES column)",
+            &pm_token,
+            format!("/projects/{}/guide", project.id),
+        ),
+        (
+            "Show Guide page, partner A (es-ES)",
+            &a_token,
+            format!("/projects/{}/guide", project.id),
+        ),
+        (
+            "Show Guide API, studio",
+            &pm_token,
+            format!("/api/v1/projects/{}/guide", project.id),
+        ),
     ] {
         let mut h = Histogram::default();
         let mut bytes = 0;
@@ -244,11 +270,18 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
                 h.record(took);
             }
         }
-        report(&format!("{label} ({:.0} kB)", bytes as f64 / 1024.0), &h, 50.0);
+        report(
+            &format!("{label} ({:.0} kB)", bytes as f64 / 1024.0),
+            &h,
+            50.0,
+        );
     }
     for (label, from) in [
         ("diff of the last 100 changes", last - 100),
-        ("diff of one language round + 100 changes (2,100 revisions)", last - 101),
+        (
+            "diff of one language round + 100 changes (2,100 revisions)",
+            last - 101,
+        ),
         ("diff of the whole history", 0),
     ] {
         let mut h = Histogram::default();

@@ -398,7 +398,7 @@ pub struct SubmissionJson {
     params(("id" = uuid::Uuid, Path, description = "Fulfilment id")),
     responses((status = 200, description = "The fulfilment", body = FulfilmentDetailJson))
 )]
-pub async fn submit(
+pub async fn submit_version(
     State(state): State<AppState>,
     ApiUser(who): ApiUser,
     Path(id): Path<String>,

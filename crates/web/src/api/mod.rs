@@ -109,7 +109,7 @@ fn router() -> OpenApiRouter<AppState> {
             audio::create_audio_request
         ))
         .routes(routes!(audio::get_fulfilment))
-        .routes(routes!(audio::submit))
+        .routes(routes!(audio::submit_version))
         .routes(routes!(audio::comment))
         .routes(routes!(audio::decide))
         .routes(routes!(audio::clip))
