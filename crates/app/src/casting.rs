@@ -168,10 +168,7 @@ impl App {
             self.fulfilment_link(id)
         );
         let to = self.counterpart(&mut tx, who, &r, &f).await?;
-        self.tell(&mut tx, &project, &f, &text, &to).await?;
-        tx.commit().await?;
-        self.events.kick();
-        self.mail_wake.notify_one();
+        self.tell_and_commit(tx, &project, &f, &text, &to).await?;
         Ok(f.state)
     }
 

@@ -8,6 +8,15 @@ use store::{Conflict, StoreError};
 pub struct FieldErrors(pub Vec<(String, String)>);
 
 impl FieldErrors {
+    /// Every message, in order, as one line (for a page's error banner).
+    pub fn text(&self) -> String {
+        self.0
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

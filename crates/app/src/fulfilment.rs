@@ -1073,10 +1073,7 @@ impl App {
             self.fulfilment_link(id)
         );
         let to = self.counterpart(&mut tx, who, &r, &f).await?;
-        self.tell(&mut tx, &project, &f, &text, &to).await?;
-        tx.commit().await?;
-        self.events.kick();
-        self.mail_wake.notify_one();
+        self.tell_and_commit(tx, &project, &f, &text, &to).await?;
         Ok(note.id)
     }
 
@@ -1136,10 +1133,7 @@ impl App {
             self.fulfilment_link(id)
         );
         let to = self.counterpart(&mut tx, who, &r, &f).await?;
-        self.tell(&mut tx, &project, &f, &text, &to).await?;
-        tx.commit().await?;
-        self.events.kick();
-        self.mail_wake.notify_one();
+        self.tell_and_commit(tx, &project, &f, &text, &to).await?;
         Ok(next)
     }
 
@@ -1258,6 +1252,22 @@ impl App {
                 .map(|u| u.user.id)
                 .collect())
         }
+    }
+
+    /// Tells (as [`App::tell`]), commits, and wakes the live pages and the mail worker.
+    pub(crate) async fn tell_and_commit(
+        &self,
+        mut tx: Box<dyn Tx>,
+        project: &Project,
+        f: &FulfilmentRecord,
+        text: &str,
+        to: &[UserId],
+    ) -> AppResult<()> {
+        self.tell(&mut tx, project, f, text, to).await?;
+        tx.commit().await?;
+        self.events.kick();
+        self.mail_wake.notify_one();
+        Ok(())
     }
 
     /// The robot's words in the fulfilment's vendor channel, mentioning `to`, and a live event

@@ -740,7 +740,13 @@ pub async fn upload_options(State(state): State<AppState>) -> Response {
         ("Upload-Metadata" = String, Header, description = "`filename`, `for`, `project` or `fulfilment`, `mix`, `talent`: key and base64 value pairs, comma-separated"),
         ("Tus-Resumable" = Option<String>, Header, description = "1.0.0")
     ),
-    responses((status = 201, description = "Created; `Location` is the upload's address", body = UploadJson), (status = 412, description = "Another tus version", body = ApiErrorBody))
+    responses(
+        (status = 201, description = "Created; `Location` is the upload's address", body = UploadJson),
+        (status = 409, description = "The fulfilment takes no upload now (approved, or cast)", body = ApiErrorBody),
+        (status = 412, description = "Another tus version", body = ApiErrorBody),
+        (status = 413, description = "Longer than the largest upload", body = ApiErrorBody),
+        (status = 422, description = "The metadata, name or length is wrong (the message says how)", body = ApiErrorBody)
+    )
 )]
 pub async fn create_upload(
     State(state): State<AppState>,

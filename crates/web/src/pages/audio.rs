@@ -525,11 +525,7 @@ pub async fn act(
     match done {
         Ok(what) => Ok(Redirect::to(&format!("/fulfilments/{id}?saved={what}")).into_response()),
         Err(AppError::Invalid(e) | AppError::Conflict(e)) => {
-            let text =
-                e.0.iter()
-                    .map(|(_, m)| m.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+            let text = e.text();
             render_fulfilment(
                 &state,
                 &who,

@@ -282,11 +282,7 @@ pub async fn act(
                 .into_response(),
         ),
         Err(AppError::Invalid(e) | AppError::Conflict(e)) => {
-            let text =
-                e.0.iter()
-                    .map(|(_, m)| m.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+            let text = e.text();
             let language = (!language.is_empty()).then_some(language.as_str());
             render_guide(
                 &state,
@@ -316,14 +312,7 @@ pub(crate) async fn render_casting(
     let m = state.app.casting_matrix(who, id).await?;
     let mut layout = Layout::new(format!("{} · Casting", m.project_name), auth);
     layout.flash = flash;
-    let error = (!errors.is_empty()).then(|| {
-        errors
-            .0
-            .iter()
-            .map(|(_, m)| m.clone())
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let error = (!errors.is_empty()).then(|| errors.text());
     Ok((
         status,
         CastingTemplate {

@@ -598,12 +598,7 @@ pub async fn act(
 
 fn message_of(e: &AppError) -> String {
     match e.field_errors() {
-        Some(f) => {
-            f.0.iter()
-                .map(|(_, m)| m.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
+        Some(f) => f.text(),
         None => e.to_string(),
     }
 }
