@@ -457,7 +457,7 @@ pub struct DecisionJson {
     post, path = "/api/v1/fulfilments/{id}/decision", tag = "audio",
     request_body = DecisionJson,
     params(("id" = uuid::Uuid, Path, description = "Fulfilment id")),
-    responses((status = 200, description = "The fulfilment", body = FulfilmentDetailJson))
+    responses((status = 200, description = "The fulfilment", body = FulfilmentDetailJson), (status = 409, description = "Not allowed in the fulfilment's state (e.g. nothing in review)", body = ApiErrorBody))
 )]
 pub async fn decide(
     State(state): State<AppState>,

@@ -386,7 +386,7 @@ pub struct TranslationDecisionBody {
     post, path = "/api/v1/guide/key-names/{id}/translations/{language}/decision", tag = "guide",
     request_body = TranslationDecisionBody,
     params(("id" = uuid::Uuid, Path, description = "Key name id"), ("language" = String, Path, description = "Target language")),
-    responses((status = 200, description = "Its status", body = TranslationStateJson))
+    responses((status = 200, description = "Its status", body = TranslationStateJson), (status = 409, description = "Already approved or rejected, or nothing to decide on", body = crate::error::ApiErrorBody))
 )]
 pub async fn decide_translation(
     State(state): State<AppState>,
@@ -413,7 +413,7 @@ pub struct PublishedJson {
 #[utoipa::path(
     post, path = "/api/v1/projects/{id}/guide/publish", tag = "guide",
     params(("id" = uuid::Uuid, Path, description = "Project id")),
-    responses((status = 200, description = "Published", body = PublishedJson))
+    responses((status = 200, description = "Published", body = PublishedJson), (status = 409, description = "Nothing to publish: the newest version is published already, or the guide is empty", body = crate::error::ApiErrorBody))
 )]
 pub async fn publish(
     State(state): State<AppState>,
@@ -586,7 +586,7 @@ pub struct AuditionStateJson {
     post, path = "/api/v1/fulfilments/{id}/samples/{version}/decision", tag = "guide",
     request_body = SampleDecisionBody,
     params(("id" = uuid::Uuid, Path, description = "Audition (fulfilment) id"), ("version" = u32, Path, description = "The sample's version")),
-    responses((status = 200, description = "The audition's state", body = AuditionStateJson))
+    responses((status = 200, description = "The audition's state", body = AuditionStateJson), (status = 409, description = "Not allowed now (cast a sample only once approved)", body = crate::error::ApiErrorBody))
 )]
 pub async fn decide_sample(
     State(state): State<AppState>,
