@@ -626,7 +626,8 @@ fn offset_headers(response: &mut Response, u: &UploadRecord) {
 fn version_refusal(headers: &HeaderMap) -> Option<Response> {
     match headers.get("tus-resumable").map(HeaderValue::to_str) {
         None => None,
-        Some(Ok(v)) if v.trim() == TUS_VERSION => None,
+        // Empty is as good as absent: the request is judged on its own terms.
+        Some(Ok(v)) if v.trim().is_empty() || v.trim() == TUS_VERSION => None,
         Some(_) => {
             let mut r = crate::error::api_error_response(
                 crate::error::ErrorCode::BadRequest,
