@@ -181,6 +181,7 @@ pub async fn guide(args: GuideArgs) -> anyhow::Result<()> {
             version,
             actor_id: Some(pm.user.id),
             summary: format!("Translations into {l}"),
+            language: Some(lang.clone()),
             published_at: None,
             created_at: now,
         })

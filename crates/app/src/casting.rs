@@ -9,7 +9,7 @@ use crate::{App, AppError, AppResult};
 use domain::fulfilment::{AudioKind, FulfilmentState, SampleDecision, Side, casting_state};
 use domain::guide::ItemKind;
 use domain::policy::AudioAction;
-use domain::{FulfilmentId, GuideItemId, LanguageTag, NoteId, ProjectId, Service};
+use domain::{FulfilmentId, GuideItemId, LanguageTag, NoteId, OrgId, ProjectId, Service};
 use std::collections::BTreeMap;
 use store::{FulfilmentRecord, GuideItemFilter, NoteKind, NoteRecord, Tx};
 
@@ -108,16 +108,14 @@ impl App {
             approved.get(&version).copied().unwrap_or(false),
         )
         .map_err(|e| AppError::conflict("decision", e.0))?;
-        let body = body.trim();
-        if decision == SampleDecision::Reject && body.is_empty() {
+        if decision == SampleDecision::Reject && body.trim().is_empty() {
             return Err(AppError::invalid(
                 "body",
                 "give the partner feedback: why this talent is not right",
             ));
         }
-        if body.chars().count() > 4000 {
-            return Err(AppError::invalid("body", "at most 4000 characters"));
-        }
+        let body = crate::fulfilment::note_body(body, false)?;
+        let body = body.as_str();
         let now = self.now();
         let note = NoteRecord {
             id: NoteId::new(),
@@ -159,7 +157,7 @@ impl App {
         let said = if body.is_empty() {
             String::new()
         } else {
-            format!(": {body}")
+            format!(": {}", crate::fulfilment::excerpt(body))
         };
         let text = format!(
             "{} {what} ({}){said}\n{}",
@@ -275,6 +273,7 @@ impl App {
         tx: &mut Box<dyn Tx>,
         project_id: ProjectId,
         languages: &[LanguageTag],
+        partner: Option<OrgId>,
     ) -> AppResult<BTreeMap<(GuideItemId, LanguageTag), String>> {
         let requests: BTreeMap<_, _> = tx
             .project_audio_requests(project_id)
@@ -288,7 +287,12 @@ impl App {
             let Some(character) = requests.get(&f.audio_request_id) else {
                 continue;
             };
-            if f.state != FulfilmentState::Cast || !languages.contains(&f.language) {
+            // A partner sees only its own auditions' talents (another partner may work in the
+            // same language, for subtitles, or have done before).
+            if f.state != FulfilmentState::Cast
+                || !languages.contains(&f.language)
+                || partner.is_some_and(|p| p != f.partner_id)
+            {
                 continue;
             }
             let (_, cast) = sample_decisions(&tx.notes_of(f.id).await?);
@@ -305,13 +309,14 @@ impl App {
         Ok(out)
     }
 
-    /// The talent cast for a character in a language, if any (what a Moments recording of
-    /// that character is named after).
+    /// The talents `partner` cast in `language` on the title (what its Moments recordings are
+    /// named after).
     pub async fn cast_talent(
         &self,
         tx: &mut Box<dyn Tx>,
         project_id: ProjectId,
         language: &LanguageTag,
+        partner: OrgId,
     ) -> AppResult<Vec<String>> {
         let requests: Vec<_> = tx
             .project_audio_requests(project_id)
@@ -324,6 +329,7 @@ impl App {
         for f in tx.project_fulfilments(project_id).await? {
             if !requests.contains(&f.audio_request_id)
                 || &f.language != language
+                || f.partner_id != partner
                 || f.state != FulfilmentState::Cast
             {
                 continue;

@@ -285,6 +285,23 @@ impl FileStore {
         Ok(())
     }
 
+    /// Puts a kept upload back as upload `id`'s bytes (its action did not happen).
+    pub async fn unkeep_upload(&self, key: &str, id: domain::UploadId) -> io::Result<()> {
+        match &self.bucket {
+            None => {
+                private_dir(&self.root.join("uploads")).await?;
+                tokio::fs::rename(self.path_of(key)?, self.upload_path(id)?).await
+            }
+            Some(b) => {
+                let piece = self.object_path(b, &format!("uploads/{id}/{:020}", 0))?;
+                b.store
+                    .rename(&self.object_path(b, key)?, &piece)
+                    .await
+                    .map_err(io::Error::other)
+            }
+        }
+    }
+
     /// Reads a kept file: all of it, or the bytes `from..=to`.
     pub async fn read(&self, key: &str, range: Option<(u64, u64)>) -> io::Result<ByteStream> {
         match &self.bucket {
@@ -860,9 +877,10 @@ impl crate::App {
         tx: Box<dyn store::Tx>,
         files: Vec<(&mut Staged, String)>,
     ) -> crate::AppResult<()> {
-        let mut kept: Vec<String> = Vec::with_capacity(files.len());
+        let mut kept: Vec<(String, Option<domain::UploadId>)> = Vec::with_capacity(files.len());
         let mut outcome = Ok(());
         for (f, key) in files {
+            let upload = f.staged.1;
             if let Err(e) = self.files.keep(&mut f.staged, &key).await {
                 outcome = Err(crate::AppError::Internal(format!(
                     "keeping {} as {key}: {e}",
@@ -870,15 +888,21 @@ impl crate::App {
                 )));
                 break;
             }
-            kept.push(key);
+            kept.push((key, upload));
         }
         if outcome.is_ok() {
             outcome = tx.commit().await.map_err(crate::AppError::from);
         }
         if outcome.is_err() {
-            for key in kept {
-                if let Err(err) = self.files.remove(&key).await {
-                    tracing::warn!(key, %err, "could not remove a file whose action did not happen");
+            for (key, upload) in kept {
+                // A resumable upload's bytes go back where they were, for the next try; any
+                // other file is simply removed.
+                let undone = match upload {
+                    Some(id) => self.files.unkeep_upload(&key, id).await,
+                    None => self.files.remove(&key).await,
+                };
+                if let Err(err) = undone {
+                    tracing::warn!(key, %err, "could not undo keeping a file whose action did not happen");
                 }
             }
         }

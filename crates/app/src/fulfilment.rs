@@ -588,7 +588,7 @@ impl App {
         let mut dubbing_languages: Vec<LanguageTag> = project
             .assignments
             .iter()
-            .filter(|a| a.service == Service::Dubbing)
+            .filter(|a| a.service == Service::Dubbing && who.subject.is_studio())
             .map(|a| a.language.clone())
             .collect();
         dubbing_languages.sort();
@@ -728,8 +728,10 @@ impl App {
                 samples.insert(v, "cast");
             }
         }
-        let mut tx = self.store.read().await?;
-        let cast_talents = self.cast_talent(&mut tx, project.id, &f.language).await?;
+        // (The read transaction of the whole view is reused: one reader per page.)
+        let cast_talents = self
+            .cast_talent(&mut tx, project.id, &f.language, f.partner_id)
+            .await?;
         let character = match r.character_id {
             Some(c) => tx
                 .get_guide_item(c)
@@ -1336,7 +1338,7 @@ async fn org_names(
     Ok(out)
 }
 
-fn note_body(body: &str, required: bool) -> AppResult<String> {
+pub(crate) fn note_body(body: &str, required: bool) -> AppResult<String> {
     let body = body.trim();
     if required && body.is_empty() {
         return Err(AppError::invalid("body", "write what to change or say"));
@@ -1359,7 +1361,7 @@ fn note_body(body: &str, required: bool) -> AppResult<String> {
     Ok(body.to_string())
 }
 
-fn excerpt(s: &str) -> String {
+pub(crate) fn excerpt(s: &str) -> String {
     let one_line = s.replace(['\n', '\r'], " ");
     if one_line.chars().count() > 300 {
         let cut: String = one_line.chars().take(299).collect();

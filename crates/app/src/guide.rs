@@ -297,11 +297,19 @@ impl App {
         for r in &mut revisions {
             r.version = version;
         }
+        // A change to one language's translations only is that language's business.
+        let first_language = revisions.first().and_then(|r| r.language.clone());
+        let language = first_language.filter(|l| {
+            revisions
+                .iter()
+                .all(|r| r.kind == ItemKind::Translation && r.language.as_ref() == Some(l))
+        });
         tx.insert_guide_version(&GuideVersionRecord {
             project_id: project,
             version,
             actor_id: Some(who.user.id),
             summary,
+            language,
             published_at: None,
             created_at: self.now(),
         })
@@ -376,8 +384,9 @@ impl App {
             .filter(|l| scope.may(who, GuideAction::SeeSelection, Some(l)))
             .cloned()
             .collect();
+        let partner = (!who.subject.is_studio()).then_some(who.org.id);
         let cast = self
-            .selection(&mut tx, project_id, &selection_languages)
+            .selection(&mut tx, project_id, &selection_languages, partner)
             .await?;
         let changes = if last_read < version && last_read > 0 {
             let revs = tx.guide_revisions(project_id, last_read, version).await?;
@@ -390,23 +399,9 @@ impl App {
         };
         // A version that only touched other languages' translations is not the viewer's
         // business: it is left out of the list (its number stays a gap).
-        let shown_from = versions.get(19).map_or(0, |v| v.version.saturating_sub(1));
-        let recent = tx.guide_revisions(project_id, shown_from, version).await?;
-        let hidden: std::collections::BTreeSet<u32> = versions
-            .iter()
-            .filter(|v| {
-                let revs: Vec<&Revision> =
-                    recent.iter().filter(|r| r.version == v.version).collect();
-                !revs.is_empty()
-                    && revs
-                        .iter()
-                        .all(|r| r.language.as_ref().is_some_and(|l| !visible.contains(l)))
-            })
-            .map(|v| v.version)
-            .collect();
         let versions: Vec<GuideVersionRecord> = versions
             .into_iter()
-            .filter(|v| !hidden.contains(&v.version))
+            .filter(|v| v.language.as_ref().is_none_or(|l| visible.contains(l)))
             .collect();
         drop(tx);
         let mut characters = Vec::new();
@@ -827,6 +822,7 @@ impl App {
             .await?
             .filter(|t| t.removed_at.is_none());
         let old: Option<TranslationData> = existing.as_ref().map(parse).transpose()?;
+        let old_proposer = old.as_ref().and_then(|t| t.proposed_by);
         let status = old
             .as_ref()
             .and_then(|t| TranslationStatus::parse(&t.status));
@@ -916,13 +912,30 @@ impl App {
             )),
             _ => None,
         };
-        if let Some(text) = text {
-            let channels = tx.list_channels(key_item.project_id).await?;
-            for c in channels {
-                if matches!(&c.kind, ChannelKind::Vendor(l, _) if *l == language) {
-                    self.post_as_robot(&mut tx, &c, &scope.project.assignments, &text)
-                        .await?;
-                }
+        // Told only in the channel of the partner who proposed (another partner may work in
+        // the same language, for other services: it hears nothing of this).
+        let partner = match event {
+            TranslationEvent::Propose if !who.subject.is_studio() => Some(who.org.id),
+            TranslationEvent::Propose => None,
+            _ => match old_proposer {
+                Some(u) => tx
+                    .get_user(u)
+                    .await?
+                    .filter(|u| u.org.kind == domain::OrgKind::Partner)
+                    .map(|u| u.org.id),
+                None => None,
+            },
+        };
+        if let (Some(text), Some(partner)) = (text, partner) {
+            let kind = ChannelKind::Vendor(language.clone(), partner);
+            if let Some(c) = tx
+                .list_channels(key_item.project_id)
+                .await?
+                .into_iter()
+                .find(|c| c.kind == kind)
+            {
+                self.post_as_robot(&mut tx, &c, &scope.project.assignments, &text)
+                    .await?;
             }
         }
         tx.commit().await?;

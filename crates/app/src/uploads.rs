@@ -189,6 +189,20 @@ impl App {
                 "another request is sending this upload right now; wait for it to end",
             ));
         };
+        // Read again under the lock: a piece that ended just before may have moved the offset
+        // or finished the upload.
+        let rec = self.upload_status(who, id).await?;
+        if rec.state != UploadState::Receiving || offset != rec.received {
+            return Err(AppError::conflict(
+                "offset",
+                format!(
+                    "the upload moved on meanwhile: the server has {} bytes ({}); ask for the \
+                     offset (HEAD) and send from there",
+                    rec.received,
+                    rec.state.as_str()
+                ),
+            ));
+        }
         let purpose: Purpose = serde_json::from_str(&rec.purpose)
             .map_err(|e| AppError::Internal(format!("upload purpose: {e}")))?;
         let check = match &purpose {

@@ -1,6 +1,7 @@
 -- The Show Guide (issue 13): its items (characters, key names, translations, reference files)
 -- with their fields as JSON, the revisions each change recorded, the versions, and the version
--- each reader last opened. Auditions are audio requests of kind 'casting' for a character.
+-- each reader last opened. A version that changed only one language's translations names that
+-- language, so readers of other languages are not shown it. Auditions are audio requests of kind 'casting' for a character.
 CREATE TABLE guide_items (
     id         uuid PRIMARY KEY,
     project_id uuid NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -22,6 +23,7 @@ CREATE TABLE guide_versions (
     version      bigint NOT NULL CHECK (version >= 1),
     actor_id     uuid,
     summary      text NOT NULL,
+    language     text,
     published_at timestamptz,
     created_at   timestamptz NOT NULL,
     PRIMARY KEY (project_id, version)

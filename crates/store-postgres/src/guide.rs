@@ -66,6 +66,9 @@ fn version_row(row: &PgRow) -> StoreResult<GuideVersionRecord> {
         summary: get(row, 3)?,
         published_at: opt_at(row, 4, "guide_versions.published_at")?,
         created_at: get(row, 5)?,
+        language: get::<Option<String>>(row, 6)?
+            .map(|l| language("guide_versions.language", &l))
+            .transpose()?,
     })
 }
 
@@ -192,7 +195,7 @@ impl GuideRepo for PgTx {
 
     async fn insert_guide_version(&mut self, v: &GuideVersionRecord) -> StoreResult<()> {
         sqlx::query(sql(format!(
-            "INSERT INTO guide_versions ({GUIDE_VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO guide_versions ({GUIDE_VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )))
         .bind(v.project_id.as_uuid())
         .bind(i64::from(v.version))
@@ -200,6 +203,7 @@ impl GuideRepo for PgTx {
         .bind(&v.summary)
         .bind(v.published_at.map(stamp))
         .bind(stamp(v.created_at))
+        .bind(v.language.as_ref().map(LanguageTag::as_str))
         .execute(self.conn())
         .await
         .map_err(db_error)?;

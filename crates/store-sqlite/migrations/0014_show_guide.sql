@@ -1,6 +1,7 @@
 -- The Show Guide (issue 13): its items (characters, key names, translations, reference files)
 -- with their fields as JSON, the revisions each change recorded, the versions, and the version
--- each reader last opened. Auditions are audio requests of kind 'casting' for a character.
+-- each reader last opened. A version that changed only one language's translations names that
+-- language, so readers of other languages are not shown it. Auditions are audio requests of kind 'casting' for a character.
 CREATE TABLE guide_items (
     id         TEXT PRIMARY KEY,
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -22,6 +23,7 @@ CREATE TABLE guide_versions (
     version      INTEGER NOT NULL CHECK (version >= 1),
     actor_id     TEXT,
     summary      TEXT NOT NULL,
+    language     TEXT,
     published_at INTEGER,
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (project_id, version)

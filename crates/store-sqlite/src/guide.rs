@@ -69,6 +69,9 @@ fn version_row(row: &SqliteRow) -> StoreResult<GuideVersionRecord> {
         summary: get(row, 3)?,
         published_at: opt_at(row, 4, "guide_versions.published_at")?,
         created_at: timestamp("guide_versions.created_at", get(row, 5)?)?,
+        language: get::<Option<String>>(row, 6)?
+            .map(|l| language("guide_versions.language", &l))
+            .transpose()?,
     })
 }
 
@@ -184,7 +187,7 @@ impl GuideRepo for SqliteTx {
 
     async fn insert_guide_version(&mut self, v: &GuideVersionRecord) -> StoreResult<()> {
         sqlx::query(sql(format!(
-            "INSERT INTO guide_versions ({GUIDE_VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO guide_versions ({GUIDE_VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )))
         .bind(uuid_text(v.project_id))
         .bind(i64::from(v.version))
@@ -192,6 +195,7 @@ impl GuideRepo for SqliteTx {
         .bind(&v.summary)
         .bind(v.published_at.map(micros))
         .bind(micros(v.created_at))
+        .bind(v.language.as_ref().map(LanguageTag::as_str))
         .execute(self.conn())
         .await
         .map_err(db_error)?;

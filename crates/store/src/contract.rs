@@ -3945,6 +3945,7 @@ pub async fn show_guide_round_trip(store: &dyn Store) {
             version: v,
             actor_id: Some(sam.id),
             summary: format!("change {v}"),
+            language: (v == 2).then(|| lang("es-ES")),
             published_at: None,
             created_at: at(i64::from(v)),
         })
@@ -3974,6 +3975,8 @@ pub async fn show_guide_round_trip(store: &dyn Store) {
     );
     assert_eq!(versions[0].published_at, Some(at(20)));
     assert_eq!(versions[1].published_at, None);
+    assert_eq!(versions[0].language, Some(lang("es-ES")));
+    assert_eq!(versions[1].language, None);
     assert_eq!(tx.guide_revisions(show.id, 0, 2).await.unwrap(), revs);
     assert_eq!(
         tx.guide_revisions(show.id, 1, 2).await.unwrap(),

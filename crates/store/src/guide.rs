@@ -39,6 +39,8 @@ pub struct GuideVersionRecord {
     pub actor_id: Option<UserId>,
     /// What the change was, in words ("Added the character Mina").
     pub summary: String,
+    /// The one language whose translations the change touched (and nothing else).
+    pub language: Option<LanguageTag>,
     pub published_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
 }
@@ -106,7 +108,7 @@ pub trait GuideRepo {
 pub const GUIDE_ITEM_COLUMNS: &str =
     "id, project_id, kind, parent_id, language, position, data, removed_at, created_at, updated_at";
 pub const GUIDE_VERSION_COLUMNS: &str =
-    "project_id, version, actor_id, summary, published_at, created_at";
+    "project_id, version, actor_id, summary, published_at, created_at, language";
 pub const GUIDE_REVISION_COLUMNS: &str = "version, kind, item, language, name, before, after";
 
 pub fn item_kind(s: &str) -> StoreResult<ItemKind> {

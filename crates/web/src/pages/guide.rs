@@ -271,11 +271,10 @@ pub async fn act(
         "publish" => state.app.publish_guide(&who, id).await.map(|_| "published"),
         _ => Err(AppError::NotFound),
     };
-    let back_language = if language.is_empty() {
-        String::new()
-    } else {
-        format!("&language={language}")
-    };
+    // Only a real language tag goes back into the address (canonical, nothing to escape).
+    let back_language = LanguageTag::parse(&language)
+        .map(|l| format!("&language={l}"))
+        .unwrap_or_default();
     match done {
         Ok(what) => Ok(
             Redirect::to(&format!("/projects/{id}/guide?saved={what}{back_language}"))

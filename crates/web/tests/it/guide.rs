@@ -675,8 +675,133 @@ pub async fn casting_end_to_end(db: TestDb) {
     let _ = ids;
 }
 
+/// Two partners in one language (A dubs es-ES, B subtitles it): A's proposals and the studio's
+/// decisions on them are told in A's channel only, and B's guide shows nothing of A's cast.
+pub async fn a_language_shared_by_two_partners_keeps_them_apart(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let app = &t.app;
+    let orgs = app.list_orgs(domain::Actor::Operator).await.unwrap();
+    let org = |n: &str| orgs.iter().find(|o| o.name.as_str() == n).unwrap().id;
+    let assign = |language: &str, service: &str, org_id| app::projects::AssignmentInput {
+        language: language.into(),
+        service: service.into(),
+        org_id,
+    };
+    let project = app
+        .create_project(
+            domain::Actor::Operator,
+            &app::projects::ProjectInput {
+                movie_id: "85000000".into(),
+                name: "Shared Tongue".into(),
+                kind: "film".into(),
+                original_language: "en".into(),
+                target_languages: vec!["es-ES".into()],
+                seasons: vec![],
+                assignments: vec![
+                    assign("es-ES", "dubbing", org(app::demo::PARTNER_A)),
+                    assign("es-ES", "subtitles", org(app::demo::PARTNER_B)),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    let studio = who(app, "qc@northlight.test").await;
+    let marta = who(app, "marta@iberiavoices.test").await;
+    let mina = app
+        .save_character(&studio, project.id, None, &character("Mina"), None)
+        .await
+        .unwrap();
+    let key = app
+        .save_key_name(
+            &studio,
+            project.id,
+            None,
+            &KeyNameInput {
+                term: "Lantern Bay".into(),
+                category: "location".into(),
+                context: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    app.propose_translation(&marta, key, "es-ES", "Bahía Farol")
+        .await
+        .unwrap();
+    app.decide_translation(&studio, key, "es-ES", false, "Keep the English name")
+        .await
+        .unwrap();
+    app.create_audio_request(
+        &studio,
+        project.id,
+        &NewAudioRequestInput {
+            kind: "casting".into(),
+            character: Some(mina),
+            ..NewAudioRequestInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let m = app.casting_matrix(&studio, project.id).await.unwrap();
+    let f = m.cells.values().next().unwrap().fulfilment;
+    let up = sample(app, &marta, f, "Lucia").await;
+    app.submit_delivery(&marta, f, &[up]).await.unwrap();
+    app.decide_sample(&studio, f, 1, SampleDecision::Approve, "")
+        .await
+        .unwrap();
+    app.decide_sample(&studio, f, 1, SampleDecision::Cast, "")
+        .await
+        .unwrap();
+    // B's channel for es-ES heard nothing; A's heard the proposal and the decision.
+    let joao = t.sign_in("joao@vozdobrasil.test").await;
+    let b_channel = joao
+        .channel_id(&project.id.to_string(), Some("es-ES"))
+        .await;
+    let (_, b_msgs) = joao
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{b_channel}/messages"),
+            None,
+        )
+        .await;
+    let b_msgs = b_msgs.to_string();
+    for forbidden in ["Bahía", "Marta", "Lucia", "Keep the English"] {
+        assert!(
+            !b_msgs.contains(forbidden),
+            "B's channel shows {forbidden}: {b_msgs}"
+        );
+    }
+    let marta_s = t.sign_in("marta@iberiavoices.test").await;
+    let a_channel = marta_s
+        .channel_id(&project.id.to_string(), Some("es-ES"))
+        .await;
+    let (_, a_msgs) = marta_s
+        .api(
+            Method::GET,
+            &format!("/api/v1/channels/{a_channel}/messages"),
+            None,
+        )
+        .await;
+    let a_msgs = a_msgs.to_string();
+    assert!(
+        a_msgs.contains("Bahía Farol") && a_msgs.contains("Keep the English name"),
+        "{a_msgs}"
+    );
+    // B sees the es-ES translation (it subtitles es-ES), but not A's cast.
+    let b = who(app, "joao@vozdobrasil.test").await;
+    let g = app.view_guide(&b, project.id, None).await.unwrap();
+    assert!(g.cast.is_empty(), "{:?}", g.cast);
+    let a_guide = app.view_guide(&marta, project.id, None).await.unwrap();
+    assert_eq!(
+        a_guide.cast.values().cloned().collect::<Vec<_>>(),
+        vec!["Lucia".to_string()]
+    );
+    let d = app.view_fulfilment(&marta, f).await.unwrap();
+    assert_eq!(d.cast_talents, vec!["Lucia".to_string()]);
+}
+
 testkit::both_backends!(db: super => [
     guide_policy_through_use_cases,
     guide_versions_diffs_and_announcements,
     casting_end_to_end,
+    a_language_shared_by_two_partners_keeps_them_apart,
 ]);
