@@ -258,7 +258,8 @@ pub struct DiffEntry {
 /// at `to`. An item added and removed in between, or changed and changed back, is no change.
 pub fn diff(revisions: &[Revision], from: u32, to: u32) -> Vec<DiffEntry> {
     type Key<'a> = (ItemKind, &'a str, Option<&'a LanguageTag>);
-    let mut span: BTreeMap<Key<'_>, (&Revision, &Revision)> = BTreeMap::new();
+    let mut span: std::collections::HashMap<Key<'_>, (&Revision, &Revision)> =
+        std::collections::HashMap::new();
     for r in revisions
         .iter()
         .filter(|r| r.version > from && r.version <= to)
@@ -275,8 +276,12 @@ pub fn diff(revisions: &[Revision], from: u32, to: u32) -> Vec<DiffEntry> {
             })
             .or_insert((r, r));
     }
-    span.into_values()
-        .filter_map(|(first, last)| {
+    // In a stable order: by kind, item and language.
+    let mut spans: Vec<(Key<'_>, (&Revision, &Revision))> = span.into_iter().collect();
+    spans.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    spans
+        .into_iter()
+        .filter_map(|(_, (first, last))| {
             let change = match (&first.before, &last.after) {
                 (None, Some(_)) => Change::Added,
                 (Some(_), None) => Change::Removed,

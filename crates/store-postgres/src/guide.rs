@@ -6,7 +6,8 @@ use domain::{GuideItemId, LanguageTag, ProjectId, UserId};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use store::guide::{
-    GUIDE_ITEM_COLUMNS, GUIDE_REVISION_COLUMNS, GUIDE_VERSION_COLUMNS, item_kind, revision, version,
+    GUIDE_ITEM_COLUMNS, GUIDE_REVISION_COLUMNS, GUIDE_VERSION_COLUMNS, RevisionDecoder, item_kind,
+    version,
 };
 use store::{
     GuideItemFilter, GuideItemRecord, GuideRepo, GuideVersionRecord, StoreError, StoreResult,
@@ -284,9 +285,10 @@ impl GuideRepo for PgTx {
         .fetch_all(self.conn())
         .await
         .map_err(db_error)?;
+        let mut decoder = RevisionDecoder::default();
         rows.iter()
             .map(|r| {
-                revision(
+                decoder.revision(
                     get(r, 0)?,
                     &get::<String>(r, 1)?,
                     get(r, 2)?,

@@ -5,7 +5,8 @@ use domain::{GuideItemId, LanguageTag, ProjectId, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use store::guide::{
-    GUIDE_ITEM_COLUMNS, GUIDE_REVISION_COLUMNS, GUIDE_VERSION_COLUMNS, item_kind, revision, version,
+    GUIDE_ITEM_COLUMNS, GUIDE_REVISION_COLUMNS, GUIDE_VERSION_COLUMNS, RevisionDecoder, item_kind,
+    version,
 };
 use store::{
     GuideItemFilter, GuideItemRecord, GuideRepo, GuideVersionRecord, StoreError, StoreResult,
@@ -276,9 +277,10 @@ impl GuideRepo for SqliteTx {
         .fetch_all(self.conn())
         .await
         .map_err(db_error)?;
+        let mut decoder = RevisionDecoder::default();
         rows.iter()
             .map(|r| {
-                revision(
+                decoder.revision(
                     get(r, 0)?,
                     &get::<String>(r, 1)?,
                     get(r, 2)?,

@@ -119,25 +119,44 @@ pub fn version(column: &str, n: i64) -> StoreResult<u32> {
     u32::try_from(n).map_err(|e| corrupt(column, n, e))
 }
 
-/// A stored revision row back to the domain's.
-pub fn revision(
-    v: i64,
-    kind: &str,
-    item: String,
-    language: Option<String>,
-    name: String,
-    before: Option<String>,
-    after: Option<String>,
-) -> StoreResult<domain::guide::Revision> {
-    Ok(domain::guide::Revision {
-        version: version("guide_revisions.version", v)?,
-        kind: item_kind(kind)?,
-        item,
-        language: language
-            .map(|l| crate::columns::language("guide_revisions.language", &l))
-            .transpose()?,
-        name,
-        before,
-        after,
-    })
+/// Turns stored revision rows back into the domain's, parsing each distinct language tag once
+/// (a whole history has tens of thousands of rows and a handful of languages).
+#[derive(Default)]
+pub struct RevisionDecoder {
+    languages: std::collections::HashMap<String, LanguageTag>,
+}
+
+impl RevisionDecoder {
+    #[allow(clippy::too_many_arguments)]
+    pub fn revision(
+        &mut self,
+        v: i64,
+        kind: &str,
+        item: String,
+        language: Option<String>,
+        name: String,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> StoreResult<domain::guide::Revision> {
+        let language = match language {
+            None => None,
+            Some(l) => Some(match self.languages.get(&l) {
+                Some(tag) => tag.clone(),
+                None => {
+                    let tag = crate::columns::language("guide_revisions.language", &l)?;
+                    self.languages.insert(l, tag.clone());
+                    tag
+                }
+            }),
+        };
+        Ok(domain::guide::Revision {
+            version: version("guide_revisions.version", v)?,
+            kind: item_kind(kind)?,
+            item,
+            language,
+            name,
+            before,
+            after,
+        })
+    }
 }
