@@ -318,33 +318,16 @@ impl App {
         language: &LanguageTag,
         partner: OrgId,
     ) -> AppResult<Vec<String>> {
-        let requests: Vec<_> = tx
-            .project_audio_requests(project_id)
+        let mut out: Vec<String> = self
+            .selection(
+                tx,
+                project_id,
+                std::slice::from_ref(language),
+                Some(partner),
+            )
             .await?
-            .into_iter()
-            .filter(|r| r.kind == AudioKind::Casting)
-            .map(|r| r.id)
+            .into_values()
             .collect();
-        let mut out = Vec::new();
-        for f in tx.project_fulfilments(project_id).await? {
-            if !requests.contains(&f.audio_request_id)
-                || &f.language != language
-                || f.partner_id != partner
-                || f.state != FulfilmentState::Cast
-            {
-                continue;
-            }
-            let (_, cast) = sample_decisions(&tx.notes_of(f.id).await?);
-            if let Some(v) = cast
-                && let Some(sub) = tx
-                    .submissions_of(f.id)
-                    .await?
-                    .into_iter()
-                    .find(|x| x.version == v)
-            {
-                out.push(sub.talent);
-            }
-        }
         out.sort();
         out.dedup();
         Ok(out)

@@ -59,6 +59,16 @@ pub enum Purpose {
     },
 }
 
+impl Purpose {
+    /// The kind of file the purpose takes (its extension and content rules).
+    fn accept(&self) -> Accept {
+        match self {
+            Purpose::Clip { .. } => Accept::Clip,
+            Purpose::Delivery { .. } => Accept::Delivery,
+        }
+    }
+}
+
 /// An upload to start.
 #[derive(Clone, Debug)]
 pub struct NewUpload {
@@ -519,12 +529,8 @@ impl App {
                     format!("{} was uploaded for something else", rec.name),
                 ));
             }
-            let accept = match purpose {
-                Purpose::Clip { .. } => Accept::Clip,
-                Purpose::Delivery { .. } => Accept::Delivery,
-            };
             let staged = Staged {
-                name: AttachmentName::parse_for(&rec.name, accept)
+                name: AttachmentName::parse_for(&rec.name, purpose.accept())
                     .map_err(|e| AppError::invalid(&field, e.to_string()))?,
                 size: rec.length,
                 sha256: rec.sha256.clone().unwrap_or_default(),
@@ -558,11 +564,7 @@ impl App {
 /// The name of an uploaded file: the attachment rules (a plain name without folders, controls
 /// or direction overrides), with the extension its purpose takes.
 fn upload_name(raw: &str, purpose: &Purpose) -> AppResult<String> {
-    let accept = match purpose {
-        Purpose::Clip { .. } => Accept::Clip,
-        Purpose::Delivery { .. } => Accept::Delivery,
-    };
-    AttachmentName::parse_for(raw, accept)
+    AttachmentName::parse_for(raw, purpose.accept())
         .map(|n| n.as_str().to_string())
         .map_err(|e| AppError::invalid("name", e.to_string()))
 }
@@ -708,15 +710,6 @@ impl Sessions {
         {
             c.arrival.abandon();
         }
-    }
-
-    /// Uploads with a session on this instance (tests and metrics).
-    pub fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -75,11 +75,6 @@ pub struct FulfilmentJson {
     pub version: u32,
 }
 
-fn time_text(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn request_json(r: &store::AudioRequestRecord, episode: &str, duration: &str) -> AudioRequestJson {
     AudioRequestJson {
         id: r.id.as_uuid(),
@@ -103,7 +98,7 @@ fn request_json(r: &store::AudioRequestRecord, episode: &str, duration: &str) ->
                 c.duration as f64 / c.timescale as f64
             },
         }),
-        created_at: time_text(r.created_at),
+        created_at: super::dto::ts(r.created_at),
         fulfilments: Vec::new(),
     }
 }
@@ -171,7 +166,7 @@ impl From<&VersionView> for VersionJson {
             mix: v.submission.mix.as_str().into(),
             talent: v.submission.talent.clone(),
             submitted_by: v.submitted_by.clone(),
-            submitted_at: time_text(v.submission.created_at),
+            submitted_at: super::dto::ts(v.submission.created_at),
             files: v
                 .files
                 .iter()
@@ -219,7 +214,7 @@ impl From<&NoteView> for NoteJson {
             version: n.record.version,
             timecode: n.timecode.clone(),
             seconds: n.seconds,
-            created_at: time_text(n.record.created_at),
+            created_at: super::dto::ts(n.record.created_at),
         }
     }
 }

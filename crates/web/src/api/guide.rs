@@ -119,11 +119,6 @@ pub struct GuideJson {
     pub versions: Vec<GuideVersionJson>,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 impl From<&app::guide::GuideView> for GuideJson {
     fn from(g: &app::guide::GuideView) -> Self {
         Self {
@@ -189,7 +184,7 @@ impl From<&app::guide::GuideView> for GuideJson {
                     version: v.version,
                     summary: v.summary.clone(),
                     published: v.published_at.is_some(),
-                    created_at: rfc3339(v.created_at),
+                    created_at: super::dto::ts(v.created_at),
                 })
                 .collect(),
         }

@@ -143,8 +143,7 @@ impl FulfilmentTemplate {
 
     /// RFC 3339, which the page script turns into the viewer's local time.
     fn ts(&self, t: &time::OffsetDateTime) -> String {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+        crate::api::ts(*t)
     }
 
     fn seconds_text(&self, n: &NoteView) -> String {

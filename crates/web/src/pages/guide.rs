@@ -42,8 +42,7 @@ impl GuideTemplate {
 
     /// RFC 3339, which the page script turns into the viewer's local time.
     fn ts(&self, t: &time::OffsetDateTime) -> String {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+        crate::api::ts(*t)
     }
 
     fn category_label(&self, c: &str) -> &'static str {
